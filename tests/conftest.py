@@ -1,0 +1,30 @@
+"""Shared fixtures: tests run offline on CPU, with fixed seeds and a private cache folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "isic-sample"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory, monkeypatch):
+    """Keep every test's caches out of the user's home folder."""
+    monkeypatch.setenv("SLBENCH_CACHE", str(tmp_path_factory.mktemp("slbench-cache")))
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path_factory.mktemp("torch-home")))
+
+
+@pytest.fixture(autouse=True)
+def _seeded():
+    torch.manual_seed(0)
+
+
+@pytest.fixture
+def isic_sample() -> Path:
+    """The real ISIC 2018 sample shipped beside the checkout; skipped when it is absent."""
+    if not (SHARED_DATA / "ISIC2018_Task3_Training_GroundTruth.csv").is_file():
+        pytest.skip(f"real ISIC sample not found at {SHARED_DATA}")
+    return SHARED_DATA
