@@ -1,0 +1,79 @@
+"""Seed summaries, the paired comparison with the baseline and the tidy rows of the utility table."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from reports.schema import COLUMNS
+from slbench.utility.compare import RowContext, mean_std, paired_gain, summary_table, utility_rows
+from slbench.utility.scores import ClassificationScores
+
+
+def test_mean_and_sample_std_over_seeds():
+    mean, std = mean_std([0.5, 0.7, 0.9])
+    assert mean == pytest.approx(0.7)
+    assert std == pytest.approx(0.2)  # ddof 1: sqrt((0.04 + 0 + 0.04) / 2)
+    assert math.isnan(mean_std([0.5])[1])
+
+
+def test_paired_gain_matches_the_t_test_by_hand():
+    gain = paired_gain([0.5, 0.6, 0.7], [0.6, 0.65, 0.8])
+    # differences 0.1, 0.05, 0.1: mean 1/12, sd sqrt(1/1200), t = mean / (sd / sqrt 3) = 5
+    assert gain.mean == pytest.approx(1 / 12)
+    assert gain.std == pytest.approx(math.sqrt(1 / 1200))
+    assert gain.t_statistic == pytest.approx(5.0)
+    # Student t with 2 degrees of freedom: P(|T| > t) = 1 - t / sqrt(2 + t^2)
+    assert gain.p_value == pytest.approx(1 - 5 / math.sqrt(27))
+    assert gain.ci_low < gain.mean < gain.ci_high
+    assert "p=0.03775" in gain.note()
+
+
+def test_paired_gain_without_spread_has_no_test():
+    constant = paired_gain([0.5, 0.6], [0.6, 0.7])
+    assert constant.mean == pytest.approx(0.1)
+    assert math.isnan(constant.p_value)
+    assert "same for every seed" in constant.note()
+    single = paired_gain([0.5], [0.6])
+    assert math.isnan(single.p_value) and "one seed" in single.note()
+
+
+def _scores(ba: float, sens_a: float) -> ClassificationScores:
+    return ClassificationScores(
+        balanced_accuracy=ba, auc_macro=0.8,
+        sensitivity={"MEL": sens_a, "NV": 0.9}, specificity={"MEL": 0.9, "NV": sens_a},
+        auc={"MEL": 0.8, "NV": 0.8}, test_counts={"MEL": 10, "NV": 40},
+    )
+
+
+def test_rows_hold_every_metric_per_arm_and_the_paired_gain():
+    context = RowContext(classifier="resnet18", resolution=32, seed=4, seeds=(4, 5, 6))
+    scores = {
+        "real-only": [_scores(0.5, 0.2), _scores(0.6, 0.3), _scores(0.7, 0.4)],
+        "real+dcgan": [_scores(0.6, 0.5), _scores(0.65, 0.6), _scores(0.8, 0.7)],
+    }
+    rows = utility_rows(scores, {"real+dcgan": {"MEL": 30}}, context)
+    assert all(tuple(row) == COLUMNS for row in rows)
+    assert {row["table"] for row in rows} == {"utility"}
+    by_key = {(r["model"], r["category"], r["metric"]): r for r in rows}
+    assert len(by_key) == len(rows) == 2 * (2 + 2 * 2) + 1
+    baseline = by_key[("real-only", "all", "balanced_accuracy")]
+    assert baseline["value"] == pytest.approx(0.6) and baseline["std"] == pytest.approx(0.1)
+    assert baseline["n_real"] == 50 and baseline["n_fake"] == 0 and baseline["low_reliability"]
+    mel = by_key[("real+dcgan", "MEL", "sensitivity")]
+    assert mel["value"] == pytest.approx(0.6) and mel["n_fake"] == 30 and mel["n_real"] == 10
+    assert mel["low_reliability"] and not by_key[("real+dcgan", "NV", "sensitivity")]["low_reliability"]
+    gain = by_key[("real+dcgan", "all", "gain_balanced_accuracy")]
+    assert gain["value"] == pytest.approx(1 / 12) and "p=0.03775" in gain["note"]
+    assert ("real-only", "all", "gain_balanced_accuracy") not in by_key
+    assert all(r["features"] == "resnet18" and r["resolution"] == 32 and r["seed"] == 4 for r in rows)
+
+
+def test_summary_table_shows_one_line_per_arm():
+    context = RowContext(classifier="resnet18", resolution=32, seed=0, seeds=(0, 1))
+    rows = utility_rows({"real-only": [_scores(0.5, 0.2)] * 2, "real+dcgan": [_scores(0.6, 0.2), _scores(0.7, 0.2)]},
+                        {}, context)
+    table = summary_table(rows, ["MEL", "NV"])
+    assert table.row_count == 2
+    assert [c.header for c in table.columns][-2:] == ["sens. MEL", "sens. NV"]
