@@ -1,0 +1,64 @@
+"""Checkpoints as a run sees them: where one is, what it says about itself, and the loaded generator.
+
+Validation before a run reads only the small JSON metadata of each checkpoint; the weights are
+loaded (and checked against the sha256 the metadata records) when that checkpoint's turn comes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from generators.checkpoint import CheckpointError, load_checkpoint, resolve_checkpoint
+from slbench.errors import SlbenchError
+
+
+@dataclass(frozen=True)
+class CheckpointInfo:
+    """A resolved checkpoint: its weights file and the metadata written beside it."""
+
+    path: Path
+    metadata: dict[str, Any]
+
+    @property
+    def resolution(self) -> int | None:
+        value = self.metadata.get("resolution")
+        return int(value) if isinstance(value, (int, float)) and int(value) > 0 else None
+
+    @property
+    def model(self) -> str | None:
+        return self.metadata.get("model")
+
+    @property
+    def category(self) -> str | None:
+        category = self.metadata.get("category")
+        return str(category).upper() if category is not None else None
+
+
+def read_checkpoint_info(path: str | Path) -> CheckpointInfo:
+    """Resolve a checkpoint file or folder (its ``latest``) and read its metadata, not its weights."""
+    try:
+        weights = resolve_checkpoint(path)
+    except CheckpointError as err:
+        raise SlbenchError(str(err)) from None
+    metadata_path = weights.with_suffix(".json")
+    try:
+        metadata = json.loads(metadata_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise SlbenchError(f"checkpoint metadata {metadata_path} cannot be read ({err}); retrain or restore it") from None
+    if not isinstance(metadata, dict):
+        raise SlbenchError(f"checkpoint metadata {metadata_path} is not a JSON object; retrain or restore it")
+    return CheckpointInfo(weights, metadata)
+
+
+def load_generator(info: CheckpointInfo, device: torch.device) -> torch.nn.Module:
+    """The checkpoint's generator on ``device`` in eval mode; a refused or corrupt file is a user error."""
+    try:
+        generator, _ = load_checkpoint(info.path)
+    except CheckpointError as err:
+        raise SlbenchError(str(err)) from None
+    return generator.to(device).eval()

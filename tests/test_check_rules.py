@@ -1,0 +1,91 @@
+"""The regression rule of `slbench check`, on hand-made baseline rows."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from slbench.errors import SlbenchError
+from slbench.gate import (
+    DEFAULT_TOLERANCES,
+    VERDICT_IMPROVED,
+    VERDICT_NOT_COMPARED,
+    VERDICT_OK,
+    VERDICT_REFERENCE,
+    VERDICT_REGRESSED,
+    compare_metric,
+    parse_tolerance,
+)
+
+NAN = float("nan")
+
+
+def row(metric, value, higher, ci_low=NAN, ci_high=NAN):
+    return {"metric": metric, "value": value, "higher_is_better": higher, "ci_low": ci_low, "ci_high": ci_high}
+
+
+def test_identical_value_passes_for_every_rule():
+    for baseline in (row("fid", 20.0, False), row("fid", 20.0, False, 18.0, 23.0), row("recall", 0.5, True)):
+        assert compare_metric(baseline, baseline["value"]).verdict == VERDICT_OK
+        assert compare_metric(baseline, baseline["value"], tolerance=0.0).verdict == VERDICT_OK
+
+
+def test_confidence_interval_decides_in_the_metric_direction():
+    fid = row("fid", 20.0, False, ci_low=18.0, ci_high=23.0)  # lower is better
+    assert compare_metric(fid, 22.9).verdict == VERDICT_OK
+    assert compare_metric(fid, 23.1).verdict == VERDICT_REGRESSED
+    assert compare_metric(fid, 17.9).verdict == VERDICT_IMPROVED
+    assert compare_metric(fid, 23.1).threshold == 23.0
+    recall = row("recall", 0.5, True, ci_low=0.45, ci_high=0.55)  # higher is better
+    assert compare_metric(recall, 0.44).verdict == VERDICT_REGRESSED
+    assert compare_metric(recall, 0.56).verdict == VERDICT_IMPROVED
+    assert compare_metric(recall, 0.46).verdict == VERDICT_OK
+
+
+def test_default_relative_tolerance_without_interval():
+    fid = row("fid", 20.0, False)
+    assert DEFAULT_TOLERANCES["fid"].relative == pytest.approx(0.10)
+    assert compare_metric(fid, 21.9).verdict == VERDICT_OK
+    assert compare_metric(fid, 22.1).verdict == VERDICT_REGRESSED
+    assert compare_metric(fid, 17.9).verdict == VERDICT_IMPROVED
+
+
+def test_default_absolute_tolerance_for_rates():
+    precision = row("precision", 0.60, True)
+    assert compare_metric(precision, 0.56).verdict == VERDICT_OK
+    assert compare_metric(precision, 0.54).verdict == VERDICT_REGRESSED
+
+
+def test_explicit_tolerance_overrides_the_interval():
+    fid = row("fid", 20.0, False, ci_low=10.0, ci_high=40.0)
+    assert compare_metric(fid, 30.0).verdict == VERDICT_OK  # inside the wide interval
+    assert compare_metric(fid, 30.0, tolerance={"fid": 0.2}).verdict == VERDICT_REGRESSED
+    assert compare_metric(fid, 23.0, tolerance={"fid": 0.2}).verdict == VERDICT_OK
+    assert compare_metric(fid, 23.0, tolerance=0.1).verdict == VERDICT_REGRESSED
+    # a per-metric override leaves other metrics on their default rule
+    assert compare_metric(fid, 30.0, tolerance={"kid": 0.0}).verdict == VERDICT_OK
+
+
+def test_reference_and_missing_values_are_not_judged():
+    assert compare_metric(row("lpips_diversity_real", 0.3, True), 0.0).verdict == VERDICT_REFERENCE
+    missing = compare_metric(row("lpips_diversity", 0.3, True), NAN)
+    assert missing.verdict == VERDICT_NOT_COMPARED
+    assert missing.to_json()["candidate"] is None
+
+
+def test_delta_and_json():
+    result = compare_metric(row("fid", 20.0, False), 25.0)
+    assert result.delta == pytest.approx(5.0)
+    data = result.to_json()
+    assert data["verdict"] == VERDICT_REGRESSED and data["higher_is_better"] is False
+    assert math.isclose(data["threshold"], 22.0)
+
+
+def test_parse_tolerance_forms_and_errors():
+    assert parse_tolerance(None) is None
+    assert parse_tolerance("0.2") == pytest.approx(0.2)
+    assert parse_tolerance("fid=0.1, KID=0.25") == {"fid": 0.1, "kid": 0.25}
+    for bad in ("fid", "fid=x", "-1", "fid=-0.1", "=0.1", "nan"):
+        with pytest.raises(SlbenchError):
+            parse_tolerance(bad)
