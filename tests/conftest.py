@@ -28,3 +28,13 @@ def isic_sample() -> Path:
     if not (SHARED_DATA / "ISIC2018_Task3_Training_GroundTruth.csv").is_file():
         pytest.skip(f"real ISIC sample not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def synthetic_dataset(tmp_path_factory) -> Path:
+    """The built-in synthetic dataset (ISIC 2018 layout, 12 images per class, 64 x 48), written once per session."""
+    from slbench.data.synth import write_synthetic_dataset
+
+    return write_synthetic_dataset(
+        tmp_path_factory.mktemp("synthetic") / "lesions", per_class=12, balanced=True, seed=0, image_size=(64, 48)
+    )
