@@ -1,5 +1,168 @@
-"""Checkpoints: safetensors weights plus JSON metadata."""
+"""Checkpoints: safetensors weights plus JSON metadata, written atomically, never unpickled.
+
+A checkpoint is a pair ``step-0001000.safetensors`` (every tensor: generator, discriminator,
+the generator's moving average, optimiser moments) and ``step-0001000.json`` (model, resolution,
+category, config, step, images seen, data fingerprint and split, seed, package versions, RNG
+states, the optimisers' non-tensor state, and the sha256 of the weights file, which binds the
+pair). A folder of checkpoints holds a text file ``latest`` naming the newest; every file is
+written to a temporary name and renamed into place, weights first, then metadata, then
+``latest``, so a reader never sees a half-written checkpoint. Only the newest ``keep_last`` are
+kept.
+
+As in diffusers' ``save_pretrained`` and unlike StyleGAN's pickles, loading runs no code from the
+file: a pickle is refused before anything in it is read.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any, Mapping
+
+import torch
+from torch import nn
+
+from generators.registry import build_generator
+from generators.safe_io import (
+    UnsafeWeightsError,
+    atomic_write_json,
+    atomic_write_text,
+    load_safetensors,
+    save_safetensors,
+    sha256_file,
+)
+
+FORMAT = "slbench-checkpoint/1"
+LATEST = "latest"
+_NAME = re.compile(r"^step-(\d+)$")
 
 
-def load_checkpoint(path):
-    raise NotImplementedError
+class CheckpointError(ValueError):
+    """A checkpoint is missing, refused (a pickle), corrupt, truncated or inconsistent."""
+
+
+def checkpoint_name(step: int) -> str:
+    """The file stem of the checkpoint after ``step`` steps."""
+    return f"step-{step:07d}"
+
+
+def save_checkpoint(directory: str | Path, step: int, tensors: Mapping[str, torch.Tensor],
+                    metadata: Mapping[str, Any], *, keep_last: int = 3) -> Path:
+    """Write one checkpoint, point ``latest`` at it and delete all but the newest ``keep_last``."""
+    directory = Path(directory)
+    name = checkpoint_name(step)
+    weights = _save_weights(directory / f"{name}.safetensors", tensors)
+    record = {**metadata, "format": FORMAT, "weights_file": weights.name,
+              "weights_sha256": sha256_file(weights)}
+    atomic_write_json(directory / f"{name}.json", record)
+    atomic_write_text(directory / LATEST, name + "\n")
+    for _, old in list_checkpoints(directory)[:-keep_last]:
+        old.with_suffix(".json").unlink(missing_ok=True)
+        old.unlink(missing_ok=True)
+    return weights
+
+
+def list_checkpoints(directory: str | Path) -> list[tuple[int, Path]]:
+    """``(step, weights path)`` of every complete checkpoint in a folder, oldest first."""
+    found = []
+    for meta in Path(directory).glob("step-*.json"):
+        match = _NAME.match(meta.stem)
+        weights = meta.with_suffix(".safetensors")
+        if match and weights.is_file():
+            found.append((int(match.group(1)), weights))
+    return sorted(found)
+
+
+def resolve_checkpoint(path: str | Path) -> Path:
+    """The weights file meant by a checkpoint file, its metadata file, or a folder's ``latest``."""
+    path = Path(path)
+    if path.is_dir():
+        pointer = path / LATEST
+        if not pointer.is_file():
+            raise CheckpointError(f"{path} holds no checkpoint (no '{LATEST}' file); give a checkpoint file or folder")
+        path = path / f"{pointer.read_text(encoding='utf-8').strip()}.safetensors"
+    elif path.suffix == ".json":
+        path = path.with_suffix(".safetensors")
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {path} does not exist; give a checkpoint file or folder")
+    return path
+
+
+def read_checkpoint_metadata(path: str | Path) -> dict[str, Any]:
+    """The metadata of a checkpoint alone (its weights are neither read nor checked)."""
+    return _read_metadata(resolve_checkpoint(path).with_suffix(".json"))
+
+
+def read_checkpoint(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """All tensors and the metadata of a checkpoint, checked against each other."""
+    weights = resolve_checkpoint(path)
+    try:
+        tensors = load_safetensors(weights)
+    except UnsafeWeightsError as err:
+        raise CheckpointError(f"checkpoint refused: {err}") from err
+    metadata = _read_metadata(weights.with_suffix(".json"))
+    if metadata.get("weights_sha256") != sha256_file(weights):
+        raise CheckpointError(f"{weights} does not match the sha256 in its metadata: the pair is corrupt or mixed up")
+    return tensors, metadata
+
+
+def load_checkpoint(path: str | Path) -> tuple[nn.Module, dict[str, Any]]:
+    """A ready generator (eval mode; the moving average where the model keeps one) and its metadata.
+
+    ``path`` is a checkpoint's ``.safetensors`` or ``.json`` file, or a folder (its ``latest``).
+    """
+    tensors, metadata = read_checkpoint(path)
+    try:
+        generator = build_generator(metadata["model"], int(metadata["resolution"]),
+                                    **metadata.get("architecture", {}))
+    except (KeyError, ValueError, TypeError) as err:
+        raise CheckpointError(f"cannot rebuild the generator of {path}: {err}") from err
+    prefix = "G_ema." if any(key.startswith("G_ema.") for key in tensors) else "G."
+    load_module_state(generator, tensors, prefix, source=path)
+    return generator.eval(), metadata
+
+
+def module_tensors(module: nn.Module, prefix: str) -> dict[str, torch.Tensor]:
+    """A module's parameters and persistent buffers under ``prefix``, detached."""
+    return {prefix + key: value.detach() for key, value in module.state_dict().items()}
+
+
+def load_module_state(module: nn.Module, tensors: Mapping[str, torch.Tensor], prefix: str, *,
+                      source: str | Path) -> None:
+    """Load the tensors under ``prefix`` into ``module``, all of them and nothing else."""
+    state = {key[len(prefix):]: value for key, value in tensors.items() if key.startswith(prefix)}
+    try:
+        module.load_state_dict(state, strict=True)
+    except RuntimeError as err:
+        lines = [line.strip() for line in str(err).strip().splitlines()]
+        detail = lines[1] if len(lines) > 1 else lines[0]
+        raise CheckpointError(f"{source} does not fit the model it names ({detail})") from err
+
+
+def _save_weights(path: Path, tensors: Mapping[str, torch.Tensor]) -> Path:
+    """Save tensors so that the file cannot be mistaken for a pickle by its first byte.
+
+    A safetensors file starts with its header length (little-endian); when that length is 128
+    modulo 256 the first byte is 0x80, a pickle's opening byte, and the reader's pickle guard
+    would refuse the file. A few bytes of header metadata shift the length off that value.
+    """
+    padding = ""
+    while True:
+        weights = save_safetensors(path, tensors, metadata={"format": FORMAT, "padding": padding})
+        with open(weights, "rb") as handle:
+            if handle.read(1) != b"\x80":
+                return weights
+        padding += " " * 8
+
+
+def _read_metadata(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint metadata {path} is missing; a checkpoint needs its .json beside it")
+    try:
+        metadata = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise CheckpointError(f"checkpoint metadata {path} is not valid JSON ({err}): it is corrupt or truncated") from err
+    if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is not slbench checkpoint metadata (format {FORMAT!r} expected)")
+    return metadata

@@ -1,0 +1,156 @@
+"""What differs between the three models' training steps: losses, forward options, lr, reals.
+
+Each objective turns discriminator scores into the two losses of its paper and says which
+keyword options the networks get in training. The training loop
+(:mod:`generators.training.loop`) owns everything they share: one discriminator step, then one
+generator step, with the R1 penalty where ``r1_gamma`` is set.
+
+* ``sl-stylegan`` (Qin et al. 2020): least squares with a=-1, b=1, c=0, R1 weight 5 (gamma 10),
+  learning rate lr / (1 + decay * step) as Keras' ``decay`` applies it.
+* ``stylegan`` (Karras et al. 2019): non-saturating logistic, R1 gamma 10, style mixing 0.9,
+  the tracked average ``w`` updated in training, progressive growing with fade-in.
+* ``dcgan`` (Radford et al. 2016): binary cross-entropy on logits.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from generators.training import losses
+from generators.training.config import DCGANConfig, SLStyleGANConfig, StyleGANConfig, TrainConfig
+from generators.training.schedule import GrowthPhase, growth_phase
+
+
+class Objective:
+    """Defaults shared by the objectives: constant lr, full-resolution networks, no R1."""
+
+    r1_gamma: float = 0.0
+
+    def __init__(self, config: TrainConfig, resolution: int) -> None:
+        self.config = config
+        self.resolution = resolution
+
+    def learning_rate(self, step: int) -> float:
+        return self.config.lr
+
+    def phase(self, images_seen: int) -> GrowthPhase:
+        """The resolution trained at after ``images_seen`` images (always full without growing)."""
+        return GrowthPhase(stage=self.resolution, alpha=1.0)
+
+    def generator_options(self, phase: GrowthPhase) -> dict[str, Any]:
+        """Keyword options of the generator's forward in training."""
+        return {}
+
+    def discriminator_options(self, phase: GrowthPhase) -> dict[str, Any]:
+        """Keyword options of the discriminator's forward in training."""
+        return {}
+
+    def sampling_options(self, phase: GrowthPhase) -> dict[str, Any]:
+        """Keyword options of ``sample`` for the snapshot grid at this phase."""
+        return {}
+
+    def prepare_reals(self, real: torch.Tensor, phase: GrowthPhase) -> torch.Tensor:
+        """Real images as the discriminator sees them at this phase."""
+        return real
+
+    def discriminator_loss(self, real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def generator_loss(self, fake_scores: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+
+class LeastSquaresObjective(Objective):
+    """SL-StyleGAN: LSGAN (a, b, c) plus R1, Keras-style learning-rate decay."""
+
+    config: SLStyleGANConfig
+
+    def __init__(self, config: SLStyleGANConfig, resolution: int) -> None:
+        super().__init__(config, resolution)
+        self.r1_gamma = 2.0 * config.r1_weight
+
+    def learning_rate(self, step: int) -> float:
+        return self.config.lr / (1.0 + self.config.lr_decay * step)
+
+    def discriminator_loss(self, real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
+        return losses.least_squares_d(real_scores, fake_scores, real_target=self.config.real_target,
+                                      fake_target=self.config.fake_target)
+
+    def generator_loss(self, fake_scores: torch.Tensor) -> torch.Tensor:
+        return losses.least_squares_g(fake_scores, generator_target=self.config.generator_target)
+
+
+class LogisticObjective(Objective):
+    """StyleGAN: non-saturating logistic plus R1, style mixing, progressive growing."""
+
+    config: StyleGANConfig
+
+    def __init__(self, config: StyleGANConfig, resolution: int) -> None:
+        super().__init__(config, resolution)
+        self.r1_gamma = config.r1_gamma
+
+    def phase(self, images_seen: int) -> GrowthPhase:
+        if not self.config.progressive:
+            return GrowthPhase(stage=self.resolution, alpha=1.0)
+        if self.config.phase_kimg is None:
+            raise ValueError("phase_kimg must be resolved before training")
+        return growth_phase(images_seen / 1000.0, resolution=self.resolution,
+                            start_resolution=self.config.start_resolution, phase_kimg=self.config.phase_kimg)
+
+    def generator_options(self, phase: GrowthPhase) -> dict[str, Any]:
+        return {"mixing_prob": self.config.mixing_prob, "update_w_avg": True, **self.sampling_options(phase)}
+
+    def discriminator_options(self, phase: GrowthPhase) -> dict[str, Any]:
+        return self.sampling_options(phase)
+
+    def sampling_options(self, phase: GrowthPhase) -> dict[str, Any]:
+        if not self.config.progressive:
+            return {}
+        return {"stage": phase.stage, "alpha": phase.alpha}
+
+    def prepare_reals(self, real: torch.Tensor, phase: GrowthPhase) -> torch.Tensor:
+        """Reals at the current stage, blended with their half-resolution version during a fade.
+
+        ProGAN's ``process_reals``: box-downsample to the stage; while the newest block fades
+        in, mix in the image downsampled once more and nearest-upsampled back, by 1 - alpha.
+        """
+        if phase.stage < real.shape[-1]:
+            real = F.avg_pool2d(real, real.shape[-1] // phase.stage)
+        if phase.alpha < 1.0 and phase.stage > self.config.start_resolution:
+            coarse = F.interpolate(F.avg_pool2d(real, 2), scale_factor=2, mode="nearest")
+            real = torch.lerp(coarse, real, phase.alpha)
+        return real
+
+    def discriminator_loss(self, real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
+        return losses.logistic_d(real_scores, fake_scores)
+
+    def generator_loss(self, fake_scores: torch.Tensor) -> torch.Tensor:
+        return losses.logistic_nonsaturating_g(fake_scores)
+
+
+class CrossEntropyObjective(Objective):
+    """DCGAN: binary cross-entropy on the discriminator's logits."""
+
+    def discriminator_loss(self, real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
+        return losses.bce_d(real_scores, fake_scores)
+
+    def generator_loss(self, fake_scores: torch.Tensor) -> torch.Tensor:
+        return losses.bce_g(fake_scores)
+
+
+OBJECTIVES: dict[str, type[Objective]] = {
+    "sl-stylegan": LeastSquaresObjective,
+    "stylegan": LogisticObjective,
+    "dcgan": CrossEntropyObjective,
+}
+
+
+def make_objective(model: str, config: TrainConfig, resolution: int) -> Objective:
+    """The objective of ``model`` with its training config."""
+    expected = {"sl-stylegan": SLStyleGANConfig, "stylegan": StyleGANConfig, "dcgan": DCGANConfig}[model]
+    if not isinstance(config, expected):
+        raise TypeError(f"{model} trains with a {expected.__name__}, got {type(config).__name__}")
+    return OBJECTIVES[model](config, resolution)
