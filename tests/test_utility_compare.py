@@ -7,7 +7,7 @@ import math
 import pytest
 
 from reports.schema import COLUMNS
-from slbench.utility.compare import RowContext, mean_std, paired_gain, summary_table, utility_rows
+from slbench.utility.compare import RowContext, mean_std, paired_gain, sensitivity_table, summary_table, utility_rows
 from slbench.utility.scores import ClassificationScores
 
 
@@ -70,10 +70,14 @@ def test_rows_hold_every_metric_per_arm_and_the_paired_gain():
     assert all(r["features"] == "resnet18" and r["resolution"] == 32 and r["seed"] == 4 for r in rows)
 
 
-def test_summary_table_shows_one_line_per_arm():
+def test_tables_show_one_line_per_arm_with_its_numbers():
     context = RowContext(classifier="resnet18", resolution=32, seed=0, seeds=(0, 1))
-    rows = utility_rows({"real-only": [_scores(0.5, 0.2)] * 2, "real+dcgan": [_scores(0.6, 0.2), _scores(0.7, 0.2)]},
+    rows = utility_rows({"real-only": [_scores(0.5, 0.2)] * 2, "real+dcgan": [_scores(0.6, 0.2), _scores(0.7, 0.4)]},
                         {}, context)
-    table = summary_table(rows, ["MEL", "NV"])
-    assert table.row_count == 2
-    assert [c.header for c in table.columns][-2:] == ["sens. MEL", "sens. NV"]
+    summary = summary_table(rows)
+    assert summary.row_count == 2
+    assert list(summary.columns[0].cells) == ["real-only", "real+dcgan"]
+    assert list(summary.columns[3].cells) == ["", "+0.150 ± 0.071"]
+    sensitivity = sensitivity_table(rows, ["MEL", "NV"])
+    assert [c.header for c in sensitivity.columns] == ["arm", "MEL", "NV"]
+    assert list(sensitivity.columns[1].cells) == ["0.20", "0.30"]

@@ -1,9 +1,74 @@
-"""`slbench utility` command."""
+"""`slbench utility`: does adding synthetic images help a skin-lesion classifier?"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated, Optional
+
 import typer
+
+from slbench.errors import SlbenchError
+from slbench.paths import DEFAULT_CHECKPOINTS, DEFAULT_DATA
+
+
+def utility(
+    data: Annotated[Path, typer.Option("--data", help="Dataset folder (any layout `slbench data info` knows).")] = DEFAULT_DATA,
+    models: Annotated[str, typer.Option("--models", help="'all' or a comma list: sl-stylegan,stylegan,dcgan.")] = "all",
+    category: Annotated[
+        str, typer.Option("--category", help="Classes that get synthetic images: 'all' or a comma list of codes.")
+    ] = "all",
+    checkpoints: Annotated[
+        Path, typer.Option("--checkpoints", help="Folder holding <model>/<category>/ checkpoint folders.")
+    ] = DEFAULT_CHECKPOINTS,
+    synthetic_per_class: Annotated[
+        Optional[int], typer.Option("--synthetic-per-class", help="Add N synthetic images to each chosen class.")
+    ] = None,
+    balance: Annotated[
+        bool, typer.Option("--balance", help="Top each chosen class up to the largest real class (the default).")
+    ] = False,
+    seeds: Annotated[int, typer.Option("--seeds", help="Classifier seeds per arm (paired across arms).")] = 3,
+    seed: Annotated[int, typer.Option("--seed", help="First classifier seed; the others follow it.")] = 0,
+    resolution: Annotated[
+        Optional[int],
+        typer.Option("--resolution", help="Classifier input resolution (default: the checkpoints' own, else the smallest)."),
+    ] = None,
+    epochs: Annotated[int, typer.Option("--epochs", help="Training epochs of each classifier.")] = 20,
+    batch: Annotated[int, typer.Option("--batch", help="Classifier batch size.")] = 32,
+    out: Annotated[
+        Optional[Path], typer.Option("--out", help="Results folder (default: results/<timestamp>-<short-id>/).")
+    ] = None,
+    pretrained: Annotated[
+        bool, typer.Option("--pretrained", help="Start from torchvision's ImageNet ResNet-18 weights (must be on disk).")
+    ] = False,
+    weights_dir: Annotated[
+        Optional[Path], typer.Option("--weights-dir", help="Folder holding resnet18-f37072fd.pth for --pretrained.")
+    ] = None,
+) -> None:
+    """Train a ResNet-18 on real images, real plus synthetic images of each model, and synthetic
+    images alone; score each on held-out real images (balanced accuracy, AUC, per-class
+    sensitivity and specificity) and compare with the real-only baseline over seeds."""
+    from slbench.utility import run_utility
+
+    if synthetic_per_class is not None and balance:
+        raise SlbenchError("give either --synthetic-per-class N or --balance, not both")
+    run_utility(
+        data=data,
+        models=models,
+        categories=category,
+        checkpoints=checkpoints,
+        synthetic_per_class=synthetic_per_class,
+        balance=synthetic_per_class is None,
+        seeds=seeds,
+        seed=seed,
+        resolution=resolution,
+        epochs=epochs,
+        batch_size=batch,
+        out=out,
+        pretrained=pretrained,
+        weights_dir=weights_dir,
+    )
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the app."""
+    """Add ``slbench utility``."""
+    app.command("utility")(utility)

@@ -4,3 +4,7 @@
 of each generator, and on synthetic images only, and scores each on held-out real images with
 the ISIC 2018 Task 3 metrics (see :mod:`slbench.utility.scores`).
 """
+
+from slbench.utility.run import run_utility
+
+__all__ = ["run_utility"]

@@ -152,26 +152,39 @@ def _gain_row(arm: str, gain: PairedGain, first: ClassificationScores, n_fake: i
     return row
 
 
-def summary_table(rows: Sequence[Mapping], categories: Sequence[str]) -> Table:
-    """A rich table: one line per arm, balanced accuracy, macro AUC, gain and per-class sensitivity."""
+def summary_table(rows: Sequence[Mapping]) -> Table:
+    """A rich table, one line per arm: balanced accuracy, macro AUC and the gain over the baseline."""
     table = Table(title="Classifier utility on the real test set (mean ± std over seeds)")
-    for header in ("arm", "bal. acc.", "AUC", "gain", "p"):
+    for header in ("arm", "balanced accuracy", "AUC (macro)", "gain", "p (paired t)"):
         table.add_column(header, justify="left" if header == "arm" else "right")
-    for category in categories:
-        table.add_column(f"sens. {category}", justify="right")
-    by_key = {(r["model"], r["category"], r["metric"]): r for r in rows}
+    by_key = _rows_by_key(rows)
     for arm in dict.fromkeys(r["model"] for r in rows):
         gain = by_key.get((arm, "all", "gain_balanced_accuracy"))
-        cells = [
+        table.add_row(
             arm,
             _mean_pm_std(by_key.get((arm, "all", "balanced_accuracy"))),
             _mean_pm_std(by_key.get((arm, "all", "auc_macro"))),
             _mean_pm_std(gain, signed=True) if gain else "",
             _p_value(gain["note"]) if gain else "",
-        ]
-        cells += [_mean_pm_std(by_key.get((arm, c, "sensitivity"))) for c in categories]
-        table.add_row(*cells)
+        )
     return table
+
+
+def sensitivity_table(rows: Sequence[Mapping], categories: Sequence[str]) -> Table:
+    """A rich table of the mean per-class sensitivity of each arm (classes as columns)."""
+    table = Table(title="Sensitivity per class (mean over seeds)")
+    table.add_column("arm")
+    for category in categories:
+        table.add_column(category, justify="right")
+    by_key = _rows_by_key(rows)
+    for arm in dict.fromkeys(r["model"] for r in rows):
+        cells = [by_key.get((arm, category, "sensitivity")) for category in categories]
+        table.add_row(arm, *("n/a" if c is None or math.isnan(c["value"]) else f"{c['value']:.2f}" for c in cells))
+    return table
+
+
+def _rows_by_key(rows: Sequence[Mapping]) -> dict[tuple[str, str, str], Mapping]:
+    return {(r["model"], r["category"], r["metric"]): r for r in rows}
 
 
 def _mean_pm_std(row: Mapping | None, *, signed: bool = False) -> str:

@@ -1,0 +1,230 @@
+"""``slbench utility``: does adding synthetic images help a skin-lesion classifier?
+
+The question Qin et al. (2020) answer for SL-StyleGAN: train the same classifier on real
+images, on real plus synthetic images, and on synthetic images alone, and score each on held-out
+real images with the ISIC 2018 Task 3 metrics. Everything that can be wrong with the request
+(an unknown model or class, a missing checkpoint, a checkpoint that saw test images, a missing
+weights file) is found before the first classifier trains.
+
+The real images are split by :func:`slbench.data.split_by_lesion` (grouped by lesion, stratified
+by class, seeded); ``slbench train --split train`` trains generators on the training side of
+that same split. The data layer reads an ISIC 2018 folder's training, validation and test
+inputs as one labelled set, so the official validation and test images take part in the
+lesion-grouped split rather than forming a test set of their own.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+import generators
+from generators.safe_io import VerifiedWeights
+from reports.results import write_results
+from slbench.console import console
+from slbench.data import CATEGORIES, RESIZE_FILTER, Dataset, DataSplit, load_dataset, load_images, split_by_lesion
+from slbench.errors import SlbenchError
+from slbench.evaluation.plan import PlannedPair, choose_resolution, parse_categories, parse_models
+from slbench.evaluation.provenance import Timings, checkpoint_provenance, data_provenance, package_versions
+from slbench.paths import DEFAULT_CHECKPOINTS, DEFAULT_DATA, DEFAULT_RESULTS
+from slbench.utility.arms import (
+    SYNTHETIC_RESIZE_FILTER,
+    augmentation_counts,
+    plan_arms,
+    synthetic_only_counts,
+)
+from slbench.utility.checkpoints import check_unseen_test_images, resolve_sources
+from slbench.utility.classifier import ClassifierConfig, find_imagenet_weights, select_device
+from slbench.utility.compare import RowContext, sensitivity_table, summary_table, utility_rows
+from slbench.utility.experiment import ArmOutcome, ExperimentSettings, RealImages, run_arms
+
+RESIZE = "squash"  # real images: the whole image to R x R, as the reference code did
+
+
+@dataclass(frozen=True)
+class UtilitySetup:
+    """The validated request: data, split, classes, generators and evaluation resolution."""
+
+    dataset: Dataset
+    split: DataSplit
+    class_names: tuple[str, ...]  # every class the dataset has: the classifier's outputs
+    categories: tuple[str, ...]  # the classes that get synthetic images
+    models: tuple[str, ...]
+    pairs: tuple[PlannedPair, ...]
+    resolution: int
+    resolution_source: str
+
+
+def run_utility(
+    *,
+    data: str | Path = DEFAULT_DATA,
+    models: str | Sequence[str] = "all",
+    categories: str | Sequence[str] = "all",
+    checkpoints: str | Path = DEFAULT_CHECKPOINTS,
+    synthetic_per_class: int | None = None,
+    balance: bool | None = None,
+    seeds: int = 3,
+    seed: int = 0,
+    resolution: int | None = None,
+    epochs: int = ClassifierConfig.epochs,
+    batch_size: int = ClassifierConfig.batch_size,
+    out: str | Path | None = None,
+    pretrained: bool = False,
+    weights_dir: str | Path | None = None,
+    split_seed: int = 0,
+    test_fraction: float = 0.2,
+    device: str | None = None,
+) -> Path:
+    """Train and score every arm for ``seeds`` classifier seeds (``seed``, ``seed + 1``, ...); write
+    the tidy ``utility`` rows to ``out`` (default ``results/<timestamp>-<id>/``) and return it.
+
+    ``balance`` (the default when ``synthetic_per_class`` is not given) tops each chosen class
+    up to the largest real class; ``synthetic_per_class`` adds N images per chosen class.
+    """
+    balance = synthetic_per_class is None if balance is None else balance
+    _check_whole_numbers(seeds=seeds, epochs=epochs, batch_size=batch_size, seed=seed)
+    config = ClassifierConfig(epochs=epochs, batch_size=batch_size, pretrained=pretrained)
+    imagenet = find_imagenet_weights(weights_dir) if pretrained else None
+    setup = prepare_setup(data=data, models=models, categories=categories, checkpoints=Path(checkpoints),
+                          resolution=resolution, split_seed=split_seed, test_fraction=test_fraction)
+    timings = Timings()
+    with timings.stage("load real images"):
+        real = load_real_images(setup)
+    settings = ExperimentSettings(
+        config=config, seeds=tuple(range(seed, seed + seeds)), resolution=setup.resolution,
+        device=select_device(device), imagenet=imagenet,
+        augmentation_counts=augmentation_counts(real.train_counts, setup.categories,
+                                                per_class=synthetic_per_class, balance=balance),
+        synthetic_only_counts=synthetic_only_counts(real.train_counts, per_class=synthetic_per_class, balance=balance),
+    )
+    arms = plan_arms(setup.models, with_synthetic_only=set(setup.categories) == set(setup.class_names))
+    if len(arms) > 1 and not arms[-1].name.startswith("synthetic-only"):
+        console.print("[yellow]note:[/] no synthetic-only arm: it needs a generator for every class "
+                      f"({', '.join(setup.class_names)}); pass --category all for it")
+    with timings.stage("train and score"):
+        outcomes = run_arms(arms, real, setup.pairs, settings)
+    rows = utility_rows({name: o.scores for name, o in outcomes.items()},
+                        {name: o.synthetic_counts for name, o in outcomes.items()},
+                        RowContext(config.name, setup.resolution, seed, settings.seeds))
+    folder = Path(out) if out is not None else default_results_folder()
+    write_results(folder, rows, artifacts={},
+                  settings=_settings(setup, settings, synthetic_per_class, balance, data, checkpoints),
+                  provenance=_provenance(setup, settings, outcomes, timings))
+    console.print(summary_table(rows))
+    console.print(sensitivity_table(rows, setup.class_names))
+    console.print(f"results written to {folder}")
+    return folder
+
+
+def prepare_setup(
+    *, data: str | Path, models: str | Sequence[str], categories: str | Sequence[str], checkpoints: Path,
+    resolution: int | None, split_seed: int, test_fraction: float,
+) -> UtilitySetup:
+    """Validate the request in full (see the module docstring) and resolve it."""
+    dataset = load_dataset(data).require_usable()
+    class_names = tuple(dataset.categories())
+    if len(class_names) < 2:
+        raise SlbenchError(f"{dataset.root} has images of {len(class_names)} class only; a classifier needs two or more")
+    model_names = parse_models(_as_spec(models), tuple(generators.MODELS))
+    category_names = parse_categories(_as_spec(categories), CATEGORIES, list(class_names))
+    absent = [category for category in category_names if category not in class_names]
+    if absent:
+        raise SlbenchError(f"the dataset has no images of {', '.join(absent)}, so no synthetic images of it can "
+                           f"be judged; choose from {', '.join(class_names)}")
+    split = split_by_lesion(dataset, test_fraction=test_fraction, seed=split_seed)
+    if not any(split.test[category] for category in class_names):
+        raise SlbenchError("the split left no test images; raise --test-fraction or use a larger dataset")
+    pairs = resolve_sources(checkpoints, model_names, category_names)
+    check_unseen_test_images(pairs, data_fingerprint=dataset.fingerprint(), train_fingerprint=split.fingerprint("train"),
+                             split_description=f"split seed {split_seed}, test fraction {test_fraction}")
+    chosen, source, problems = choose_resolution(pairs, resolution)
+    if problems:
+        raise SlbenchError("; ".join(problems) + "; choose another --resolution")
+    if not chosen:
+        raise SlbenchError("no evaluation resolution: pass --resolution R")
+    return UtilitySetup(dataset, split, class_names, category_names, model_names, tuple(pairs), chosen, source)
+
+
+def load_real_images(setup: UtilitySetup) -> RealImages:
+    """The split's images at the evaluation resolution: training images per class, test images with labels."""
+    train = {c: load_images(setup.split.train[c], setup.resolution, resize=RESIZE) for c in setup.class_names}
+    test_records = [record for c in setup.class_names for record in setup.split.test[c]]
+    labels = np.array([setup.class_names.index(record.category) for record in test_records], dtype=np.int64)
+    test_images = load_images(test_records, setup.resolution, resize=RESIZE)
+    return RealImages(setup.class_names, train, test_images, labels)
+
+
+def default_results_folder() -> Path:
+    """``results/<timestamp>-<short random id>/``."""
+    return DEFAULT_RESULTS / f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
+
+
+def _as_spec(value: str | Sequence[str]) -> str:
+    return value if isinstance(value, str) else ",".join(value)
+
+
+def _check_whole_numbers(**values: int) -> None:
+    minimum = {"seed": 0}
+    for name, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum.get(name, 1):
+            option = "--" + name.replace("_", "-")
+            raise SlbenchError(f"{option} must be a whole number of at least {minimum.get(name, 1)}, not {value!r}")
+
+
+def _settings(setup: UtilitySetup, settings: ExperimentSettings, synthetic_per_class: int | None, balance: bool,
+              data: str | Path, checkpoints: str | Path) -> dict:
+    return {
+        "command": "utility",
+        "data": str(data),
+        "checkpoints": str(checkpoints),
+        "models": list(setup.models),
+        "categories": list(setup.categories),
+        "classes": list(setup.class_names),
+        "synthetic_per_class": synthetic_per_class,
+        "balance": balance,
+        "seeds": list(settings.seeds),
+        "resolution": setup.resolution,
+        "resolution_source": setup.resolution_source,
+        "split_seed": setup.split.seed,
+        "test_fraction": setup.split.test_fraction,
+        "classifier": {"name": settings.config.name, **dataclasses.asdict(settings.config)},
+    }
+
+
+def _provenance(setup: UtilitySetup, settings: ExperimentSettings, outcomes: dict[str, ArmOutcome],
+                timings: Timings) -> dict:
+    return {
+        "packages": package_versions(),
+        "device": str(settings.device),
+        "data": data_provenance(setup.dataset, resize=RESIZE, resize_filter=RESIZE_FILTER),
+        "split": {**setup.split.to_json(), "method": "slbench.data.split_by_lesion (grouped by lesion, stratified)"},
+        "checkpoints": {pair.key: checkpoint_provenance(pair.checkpoint.path, pair.checkpoint.metadata)
+                        for pair in setup.pairs},
+        "synthetic": {"resize_filter": SYNTHETIC_RESIZE_FILTER,
+                      "seeds": "sha256 of 'slbench-utility/<seed>/<model>/<category>', first 31 bits"},
+        "arms": {name: _arm_provenance(o, settings.seeds) for name, o in outcomes.items()},
+        "classifier_weights": _weights_provenance(settings.imagenet),
+        "timings_s": dict(timings.seconds),
+    }
+
+
+def _arm_provenance(outcome: ArmOutcome, seeds: Sequence[int]) -> dict:
+    """The arm's training set and its scores for each seed (the rows hold their mean and std)."""
+    per_seed = {
+        str(seed): {"balanced_accuracy": s.balanced_accuracy, "auc_macro": s.auc_macro, "sensitivity": s.sensitivity,
+                    "specificity": s.specificity, "auc": s.auc}
+        for seed, s in zip(seeds, outcome.scores)
+    }
+    return {"real_train": outcome.real_counts, "synthetic_train": outcome.synthetic_counts, "per_seed": per_seed}
+
+
+def _weights_provenance(imagenet: VerifiedWeights | None) -> dict:
+    if imagenet is None:
+        return {"initialisation": "random (torch.manual_seed(seed))"}
+    return {"initialisation": "ImageNet", "path": str(imagenet.path), "sha256": imagenet.sha256}
