@@ -3,12 +3,14 @@
 A generator maps latents ``z`` to images in its own ``image_range``; ``sample`` is the one
 entry point the harness uses, and it always returns floats in [0, 1], N x 3 x R x R, on the CPU.
 Sampling is deterministic for a seed: every latent and every noise image is drawn from one
-``torch.Generator(device="cpu")`` seeded with ``seed``, in sample order (all latents first, then
-each sample's noise in turn), so the images do not depend on ``batch_size`` or on the device.
+``torch.Generator(device="cpu")`` seeded with ``seed``, one draw per sample in sample order (the
+sample's latent, then its noise images), so the images depend neither on ``batch_size`` nor on
+the device, and the first k of n samples are the k samples drawn with the same seed.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar
 
 import torch
@@ -28,12 +30,12 @@ class Generator(nn.Module):
         """Number of trainable parameters."""
         return sum(p.numel() for p in self.parameters() if p.requires_grad)
 
-    def draw_noise(self, count: int, rng: torch.Generator, options: dict[str, Any]) -> dict[str, Any]:
-        """Keyword inputs besides ``z`` that ``forward`` needs for ``count`` samples (none by default).
+    def noise_shapes(self, options: dict[str, Any]) -> list[tuple[int, ...]]:
+        """Shapes of one sample's noise images for ``sample`` with these options (none by default)."""
+        return []
 
-        Implementations draw each sample's noise with one call on ``rng``, sample after sample,
-        so that the draws do not depend on how the samples are batched.
-        """
+    def noise_inputs(self, noise: list[torch.Tensor]) -> dict[str, Any]:
+        """Keyword inputs of ``forward`` for batched noise images (one tensor per shape above)."""
         return {}
 
     def to_unit_range(self, images: torch.Tensor) -> torch.Tensor:
@@ -64,16 +66,20 @@ class Generator(nn.Module):
             raise ValueError(f"need n >= 0 and batch_size >= 1, got n={n}, batch_size={batch_size}")
         device = torch.device(device) if device is not None else next(self.parameters()).device
         rng = torch.Generator(device="cpu").manual_seed(seed)
-        latents = torch.randn(n, self.z_dim, generator=rng)
+        shapes = self.noise_shapes(sampling_options)
+        sizes = [self.z_dim] + [math.prod(shape) for shape in shapes]
         batches = [torch.empty(0, 3, self.resolution, self.resolution)]
         was_training = self.training
         self.eval()
         try:
             with torch.no_grad():
                 for start in range(0, n, batch_size):
-                    z = latents[start : start + batch_size]
-                    noise = _to_device(self.draw_noise(z.shape[0], rng, sampling_options), device)
-                    images = self.to_unit_range(self(z.to(device), **noise, **sampling_options)).cpu()
+                    count = min(batch_size, n - start)
+                    draws = torch.stack([torch.randn(sum(sizes), generator=rng) for _ in range(count)])
+                    z, *noise = draws.to(device).split(sizes, dim=1)
+                    noise = [piece.reshape(count, *shape) for piece, shape in zip(noise, shapes)]
+                    images = self(z, **self.noise_inputs(noise), **sampling_options)
+                    images = self.to_unit_range(images).cpu()
                     if images.shape[-1] != self.resolution:
                         images = F.interpolate(images, size=(self.resolution, self.resolution), mode="nearest")
                     batches.append(images)
@@ -104,12 +110,3 @@ def check_latents(z: torch.Tensor, z_dim: int) -> None:
     if z.dim() != 2 or z.shape[1] != z_dim:
         raise ValueError(f"z must be N x {z_dim}, got {tuple(z.shape)}")
 
-
-def _to_device(value: Any, device: torch.device) -> Any:
-    if isinstance(value, torch.Tensor):
-        return value.to(device)
-    if isinstance(value, dict):
-        return {key: _to_device(item, device) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(_to_device(item, device) for item in value)
-    return value

@@ -18,7 +18,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from generators import dcgan, sl_stylegan
+from generators import dcgan, sl_stylegan, stylegan
 from generators.base import Discriminator, Generator
 
 
@@ -104,6 +104,16 @@ register_model(
         config=sl_stylegan.SLStyleGANConfig,
         generator=sl_stylegan.SLStyleGANGenerator,
         discriminator=sl_stylegan.SLStyleGANDiscriminator,
+        resolutions=_powers_of_two(32, 1024),
+    )
+)
+register_model(
+    ModelSpec(
+        name="stylegan",
+        reference="Karras, Laine and Aila 2019, A Style-Based Generator Architecture for GANs",
+        config=stylegan.StyleGANConfig,
+        generator=stylegan.StyleGANGenerator,
+        discriminator=stylegan.StyleGANDiscriminator,
         resolutions=_powers_of_two(32, 1024),
     )
 )

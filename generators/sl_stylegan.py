@@ -196,9 +196,11 @@ class SLStyleGANGenerator(Generator):
             x = block(x, w, noise)
         return torch.sigmoid(self.to_rgb(x))
 
-    def draw_noise(self, count: int, rng: torch.Generator, options: dict[str, Any]) -> dict[str, Any]:
-        size = self.resolution
-        return {"noise": torch.stack([torch.randn(1, size, size, generator=rng) for _ in range(count)])}
+    def noise_shapes(self, options: dict[str, Any]) -> list[tuple[int, ...]]:
+        return [(1, self.resolution, self.resolution)]
+
+    def noise_inputs(self, noise: list[torch.Tensor]) -> dict[str, Any]:
+        return {"noise": noise[0]}
 
 
 class SLStyleGANDiscriminator(Discriminator):
