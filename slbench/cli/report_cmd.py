@@ -1,9 +1,52 @@
-"""`slbench report` command."""
+"""`slbench report`: re-render stored results as Markdown, LaTeX, wide CSV and HTML."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated, Optional
+
 import typer
+
+from reports.render import FORMATS, check_formats, render_report
+from reports.results import ResultsError
+from slbench.errors import SlbenchError
+
+
+def report(
+    results: Annotated[
+        list[Path],
+        typer.Argument(help="One or more results folders (as written by `slbench run` or `slbench utility`)."),
+    ],
+    formats: Annotated[
+        str,
+        typer.Option("--format", "-f", help=f"Comma-separated formats among {', '.join(FORMATS)}."),
+    ] = ",".join(FORMATS),
+    out: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--out",
+            help="Folder for the report files (default: the results folder; combined-<hash> beside the first for several).",
+        ),
+    ] = None,
+) -> None:
+    """Render stored results (no model, no GPU); several folders are combined into one report."""
+    written = write_report(results=results, formats=formats.split(","), out=out)
+    for name, path in written.items():
+        typer.echo(f"{name}: {path}")
+
+
+def write_report(*, results: list[Path], formats: list[str], out: Path | None) -> dict[str, Path]:
+    """Run :func:`reports.render.render_report`, turning bad input into an :class:`SlbenchError`."""
+    try:
+        chosen = check_formats(formats)
+        return render_report(results, formats=chosen, out=out)
+    except ResultsError as err:
+        raise SlbenchError(str(err)) from None
+    except OSError as err:
+        target = err.filename or out or "the output folder"
+        raise SlbenchError(f"cannot write the report to {target}: {err.strerror or err}; choose another --out") from None
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the app."""
+    app.command("report")(report)

@@ -1,0 +1,51 @@
+"""Plain-text captions and table notes, shared by the Markdown, LaTeX and HTML renderers.
+
+Every caption names what a reader needs to judge the numbers: the feature extractor (or
+classifier), the evaluation resolution and how many real and generated images each class's
+values rest on. Renderers escape this text for their own format.
+"""
+
+from __future__ import annotations
+
+from reports.tables import WideTable
+
+LOW_RELIABILITY_NOTE = (
+    "Low reliability: too few images for this metric to be trusted "
+    "(for FID, fewer images than feature dimensions)."
+)
+DIRECTION_NOTE = "↓ lower is better, ↑ higher is better; bold: best value per column."
+CI_NOTE = "± half-width of the confidence interval (+upper/−lower where it is asymmetric)."
+DAGGER = "†"
+
+
+def direction_arrow(higher_is_better: bool) -> str:
+    return "↑" if higher_is_better else "↓"
+
+
+def sample_size_text(table: WideTable) -> str:
+    """``"MEL 1113 / 1113, NV 6705 / 6705"``: N real / N generated per category (per arm for utility)."""
+    return ", ".join(f"{size.group} {size.n_real} / {size.n_fake}" for size in table.sample_sizes)
+
+
+def caption(table: WideTable) -> str:
+    """The table's caption as plain text."""
+    resolution = f"{table.resolution} px" if table.resolution is not None else "unrecorded"
+    if table.kind == "utility":
+        lead = (
+            "Utility of synthetic images for lesion classification: each row is a training arm, "
+            "scored on held-out real test images."
+        )
+        setting = f"Classifier: {table.features}; resolution: {resolution}; N real / N synthetic training images: "
+    else:
+        lead = "Image quality of generated lesion images against the real images of each class."
+        setting = f"Features: {table.features}; resolution: {resolution}; N real / N fake: "
+    parts = [lead, setting + sample_size_text(table) + ".", DIRECTION_NOTE]
+    if table.any_ci:
+        parts.append(CI_NOTE)
+    return " ".join(parts)
+
+
+def table_notes(table: WideTable) -> list[tuple[str, str]]:
+    """Footnotes under a table as (mark, text): the low-reliability dagger, then lettered notes."""
+    notes = [(DAGGER, LOW_RELIABILITY_NOTE)] if table.any_low_reliability else []
+    return notes + [(mark, note) for note, mark in table.note_marks().items()]

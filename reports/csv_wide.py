@@ -1,0 +1,45 @@
+"""Wide CSV: one row per (table, extractor, resolution, model), one column per category and metric.
+
+Column names are ``<category>/<metric>``, with ``<category>/<metric>/ci_low`` and
+``/ci_high`` beside them where the column has intervals. Values are written at full
+precision (the tidy ``metrics.csv`` remains the complete record, with N and notes).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from reports.tables import WideTable
+
+ID_COLUMNS = ("table", "features", "resolution", "model")
+
+
+def wide_frame(tables: list[WideTable]) -> pd.DataFrame:
+    """The wide form of every table, stacked; columns absent from a table are empty."""
+    records, columns = [], list(ID_COLUMNS)
+    for table in tables:
+        for column in table.columns:
+            base = f"{column.category}/{column.metric}"
+            names = [base]
+            if any(table.cell(model, column) and table.cell(model, column).has_ci for model in table.models):
+                names += [f"{base}/ci_low", f"{base}/ci_high"]
+            columns.extend(name for name in names if name not in columns)
+        for model in table.models:
+            record = {"table": table.kind, "features": table.features, "resolution": table.resolution, "model": model}
+            for column in table.columns:
+                cell = table.cell(model, column)
+                if cell is None:
+                    continue
+                base = f"{column.category}/{column.metric}"
+                record[base] = cell.value
+                if cell.has_ci:
+                    record[f"{base}/ci_low"], record[f"{base}/ci_high"] = cell.ci_low, cell.ci_high
+            records.append(record)
+    frame = pd.DataFrame(records, columns=columns)
+    frame["resolution"] = frame["resolution"].astype("Int64")
+    return frame
+
+
+def render_csv_wide(tables: list[WideTable]) -> str:
+    """The wide table as CSV text."""
+    return wide_frame(tables).to_csv(index=False, lineterminator="\n")

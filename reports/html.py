@@ -1,0 +1,321 @@
+"""The HTML report: one self-contained file, readable in a browser without a server.
+
+Everything is inline: the style sheet, and every image as a ``data:`` URI (sample grids,
+real grids, memorisation pairs, plots); no script, no external font, link or image. All text
+from the results (model names, notes, provenance) is HTML-escaped.
+
+Sections: low-reliability flags, the tables, per category the real grid beside each model's
+generated grid, the plots, the memorisation pairs, and the provenance of every run.
+"""
+
+from __future__ import annotations
+
+import math
+from html import escape
+from typing import Any
+
+from reports.captions import DAGGER, LOW_RELIABILITY_NOTE, caption, direction_arrow, table_notes
+from reports.formatting import format_interval, format_number
+from reports.html_style import STYLE
+from reports.images import EmbeddedImage, embed_image_file, embed_png_bytes
+from reports.names import category_sort_key, metric_label, model_sort_key
+from reports.plots import Plot
+from reports.results import ResultSet
+from reports.tables import MAX_TABLE_COLUMNS, Cell, Column, WideTable, split_columns
+
+KNOWN_ARTIFACTS = ("samples", "real", "memorisation_pairs")
+MAX_LIST_ITEMS = 12
+MAX_VALUE_CHARS = 400
+PLOT_SECTIONS = (
+    ("scatter", "Precision–recall and density–coverage"),
+    ("sensitivity", "Per-class sensitivity"),
+    ("bars", "Metrics per class"),
+)
+
+
+def render_html(result_set: ResultSet, tables: list[WideTable], plots: list[Plot]) -> str:
+    """The whole page as one string."""
+    sections = [
+        ("tables", "Tables", _tables_section(tables)),
+        ("samples", "Samples", _samples_section(result_set)),
+        ("plots", "Plots", _plots_section(plots)),
+        ("memorisation", "Memorisation", _memorisation_section(result_set, tables)),
+        ("figures", "Further figures", _further_figures_section(result_set)),
+        ("provenance", "Provenance", _provenance_section(result_set)),
+    ]
+    present = [(anchor, title, body) for anchor, title, body in sections if body]
+    nav = "".join(f'<a href="#{anchor}">{escape(title)}</a>' for anchor, title, _ in present)
+    body = "".join(
+        f'<section id="{anchor}"><h2>{escape(title)}</h2>{content}</section>' for anchor, title, content in present
+    )
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>slbench report · {escape(result_set.label)}</title><style>{STYLE}</style></head><body>"
+        f"{_page_header(result_set, tables)}"
+        f'<nav class="toc"><div class="wrap">{nav}</div></nav>'
+        f'<main class="wrap">{_flags(tables)}{body}'
+        "<footer>Rendered by <code>slbench report</code> from stored results; "
+        "the complete record of every run is its <code>metrics.json</code>.</footer>"
+        "</main></body></html>\n"
+    )
+
+
+def _page_header(result_set: ResultSet, tables: list[WideTable]) -> str:
+    runs = ", ".join(f"<code>{escape(run.label)}</code>" for run in result_set.runs())
+    facts = []
+    for kind, noun in (("quality", "model"), ("utility", "training arm")):
+        chosen = [table for table in tables if table.kind == kind]
+        names = sorted({model for table in chosen for model in table.models}, key=model_sort_key)
+        if names:
+            facts.append(f"{len(names)} {noun}{'s' if len(names) != 1 else ''}: {', '.join(names)}")
+    categories = sorted({c for t in tables for c in t.categories() if c != "all"}, key=category_sort_key)
+    if categories:
+        facts.append(f"categories: {', '.join(categories)}")
+    facts_html = "".join(f'<p class="sub">{escape(fact)}</p>' for fact in facts)
+    return (
+        '<header class="page"><div class="wrap"><h1>slbench report</h1>'
+        f'<p class="sub">Results: {runs}</p>{facts_html}</div></header>'
+    )
+
+
+def _flags(tables: list[WideTable]) -> str:
+    flagged = []
+    for table in tables:
+        for column in table.columns:
+            for model in table.models:
+                cell = table.cell(model, column)
+                if cell is not None and cell.low_reliability:
+                    value = format_number(cell.value, column.decimals, signed=column.signed)
+                    flagged.append(
+                        f"<li>{escape(model)} · {escape(column.category)} · "
+                        f"{escape(metric_label(column.metric))} = {escape(value)} ({escape(table.features)})</li>"
+                    )
+    if not flagged:
+        return ""
+    return (
+        f'<div class="callout"><strong>{DAGGER} {len(flagged)} value{"s" if len(flagged) != 1 else ""} '
+        f"flagged.</strong> {escape(LOW_RELIABILITY_NOTE)}<ul>{''.join(flagged)}</ul></div>"
+    )
+
+
+def _tables_section(tables: list[WideTable]) -> str:
+    return "".join(html_table(table) for table in tables)
+
+
+def html_table(table: WideTable) -> str:
+    """One result table with its caption and notes, as a ``<figure>`` (split when wide)."""
+    marks = table.note_marks()
+    parts = "".join(_html_tabular(part, marks) for part in split_columns(table, MAX_TABLE_COLUMNS))
+    notes = "".join(
+        f'<li><span class="mark">{escape(mark)}</span>{escape(text)}</li>' for mark, text in table_notes(table)
+    )
+    resolution = f" · {table.resolution} px" if table.resolution is not None else ""
+    return (
+        f'<figure class="result-table" id="table-{escape(table.slug)}">'
+        f"<figcaption><strong>{escape(table.title)} · {escape(table.features)}{resolution}</strong>"
+        f"{escape(caption(table))}</figcaption>{parts}"
+        + (f'<ul class="notes">{notes}</ul>' if notes else "")
+        + "</figure>"
+    )
+
+
+def _html_tabular(table: WideTable, marks: dict[str, str]) -> str:
+    spans = table.category_spans()
+    first_columns = {columns[0] for _, columns in spans}
+    category_row = "".join(
+        f'<th colspan="{len(columns)}" class="first">{escape(category)}</th>' for category, columns in spans
+    )
+    metric_row = "".join(
+        f'<th{_class_attribute(["first"] if column in first_columns else [])} '
+        f'title="{"higher" if column.higher_is_better else "lower"} is better">'
+        f"{escape(metric_label(column.metric))} {direction_arrow(column.higher_is_better)}</th>"
+        for column in table.columns
+    )
+    body = "".join(
+        f'<tr><th scope="row">{escape(model)}</th>'
+        + "".join(_html_cell(table.cell(model, c), c, marks, c in first_columns) for c in table.columns)
+        + "</tr>"
+        for model in table.models
+    )
+    return (
+        '<div class="scroll"><table class="results"><thead>'
+        f'<tr class="cats"><th rowspan="2" class="model">Model</th>{category_row}</tr><tr>{metric_row}</tr>'
+        f"</thead><tbody>{body}</tbody></table></div>"
+    )
+
+
+def _html_cell(cell: Cell | None, column: Column, marks: dict[str, str], first: bool) -> str:
+    classes = ["first"] if first else []
+    if cell is None:
+        return f"<td{_class_attribute(classes)}>–</td>"
+    value = escape(format_number(cell.value, column.decimals, signed=column.signed))
+    text = f"<strong>{value}</strong>" if cell.best else value
+    interval = format_interval(cell.value, cell.ci_low, cell.ci_high, column.decimals)
+    if interval is not None:
+        text += {
+            "symmetric": f'<span class="ci"> ± {interval.plus}</span>',
+            "asymmetric": f'<span class="ci"> +{interval.plus}/−{interval.minus}</span>',
+            "range": f'<span class="ci"> [{interval.low}, {interval.high}]</span>',
+        }[interval.kind]
+    if cell.low_reliability:
+        text += f'<sup class="flag" title="low reliability">{DAGGER}</sup>'
+        classes.append("low")
+    if cell.note:
+        text += f'<sup class="note" title="{escape(cell.note)}">{escape(marks[cell.note])}</sup>'
+    if cell.best:
+        classes.append("best")
+    return f"<td{_class_attribute(classes)}>{text}</td>"
+
+
+def _class_attribute(classes: list[str]) -> str:
+    return f' class="{" ".join(classes)}"' if classes else ""
+
+
+def _image(result_set: ResultSet, kind: str, key: str, alt: str) -> str:
+    path = result_set.artifact_path(kind, key)
+    if path is None:
+        return f'<div class="missing">no image recorded for {escape(key)}</div>'
+    try:
+        image = embed_image_file(path)
+    except ValueError as err:
+        return f'<div class="missing">{escape(str(err))}</div>'
+    return _img_tag(image, alt)
+
+
+def _img_tag(image: EmbeddedImage, alt: str) -> str:
+    pixel = ' class="pixel"' if image.pixelated else ""
+    return f'<img{pixel} src="{image.data_uri}" width="{image.width}" height="{image.height}" alt="{escape(alt)}">'
+
+
+def _by_category(keys: list[str]) -> dict[str, list[str]]:
+    """``"<model>/<category>"`` keys grouped by category, models in report order."""
+    grouped: dict[str, list[str]] = {}
+    for key in keys:
+        model, _, category = key.rpartition("/")
+        grouped.setdefault(category, []).append(model)
+    return {
+        category: sorted(models, key=model_sort_key)
+        for category, models in sorted(grouped.items(), key=lambda item: category_sort_key(item[0]))
+    }
+
+
+def _figure(content: str, title: str, subtitle: str = "", css_class: str = "") -> str:
+    sub = f"<span>{escape(subtitle)}</span>" if subtitle else ""
+    klass = f' class="{css_class}"' if css_class else ""
+    return f"<figure{klass}>{content}<figcaption>{escape(title)}{sub}</figcaption></figure>"
+
+
+def _samples_section(result_set: ResultSet) -> str:
+    samples = _by_category(list(result_set.artifacts.get("samples", {})))
+    real = result_set.artifacts.get("real", {})
+    categories = sorted(set(samples) | set(real), key=category_sort_key)
+    parts = []
+    for category in categories:
+        figures = []
+        if category in real:
+            figures.append(
+                _figure(_image(result_set, "real", category, f"real {category} images"), "Real", category, "real")
+            )
+        for model in samples.get(category, []):
+            key = f"{model}/{category}"
+            figures.append(_figure(_image(result_set, "samples", key, f"{model} samples, {category}"), model, "generated"))
+        parts.append(f'<h3>{escape(category)}</h3><div class="gallery">{"".join(figures)}</div>')
+    return "".join(parts)
+
+
+def _plots_section(plots: list[Plot]) -> str:
+    parts = []
+    for section, heading in PLOT_SECTIONS:
+        chosen = [plot for plot in plots if plot.section == section]
+        if chosen:
+            figures = "".join(f"<figure>{_img_tag(embed_png_bytes(p.png), p.title)}</figure>" for p in chosen)
+            parts.append(f'<h3>{escape(heading)}</h3><div class="plots {section}">{figures}</div>')
+    return "".join(parts)
+
+
+def _memorisation_section(result_set: ResultSet, tables: list[WideTable]) -> str:
+    pairs = _by_category(list(result_set.artifacts.get("memorisation_pairs", {})))
+    parts = []
+    for category, models in pairs.items():
+        figures = []
+        for model in models:
+            key = f"{model}/{category}"
+            image = _image(result_set, "memorisation_pairs", key, f"closest generated/training pairs, {model}, {category}")
+            figures.append(_figure(image, model, _memorisation_value(tables, model, category)))
+        parts.append(f'<h3>{escape(category)}</h3><div class="gallery">{"".join(figures)}</div>')
+    if not parts:
+        return ""
+    lead = "<p>Each generated image beside its nearest training image in feature space, closest pairs first.</p>"
+    return lead + "".join(parts)
+
+
+def _memorisation_value(tables: list[WideTable], model: str, category: str) -> str:
+    for table in tables:
+        cell = table.cells.get((model, category, "memorisation"))
+        if cell is not None and math.isfinite(cell.value):
+            column = next(c for c in table.columns if c.category == category and c.metric == "memorisation")
+            return f"{metric_label('memorisation')}: {format_number(cell.value, column.decimals)}"
+    return "closest pairs"
+
+
+def _further_figures_section(result_set: ResultSet) -> str:
+    figures = []
+    for kind in sorted(set(result_set.artifacts) - set(KNOWN_ARTIFACTS)):
+        for key in sorted(result_set.artifacts[kind]):
+            figures.append(_figure(_image(result_set, kind, key, key), key, kind))
+    return f'<div class="gallery">{"".join(figures)}</div>' if figures else ""
+
+
+def _provenance_section(result_set: ResultSet) -> str:
+    parts = []
+    for index, run in enumerate(result_set.runs()):
+        where = f"<p>Folder: <code>{escape(str(run.folder))}</code></p>" if run.folder is not None else ""
+        tables = "".join(
+            _key_value_table(title, record)
+            for title, record in (("Settings", run.settings), ("Provenance", run.provenance))
+            if record
+        )
+        tables = tables or "<p>No settings or provenance were recorded.</p>"
+        opened = " open" if index == 0 else ""
+        parts.append(f'<details class="run"{opened}><summary>{escape(run.label)}</summary>{where}{tables}</details>')
+    return "".join(parts)
+
+
+def _key_value_table(title: str, record: dict) -> str:
+    rows = "".join(f"<tr><th>{escape(key)}</th><td>{escape(value)}</td></tr>" for key, value in flatten_record(record))
+    return f'<table class="kv"><caption>{escape(title)}</caption>{rows}</table>'
+
+
+def flatten_record(value: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """Nested settings/provenance as (``a › b › c``, text) pairs; long lists and values shortened."""
+    if isinstance(value, dict):
+        if not value:
+            return [(prefix or "(empty)", "{}")]
+        items = []
+        for key, item in value.items():
+            items.extend(flatten_record(item, f"{prefix} › {key}" if prefix else str(key)))
+        return items
+    if isinstance(value, list) and any(isinstance(item, (dict, list)) for item in value):
+        return [pair for index, item in enumerate(value) for pair in flatten_record(item, f"{prefix} › {index}")]
+    return [(prefix, _short_text(value))]
+
+
+def _short_text(value: Any) -> str:
+    if isinstance(value, list):
+        shown = ", ".join(_scalar_text(item) for item in value[:MAX_LIST_ITEMS])
+        extra = len(value) - MAX_LIST_ITEMS
+        return shown + (f", … ({extra} more in metrics.json)" if extra > 0 else "")
+    text = _scalar_text(value)
+    if len(text) > MAX_VALUE_CHARS:
+        return text[:MAX_VALUE_CHARS] + f"… ({len(text)} characters in metrics.json)"
+    return text
+
+
+def _scalar_text(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+

@@ -1,0 +1,155 @@
+"""LaTeX tables for papers (booktabs), meant to be ``\\input`` into a document.
+
+Each wide table becomes a ``table``/``table*`` float: models as rows, a two-level header
+(category over its metrics, each with ``$\\downarrow$``/``$\\uparrow$``), ``\\textbf`` on the
+best value per column, ``$\\pm$`` half-widths of confidence intervals, a dagger on
+low-reliability values with a table note, a caption naming the extractor, resolution and N,
+and a ``\\label``. Tables wider than :data:`reports.tables.MAX_TABLE_COLUMNS` are split
+at category boundaries; wide ones shrink to the text width (never grow). The document needs
+``booktabs`` and ``graphicx``.
+"""
+
+from __future__ import annotations
+
+from reports.captions import caption, direction_arrow, table_notes
+from reports.formatting import format_interval, format_number
+from reports.names import metric_label_latex
+from reports.results import ResultSet
+from reports.tables import MAX_TABLE_COLUMNS, Cell, Column, WideTable, split_columns
+
+WIDE_FLOAT_COLUMNS = 4
+PREAMBLE_NOTE = "% slbench report tables. Preamble: \\usepackage{booktabs} and \\usepackage{graphicx}."
+
+LATEX_SPECIALS = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+    "|": r"\textbar{}",
+}
+UNICODE_TO_LATEX = {
+    "±": r"$\pm$",
+    "∞": r"$\infty$",
+    "↓": r"$\downarrow$",
+    "↑": r"$\uparrow$",
+    "–": "--",
+    "—": "---",
+    "−": r"$-$",
+    "†": r"\dag{}",
+    "Δ": r"$\Delta$",
+    "×": r"$\times$",
+    "≤": r"$\le$",
+    "≥": r"$\ge$",
+    "·": r"$\cdot$",
+}
+
+
+def latex_escape(text: str) -> str:
+    """Text safe in LaTeX text mode: specials escaped, common symbols as math."""
+    return "".join(LATEX_SPECIALS.get(ch, UNICODE_TO_LATEX.get(ch, ch)) for ch in str(text))
+
+
+def render_latex(result_set: ResultSet, tables: list[WideTable]) -> str:
+    """Every table of the report as LaTeX floats, one after the other."""
+    runs = ", ".join(run.label for run in result_set.runs())
+    chunks = [PREAMBLE_NOTE, f"% Results: {runs.replace(chr(10), ' ')}", ""]
+    for table in tables:
+        parts = split_columns(table, MAX_TABLE_COLUMNS)
+        for index, part in enumerate(parts):
+            suffix = f"-part{index + 1}" if len(parts) > 1 else ""
+            continued = f" (part {index + 1} of {len(parts)})" if len(parts) > 1 else ""
+            chunks.append(latex_table(part, label=f"tab:slbench-{table.slug}{suffix}", continued=continued))
+    return "\n".join(chunks).rstrip("\n") + "\n"
+
+
+def latex_table(table: WideTable, *, label: str, continued: str = "") -> str:
+    """One booktabs float for a wide table."""
+    env = "table*" if len(table.columns) > WIDE_FLOAT_COLUMNS else "table"
+    lines = [
+        f"\\begin{{{env}}}[tbp]",
+        "\\centering",
+        f"\\caption{{{latex_escape(caption(table) + continued)}}}",
+        f"\\label{{{label}}}",
+        "\\resizebox{\\ifdim\\width>\\linewidth\\linewidth\\else\\width\\fi}{!}{%",
+        f"\\begin{{tabular}}{{l{'r' * len(table.columns)}}}",
+        "\\toprule",
+        *_header(table),
+        "\\midrule",
+        *_body(table),
+        "\\bottomrule",
+        "\\end{tabular}}",
+        *_notes(table),
+        f"\\end{{{env}}}",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _header(table: WideTable) -> list[str]:
+    groups, rules, start = [], [], 2
+    for category, columns in table.category_spans():
+        groups.append(f"\\multicolumn{{{len(columns)}}}{{c}}{{{latex_escape(category)}}}")
+        rules.append(f"\\cmidrule(lr){{{start}-{start + len(columns) - 1}}}")
+        start += len(columns)
+    metrics = [_metric_header(column) for column in table.columns]
+    return [" & ".join([""] + groups) + " \\\\", " ".join(rules), " & ".join(["Model"] + metrics) + " \\\\"]
+
+
+def _metric_header(column: Column) -> str:
+    label = metric_label_latex(column.metric) or latex_escape(column.metric)
+    return f"{label} {latex_escape(direction_arrow(column.higher_is_better))}"
+
+
+def _body(table: WideTable) -> list[str]:
+    marks = table.note_marks()
+    return [
+        " & ".join([latex_escape(model)] + [latex_cell(table.cell(model, c), c, marks) for c in table.columns])
+        + " \\\\"
+        for model in table.models
+    ]
+
+
+def latex_cell(cell: Cell | None, column: Column, marks: dict[str, str]) -> str:
+    """A value with its interval, bold when best, with a dagger and note mark as superscripts."""
+    if cell is None:
+        return "--"
+    value = _number(format_number(cell.value, column.decimals, signed=column.signed))
+    text = f"\\textbf{{{value}}}" if cell.best else value
+    interval = format_interval(cell.value, cell.ci_low, cell.ci_high, column.decimals)
+    if interval is not None:
+        text += {
+            "symmetric": f" $\\pm$ {interval.plus}",
+            "asymmetric": f"$^{{+{interval.plus}}}_{{-{interval.minus}}}$",
+            "range": f" [{_number(interval.low)}, {_number(interval.high)}]",
+        }[interval.kind]
+    marks_here = (["\\dag"] if cell.low_reliability else []) + ([latex_escape(marks[cell.note])] if cell.note else [])
+    if marks_here:
+        text += f"\\textsuperscript{{{','.join(marks_here)}}}"
+    return text
+
+
+def _number(text: str) -> str:
+    """A formatted number in text mode: a real minus sign instead of a hyphen; ``--`` for missing."""
+    if text == "–":
+        return "--"
+    return f"$-${text[1:]}" if text.startswith("-") else text
+
+
+def _notes(table: WideTable) -> list[str]:
+    notes = table_notes(table)
+    if not notes:
+        return []
+    lines = ["\\par\\smallskip", "{\\footnotesize"]
+    for mark, text in notes:
+        symbol = "\\dag" if mark == "†" else latex_escape(mark)
+        lines.append(f"\\textsuperscript{{{symbol}}}\\,{latex_escape(text)}\\par")
+    lines.append("}")
+    return lines

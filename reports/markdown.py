@@ -1,0 +1,77 @@
+"""Markdown rendering of the wide tables (GitHub-flavoured pipe tables).
+
+Same content as the LaTeX tables: models as rows, ``<category> <metric> <arrow>`` as columns,
+the best value per column in bold, ``± half-width`` of the confidence interval, a dagger on
+low-reliability values and lettered notes under each table.
+"""
+
+from __future__ import annotations
+
+from reports.captions import DAGGER, caption, direction_arrow, table_notes
+from reports.formatting import format_interval, format_number
+from reports.names import metric_label
+from reports.results import ResultSet
+from reports.tables import MAX_TABLE_COLUMNS, Cell, Column, WideTable, split_columns
+
+MARKDOWN_SPECIALS = "\\`*_[]<>|#"
+
+
+def md_escape(text: str) -> str:
+    """Escape characters that Markdown would read as markup (or as a table cell border)."""
+    return "".join(f"\\{ch}" if ch in MARKDOWN_SPECIALS else ch for ch in str(text))
+
+
+def render_markdown(result_set: ResultSet, tables: list[WideTable]) -> str:
+    """The whole Markdown report: a heading naming the runs, then every table with its notes."""
+    runs = ", ".join(f"`{run.label}`" for run in result_set.runs())
+    lines = ["# slbench report", "", f"Results: {runs}.", ""]
+    for table in tables:
+        lines.extend(markdown_table(table))
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def markdown_table(table: WideTable) -> list[str]:
+    """One table as Markdown lines: heading, caption, pipe tables (split when wide), notes."""
+    resolution = f" · {table.resolution} px" if table.resolution is not None else ""
+    lines = [f"## {table.title} · {md_escape(table.features)}{resolution}", "", md_escape(caption(table)), ""]
+    marks = table.note_marks()
+    for part in split_columns(table, MAX_TABLE_COLUMNS):
+        lines.append(_row(["Model"] + [_header_cell(column) for column in part.columns]))
+        lines.append(_row([":--"] + ["--:"] * len(part.columns)))
+        for model in part.models:
+            cells = [markdown_cell(part.cell(model, column), column, marks) for column in part.columns]
+            lines.append(_row([md_escape(model)] + cells))
+        lines.append("")
+    notes = table_notes(table)
+    if notes:
+        lines.extend(f"{md_escape(mark)} {md_escape(text)}  " for mark, text in notes)
+        lines.append("")
+    return lines
+
+
+def _header_cell(column: Column) -> str:
+    return f"{md_escape(column.category)} {md_escape(metric_label(column.metric))} {direction_arrow(column.higher_is_better)}"
+
+
+def markdown_cell(cell: Cell | None, column: Column, marks: dict[str, str]) -> str:
+    """A value with its interval, bold when best, with its dagger and note mark."""
+    if cell is None:
+        return "–"
+    value = format_number(cell.value, column.decimals, signed=column.signed)
+    text = f"**{value}**" if cell.best else value
+    interval = format_interval(cell.value, cell.ci_low, cell.ci_high, column.decimals)
+    if interval is not None:
+        text += {
+            "symmetric": f" ± {interval.plus}",
+            "asymmetric": f" +{interval.plus}/−{interval.minus}",
+            "range": f" \\[{interval.low}, {interval.high}\\]",
+        }[interval.kind]
+    if cell.low_reliability:
+        text += f" {DAGGER}"
+    if cell.note:
+        text += f" ({md_escape(marks[cell.note])})"
+    return text
+
+
+def _row(cells: list[str]) -> str:
+    return "| " + " | ".join(cells) + " |"

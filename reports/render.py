@@ -1,0 +1,76 @@
+"""``render_report``: stored results in, report files out (Markdown, LaTeX, wide CSV, HTML).
+
+Reads results folders only (no model, no GPU), combines several runs into one report, and
+writes each format atomically. With one folder and no ``out`` the report goes beside the
+results; several folders without ``out`` go to ``combined-<hash>`` beside the first one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Iterable
+
+from reports.csv_wide import render_csv_wide
+from reports.files import atomic_write_text
+from reports.html import render_html
+from reports.latex import render_latex
+from reports.markdown import render_markdown
+from reports.plots import report_plots
+from reports.results import ResultSet, ResultsError, combine, load_results
+from reports.tables import WideTable, build_tables
+
+FORMATS = ("md", "tex", "csv", "html")
+OUTPUT_NAMES = {"md": "report.md", "tex": "report.tex", "csv": "metrics-wide.csv", "html": "report.html"}
+
+
+def check_formats(formats: Iterable[str]) -> tuple[str, ...]:
+    """The requested formats, deduplicated in order; :class:`ResultsError` naming any unknown one."""
+    chosen = tuple(dict.fromkeys(str(name).strip().lower() for name in formats if str(name).strip()))
+    unknown = [name for name in chosen if name not in FORMATS]
+    if unknown or not chosen:
+        named = ", ".join(unknown) if unknown else "none"
+        raise ResultsError(f"unknown report format(s): {named}; valid formats: {', '.join(FORMATS)}")
+    return chosen
+
+
+def render_report(
+    folders: str | os.PathLike | Iterable[str | os.PathLike],
+    *,
+    formats: Iterable[str] = FORMATS,
+    out: str | os.PathLike | None = None,
+) -> dict[str, Path]:
+    """Render the results in ``folders`` (one or several runs) and return the file written per format."""
+    chosen = check_formats(formats)
+    paths = [Path(folders)] if isinstance(folders, (str, os.PathLike)) else [Path(f) for f in folders]
+    if not paths:
+        raise ResultsError("no results folder given")
+    result_set = combine([load_results(path) for path in paths])
+    if result_set.rows.empty:
+        raise ResultsError(f"{', '.join(str(p) for p in paths)} hold(s) no result rows; nothing to report")
+    tables = build_tables(result_set.rows)
+    target = Path(out) if out is not None else default_output_folder(paths)
+    written = {}
+    for name in chosen:
+        written[name] = atomic_write_text(target / OUTPUT_NAMES[name], _render(name, result_set, tables))
+    return written
+
+
+def _render(name: str, result_set: ResultSet, tables: list[WideTable]) -> str:
+    if name == "md":
+        return render_markdown(result_set, tables)
+    if name == "tex":
+        return render_latex(result_set, tables)
+    if name == "csv":
+        return render_csv_wide(tables)
+    return render_html(result_set, tables, report_plots(tables))
+
+
+def default_output_folder(folders: list[Path]) -> Path:
+    """The results folder itself for one run; ``combined-<hash of the runs>`` beside the first for several."""
+    resolved = [folder.resolve() for folder in folders]
+    if len(resolved) == 1:
+        return resolved[0] if resolved[0].is_dir() else resolved[0].parent
+    digest = hashlib.sha256("\n".join(sorted(str(f) for f in resolved)).encode()).hexdigest()[:8]
+    return resolved[0].parent / f"combined-{digest}"

@@ -1,0 +1,238 @@
+"""The wide table every report format renders: models as rows, metrics per category as columns.
+
+One :class:`WideTable` per table kind (``quality``, ``utility``), feature extractor and
+evaluation resolution: values measured in different feature spaces or at different
+resolutions are never put in one column. The best value of each column is chosen by the
+direction its rows carry (``higher_is_better``), at the precision the column is printed with,
+so values that print the same tie; a column whose values all print the same marks none.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from typing import Iterable
+
+import pandas as pd
+
+from reports.formatting import column_decimals, format_count_range
+from reports.names import category_sort_key, is_signed, metric_sort_key, model_sort_key
+from reports.results import ResultsError
+from reports.schema import TABLES
+
+TABLE_TITLES = {"quality": "Image quality", "utility": "Utility for classification"}
+MAX_TABLE_COLUMNS = 12
+"""Wider tables are split at category boundaries (see :func:`split_columns`)."""
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: a metric in a category, its direction and its printed precision."""
+
+    category: str
+    metric: str
+    higher_is_better: bool
+    decimals: int
+
+    @property
+    def signed(self) -> bool:
+        return is_signed(self.metric)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One value of the table with what a report needs to print and flag it."""
+
+    value: float
+    ci_low: float
+    ci_high: float
+    low_reliability: bool
+    note: str
+    best: bool = False
+
+    @property
+    def has_ci(self) -> bool:
+        return math.isfinite(self.ci_low) and math.isfinite(self.ci_high)
+
+
+@dataclass(frozen=True)
+class SampleSize:
+    """How many real and generated images values rest on (a range when they vary).
+
+    ``group`` is a category for quality tables (every model sees the same real images of a
+    class) and a model (a training arm) for utility tables (arms differ in what they train on).
+    """
+
+    group: str
+    n_real: str
+    n_fake: str
+
+
+@dataclass(frozen=True)
+class WideTable:
+    """Rows of one table kind, extractor and resolution, pivoted for rendering."""
+
+    kind: str
+    features: str
+    resolution: int | None
+    models: tuple[str, ...]
+    columns: tuple[Column, ...]
+    cells: dict[tuple[str, str, str], Cell]
+    sample_sizes: tuple[SampleSize, ...]
+    notes: tuple[str, ...]
+
+    @property
+    def title(self) -> str:
+        return TABLE_TITLES.get(self.kind, self.kind)
+
+    @property
+    def slug(self) -> str:
+        """A short identifier for labels and anchors, e.g. ``quality-inception-256``."""
+        parts = [self.kind, self.features] + ([str(self.resolution)] if self.resolution is not None else [])
+        return "-".join("".join(ch if ch.isalnum() else "-" for ch in part).strip("-") for part in parts)
+
+    def cell(self, model: str, column: Column) -> Cell | None:
+        return self.cells.get((model, column.category, column.metric))
+
+    def categories(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(column.category for column in self.columns))
+
+    def category_spans(self) -> list[tuple[str, list[Column]]]:
+        """Consecutive columns grouped by category, for a two-level header."""
+        return [(category, [c for c in self.columns if c.category == category]) for category in self.categories()]
+
+    def note_marks(self) -> dict[str, str]:
+        """A footnote letter per distinct note, in order of appearance."""
+        return {note: chr(ord("a") + index % 26) * (1 + index // 26) for index, note in enumerate(self.notes)}
+
+    @property
+    def any_low_reliability(self) -> bool:
+        return any(cell.low_reliability for cell in self.cells.values())
+
+    @property
+    def any_ci(self) -> bool:
+        return any(cell.has_ci for cell in self.cells.values())
+
+    def metrics(self) -> tuple[str, ...]:
+        return tuple(sorted({column.metric for column in self.columns}, key=metric_sort_key))
+
+
+def build_tables(rows: pd.DataFrame) -> list[WideTable]:
+    """One :class:`WideTable` per (table kind, extractor, resolution), in report order."""
+    if rows.empty:
+        return []
+    groups = rows.groupby(["table", "features", rows["resolution"].fillna(-1)], sort=False, dropna=False)
+    tables = [_build_table(frame) for _, frame in groups]
+    return sorted(tables, key=lambda t: (TABLES.index(t.kind), t.features, t.resolution or -1))
+
+
+def _build_table(frame: pd.DataFrame) -> WideTable:
+    first = frame.iloc[0]
+    directions = _metric_directions(frame)
+    models = tuple(sorted(frame["model"].unique(), key=model_sort_key))
+    keys = sorted(
+        {(row.category, row.metric) for row in frame.itertuples()},
+        key=lambda key: (category_sort_key(key[0]), metric_sort_key(key[1])),
+    )
+    columns, cells = [], {}
+    for category, metric in keys:
+        part = frame[(frame["category"] == category) & (frame["metric"] == metric)]
+        column = Column(category, metric, directions[metric], column_decimals(part["value"]))
+        columns.append(column)
+        cells.update(_column_cells(part, column))
+    resolution = first["resolution"]
+    return WideTable(
+        kind=str(first["table"]),
+        features=str(first["features"]),
+        resolution=None if pd.isna(resolution) else int(resolution),
+        models=models,
+        columns=tuple(columns),
+        cells=cells,
+        sample_sizes=_sample_sizes(frame, by="model" if first["table"] == "utility" else "category"),
+        notes=tuple(dict.fromkeys(note for note in frame["note"] if note)),
+    )
+
+
+def _metric_directions(frame: pd.DataFrame) -> dict[str, bool]:
+    directions = frame.groupby("metric")["higher_is_better"].unique()
+    for metric, values in directions.items():
+        if len(values) > 1:
+            raise ResultsError(f"metric {metric} is marked both higher- and lower-is-better; fix the results rows")
+    return {metric: bool(values[0]) for metric, values in directions.items()}
+
+
+def _column_cells(part: pd.DataFrame, column: Column) -> dict[tuple[str, str, str], Cell]:
+    cells = {
+        (row.model, column.category, column.metric): Cell(
+            value=float(row.value),
+            ci_low=float(row.ci_low),
+            ci_high=float(row.ci_high),
+            low_reliability=bool(row.low_reliability),
+            note=str(row.note),
+        )
+        for row in part.itertuples()
+    }
+    best = best_rounded(
+        [cell.value for cell in cells.values()], column.decimals, higher_is_better=column.higher_is_better
+    )
+    if best is None:
+        return cells
+    return {key: replace(cell, best=_rounded(cell.value, column.decimals) == best) for key, cell in cells.items()}
+
+
+def best_rounded(values: Iterable[float], decimals: int, *, higher_is_better: bool) -> float | None:
+    """The best value at the printed precision, or ``None`` when fewer than two values differ."""
+    rounded = {_rounded(value, decimals) for value in values if math.isfinite(value)}
+    if len(rounded) < 2:
+        return None
+    return max(rounded) if higher_is_better else min(rounded)
+
+
+def _rounded(value: float, decimals: int) -> float:
+    return round(value, decimals) + 0.0
+
+
+def _sample_sizes(frame: pd.DataFrame, *, by: str) -> tuple[SampleSize, ...]:
+    sizes = []
+    for group in sorted(frame[by].unique(), key=category_sort_key if by == "category" else model_sort_key):
+        part = frame[frame[by] == group]
+        sizes.append(
+            SampleSize(
+                group=group,
+                n_real=format_count_range(part["n_real"].dropna()),
+                n_fake=format_count_range(part["n_fake"].dropna()),
+            )
+        )
+    return tuple(sizes)
+
+
+def split_columns(table: WideTable, max_columns: int) -> list[WideTable]:
+    """Split a wide table at category boundaries into parts of at most ``max_columns`` columns.
+
+    A category with more metrics than ``max_columns`` keeps all of them in one part. Models
+    with no value in a part are left out of it.
+    """
+    parts: list[list[Column]] = []
+    for _, columns in table.category_spans():
+        if parts and len(parts[-1]) + len(columns) <= max_columns:
+            parts[-1].extend(columns)
+        else:
+            parts.append(list(columns))
+    if len(parts) <= 1:
+        return [table]
+    return [_restrict(table, columns) for columns in parts]
+
+
+def _restrict(table: WideTable, columns: list[Column]) -> WideTable:
+    keys = {(column.category, column.metric) for column in columns}
+    cells = {key: cell for key, cell in table.cells.items() if key[1:] in keys}
+    models = tuple(model for model in table.models if any(key[0] == model for key in cells))
+    groups = {column.category for column in columns} | set(models)
+    return replace(
+        table,
+        models=models,
+        columns=tuple(columns),
+        cells=cells,
+        sample_sizes=tuple(size for size in table.sample_sizes if size.group in groups),
+        notes=tuple(note for note in table.notes if any(cell.note == note for cell in cells.values())),
+    )

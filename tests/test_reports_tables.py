@@ -1,0 +1,121 @@
+"""The wide table: rows and columns, the best value by direction, number and interval formatting."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from reports.formatting import column_decimals, format_interval, format_number
+from reports.names import metric_label, metric_sort_key, model_sort_key
+from reports.results import ResultsError, load_results
+from reports.tables import build_tables, split_columns
+from reports_factory import quality_row, quality_rows, utility_rows, write_run
+
+
+@pytest.fixture
+def tables(tmp_path):
+    write_run(tmp_path, quality_rows() + utility_rows(), artifacts=False)
+    return build_tables(load_results(tmp_path).rows)
+
+
+def test_one_table_per_kind_with_models_as_rows_and_metrics_per_category(tables):
+    quality, utility = tables
+    assert (quality.kind, quality.features, quality.resolution) == ("quality", "inception", 256)
+    assert quality.models == ("sl-stylegan", "stylegan", "dcgan")
+    assert quality.categories() == ("NV", "MEL")
+    assert [c.metric for c in quality.columns[:4]] == ["fid", "kid", "precision", "recall"]
+    assert len(quality.columns) == 16
+    assert utility.models == ("real-only", "real+sl-stylegan", "synthetic-only:dcgan")
+    assert utility.categories() == ("all", "BCC", "NV", "MEL")
+    assert utility.cell("real-only", utility.columns[1]) is None  # no gain for the baseline arm
+
+
+def _best_models(table, category, metric):
+    column = next(c for c in table.columns if (c.category, c.metric) == (category, metric))
+    return [m for m in table.models if table.cell(m, column) and table.cell(m, column).best]
+
+
+def test_best_value_follows_each_metric_direction(tables):
+    quality, utility = tables
+    assert _best_models(quality, "MEL", "fid") == ["sl-stylegan"]  # lowest FID
+    assert _best_models(quality, "MEL", "memorisation") == ["dcgan"]  # lowest memorisation
+    assert _best_models(quality, "MEL", "recall") == ["dcgan"]  # highest recall
+    assert _best_models(quality, "NV", "precision") == ["stylegan"]
+    assert _best_models(utility, "all", "gain_balanced_accuracy") == ["real+sl-stylegan"]
+
+
+def test_ties_at_printed_precision_are_all_best_and_a_flat_column_marks_none(tmp_path):
+    rows = [
+        quality_row("sl-stylegan", "MEL", "fid", 20.001),
+        quality_row("stylegan", "MEL", "fid", 20.004),
+        quality_row("dcgan", "MEL", "fid", 31.0),
+        quality_row("sl-stylegan", "MEL", "lpips_real", 0.5, higher_is_better=True),
+        quality_row("stylegan", "MEL", "lpips_real", 0.5, higher_is_better=True),
+        quality_row("dcgan", "MEL", "lpips_real", 0.5, higher_is_better=True),
+    ]
+    write_run(tmp_path, rows, artifacts=False)
+    (table,) = build_tables(load_results(tmp_path).rows)
+    assert _best_models(table, "MEL", "fid") == ["sl-stylegan", "stylegan"]  # both print as 20.00
+    assert _best_models(table, "MEL", "lpips_real") == []
+
+
+def test_conflicting_directions_are_an_error(tmp_path):
+    rows = [quality_row("dcgan", "MEL", "fid", 30.0), quality_row("stylegan", "MEL", "fid", 20.0, higher_is_better=True)]
+    write_run(tmp_path, rows, artifacts=False)
+    with pytest.raises(ResultsError, match="fid is marked both"):
+        build_tables(load_results(tmp_path).rows)
+
+
+def test_different_extractors_never_share_a_column(tmp_path):
+    rows = quality_rows(models=("dcgan",), categories=("MEL",))
+    rows += [dict(row, features="lesion", resolution=32) for row in rows]
+    write_run(tmp_path, rows, artifacts=False)
+    tables = build_tables(load_results(tmp_path).rows)
+    assert [(t.features, t.resolution) for t in tables] == [("inception", 256), ("lesion", 32)]
+
+
+def test_sample_sizes_per_category_for_quality_and_per_arm_for_utility(tables):
+    quality, utility = tables
+    assert [(s.group, s.n_real, s.n_fake) for s in quality.sample_sizes] == [("NV", "5364", "1000"), ("MEL", "890", "1000")]
+    assert [(s.group, s.n_real, s.n_fake) for s in utility.sample_sizes][:2] == [("real-only", "800", "0"), ("real+sl-stylegan", "800", "700")]
+
+
+def test_split_columns_keeps_categories_whole(tables):
+    quality = tables[0]
+    parts = split_columns(quality, 12)
+    assert [part.categories() for part in parts] == [("NV",), ("MEL",)]
+    assert all(len(part.columns) == 8 for part in parts)
+    assert split_columns(quality, 16) == [quality]
+    assert parts[0].notes == () and parts[1].notes == ("KID subset size reduced to 890 (class size)",)
+
+
+@pytest.mark.parametrize(
+    ("values", "decimals"),
+    [([21.5, 64.0], 2), ([123.4, 99.0], 1), ([1234.0], 0), ([0.81, 0.52], 3), ([0.0123, 0.061], 4), ([0.45, 0.061], 3),
+     ([0.0123, 0.0061], 4), ([0.0021], 5), ([0.0, math.nan], 3)],
+)
+def test_column_decimals_give_three_significant_digits_of_the_largest(values, decimals):
+    assert column_decimals(values) == decimals
+
+
+def test_number_and_interval_formatting():
+    assert format_number(21.5, 2) == "21.50"
+    assert format_number(0.05, 3, signed=True) == "+0.050"
+    assert format_number(-0.0001, 2) == "0.00"  # no negative zero
+    assert format_number(math.nan, 2) == "–"
+    symmetric = format_interval(21.5, 20.25, 22.75, 2)
+    assert (symmetric.kind, symmetric.plus) == ("symmetric", "1.25")
+    skewed = format_interval(0.61, 0.59, 0.64, 3)
+    assert (skewed.kind, skewed.plus, skewed.minus) == ("asymmetric", "0.030", "0.020")
+    outside = format_interval(5.0, 5.5, 7.0, 1)
+    assert (outside.kind, outside.low, outside.high) == ("range", "5.5", "7.0")
+    assert format_interval(5.0, math.nan, math.nan, 1) is None
+
+
+def test_display_names_and_stable_order():
+    assert metric_label("fid") == "FID" and metric_label("kid") == "KID"
+    assert metric_label("my_new_metric") == "my_new_metric"
+    assert sorted(["zeta", "recall", "fid", "alpha", "kid"], key=metric_sort_key) == ["fid", "kid", "recall", "alpha", "zeta"]
+    arms = ["synthetic-only:dcgan", "real+dcgan", "real-only", "real+sl-stylegan"]
+    assert sorted(arms, key=model_sort_key) == ["real-only", "real+sl-stylegan", "real+dcgan", "synthetic-only:dcgan"]
