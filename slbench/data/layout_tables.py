@@ -23,24 +23,29 @@ ISIC_SPLITS = ("Training", "Validation", "Test")
 
 @dataclass
 class Labels:
-    """Labels read from tables: image id -> (category, lesion id), and what was wrong with the rows."""
+    """Labels read from tables: image id -> (category, lesion id), the ids whose rows were rejected, and why."""
 
     entries: dict[str, tuple[str, str | None]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
-    conflicting: set[str] = field(default_factory=set)
+    rejected: set[str] = field(default_factory=set)
+
+    def reject(self, image_id: str, problem: Problem) -> None:
+        """A row that names ``image_id`` but gives no usable label: its file is not reported again as unlabelled."""
+        self.rejected.add(image_id)
+        self.problems.append(problem)
 
     def add(self, image_id: str, category: str, lesion_id: str | None, source: Path) -> None:
         previous = self.entries.get(image_id)
         if previous is None:
-            if image_id not in self.conflicting:
+            if image_id not in self.rejected:
                 self.entries[image_id] = (category, lesion_id)
             return
         if previous[0] == category:
             self.problems.append(Problem(ProblemKind.DUPLICATE_ID, f"{image_id} is listed twice (in {source.name})"))
             return
         del self.entries[image_id]
-        self.conflicting.add(image_id)
-        self.problems.append(
+        self.reject(
+            image_id,
             Problem(
                 ProblemKind.DUPLICATE_ID,
                 f"{image_id} is labelled both {previous[0]} and {category} (in {source.name}); the image is left out",
@@ -90,7 +95,7 @@ def match_labels(labels: Labels, files: dict[str, Path]) -> tuple[list[ImageReco
         else:
             records.append(ImageRecord(path=path, image_id=image_id, category=category, lesion_id=lesion_id))
     for image_id, path in files.items():
-        if image_id not in labels.entries and image_id not in labels.conflicting:
+        if image_id not in labels.entries and image_id not in labels.rejected:
             problems.append(Problem(ProblemKind.UNLABELLED_FILE, f"{path.name} has no label; it is left out", path))
     return records, problems
 
@@ -138,8 +143,9 @@ def read_isic_labels(ground_truth: Path, labels: Labels) -> None:
         category = one_hot_category(row)
         if category is None:
             cells = ",".join(row.get(column, "") for column in GROUND_TRUTH_COLUMNS)
-            labels.problems.append(
-                Problem(ProblemKind.NOT_ONE_HOT, f"{image_id} has labels {cells} in {ground_truth.name}; left out")
+            labels.reject(
+                image_id,
+                Problem(ProblemKind.NOT_ONE_HOT, f"{image_id} has labels {cells} in {ground_truth.name}; left out"),
             )
         else:
             labels.add(image_id, category, None, ground_truth)
@@ -204,8 +210,9 @@ def scan_ham10000(root: Path, metadata: Path) -> tuple[list[ImageRecord], list[P
         image_id = strip_image_suffix(row["image_id"])
         category = parse_category(row["dx"])
         if category is None:
-            labels.problems.append(
-                Problem(ProblemKind.UNKNOWN_LABEL, f"{image_id} has dx {row['dx']!r}, not a known class; left out")
+            labels.reject(
+                image_id,
+                Problem(ProblemKind.UNKNOWN_LABEL, f"{image_id} has dx {row['dx']!r}, not a known class; left out"),
             )
         else:
             labels.add(image_id, category, row.get("lesion_id") or None, metadata)

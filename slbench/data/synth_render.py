@@ -51,36 +51,36 @@ class LesionStyle:
 
 STYLES: dict[str, LesionStyle] = {
     "MEL": LesionStyle(
-        radius=(0.55, 0.8), elongation=(1.1, 1.5), irregularity=0.16, edge=0.05,
+        radius=(0.75, 1.0), elongation=(1.1, 1.5), irregularity=0.16, edge=0.05,
         palette=((0.26, 0.15, 0.10), (0.08, 0.05, 0.05), (0.36, 0.40, 0.52), (0.55, 0.28, 0.22)),
         patchiness=0.9, texture=0.25, texture_cells=24,
     ),
     "NV": LesionStyle(
-        radius=(0.35, 0.55), elongation=(1.0, 1.15), irregularity=0.025, edge=0.12,
+        radius=(0.5, 0.7), elongation=(1.0, 1.15), irregularity=0.025, edge=0.12,
         palette=((0.50, 0.32, 0.20), (0.42, 0.26, 0.16)), patchiness=0.2, texture=0.06, texture_cells=16,
     ),
     "BKL": LesionStyle(
-        radius=(0.4, 0.65), elongation=(1.1, 1.4), irregularity=0.07, edge=0.025,
+        radius=(0.55, 0.8), elongation=(1.1, 1.4), irregularity=0.07, edge=0.025,
         palette=((0.72, 0.55, 0.38), (0.58, 0.42, 0.28)), patchiness=0.4, texture=0.12, texture_cells=40,
         ridges=0.22,
     ),
     "BCC": LesionStyle(
-        radius=(0.35, 0.6), elongation=(1.0, 1.3), irregularity=0.08, edge=0.15,
+        radius=(0.55, 0.8), elongation=(1.0, 1.3), irregularity=0.08, edge=0.15,
         palette=((0.90, 0.66, 0.66), (0.45, 0.50, 0.62)), patchiness=0.35, texture=0.05, texture_cells=20,
         vessels=5,
     ),
     "AKIEC": LesionStyle(
-        radius=(0.4, 0.7), elongation=(1.1, 1.5), irregularity=0.1, edge=0.14,
+        radius=(0.6, 0.85), elongation=(1.1, 1.5), irregularity=0.1, edge=0.14,
         palette=((0.80, 0.38, 0.34), (0.68, 0.30, 0.28)), patchiness=0.4, texture=0.2, texture_cells=48,
         scale=0.15,
     ),
     "DF": LesionStyle(
-        radius=(0.2, 0.33), elongation=(1.0, 1.2), irregularity=0.04, edge=0.18,
+        radius=(0.32, 0.45), elongation=(1.0, 1.2), irregularity=0.04, edge=0.18,
         palette=((0.62, 0.43, 0.32),), patchiness=0.0, texture=0.05, texture_cells=16,
         centre=(0.95, 0.90, 0.86),
     ),
     "VASC": LesionStyle(
-        radius=(0.3, 0.5), elongation=(1.0, 1.3), irregularity=0.06, edge=0.03,
+        radius=(0.45, 0.65), elongation=(1.0, 1.3), irregularity=0.06, edge=0.03,
         palette=((0.66, 0.12, 0.26), (0.42, 0.08, 0.30)), patchiness=0.5, texture=0.05, texture_cells=16,
         lobules=7,
     ),
@@ -149,19 +149,18 @@ def _segment_distance(canvas: Canvas, start: np.ndarray, end: np.ndarray) -> np.
 
 def skin(canvas: Canvas, rng: np.random.Generator) -> np.ndarray:
     """Skin of a random tone with low-frequency unevenness and a faint pink flush."""
-    tone = float(rng.random())
+    tone = float(rng.uniform(0.0, 0.6))
     base = np.asarray(LIGHT_SKIN, np.float32) * (1 - tone) + np.asarray(DARK_SKIN, np.float32) * tone
-    image = np.broadcast_to(base, (canvas.height, canvas.width, 3)).copy()
-    image *= (0.94 + 0.1 * smooth_noise(rng, canvas.height, canvas.width, 3))[..., None]
+    image = (0.94 + 0.1 * smooth_noise(rng, canvas.height, canvas.width, 3))[..., None] * base
     flush = 0.25 * smooth_noise(rng, canvas.height, canvas.width, 4) ** 2
     return _blend(image, (0.85, 0.5, 0.5), flush)
 
 
 def vignette(canvas: Canvas, rng: np.random.Generator) -> np.ndarray:
     """Brightness factor of the dermatoscope: a lit disc fading to dark corners (absent in some images)."""
-    if rng.random() < 0.3:
+    if rng.random() < 0.2:
         return np.ones((canvas.height, canvas.width), np.float32)
-    radius = float(rng.uniform(1.2, 1.55))
+    radius = float(rng.uniform(1.3, 1.55))
     distance = np.hypot(canvas.x, canvas.y)
     return 0.06 + 0.94 * _sigmoid((radius - distance) / 0.05)
 
@@ -196,18 +195,18 @@ def lesion_colour(
 ) -> np.ndarray:
     """The lesion's colour at every pixel: base, patches of the other palette colours, centre, texture."""
     h, w = canvas.height, canvas.width
-    colour = np.broadcast_to(np.asarray(style.palette[0], np.float32), (h, w, 3)).copy()
+    colour = np.empty((h, w, 3), np.float32)
+    colour[:] = style.palette[0]
     for extra in style.palette[1:]:
         patches = _sigmoid((smooth_noise(rng, h, w, 5) - float(rng.uniform(0.45, 0.6))) / 0.06)
         colour = _blend(colour, extra, style.patchiness * patches)
     if style.centre is not None:
         colour = _blend(colour, style.centre, np.exp(-((distance / float(rng.uniform(0.35, 0.5))) ** 2)))
+    shade = 0.9 + 0.1 * np.clip(distance, 0, 1)  # slightly darker towards the centre
     if style.ridges:
-        ridges = np.sin(28.0 * smooth_noise(rng, h, w, 6)) * 0.5 + 0.5
-        colour *= (1.0 - style.ridges * ridges)[..., None]
-    fine = smooth_noise(rng, h, w, style.texture_cells) - 0.5
-    colour *= (1.0 + style.texture * 2.0 * fine)[..., None]
-    colour *= (0.9 + 0.1 * np.clip(distance, 0, 1))[..., None]  # slightly darker towards the centre
+        shade *= 1.0 - style.ridges * (np.sin(28.0 * smooth_noise(rng, h, w, 6)) * 0.5 + 0.5)
+    shade *= 1.0 + style.texture * 2.0 * (smooth_noise(rng, h, w, style.texture_cells) - 0.5)
+    colour *= shade[..., None]
     return colour
 
 
@@ -278,6 +277,6 @@ def render_lesion_image(width: int, height: int, category: str, lesion_seed: lis
     mask = _sigmoid((1.0 - distance) / style.edge)
     image = _blend(skin(canvas, view_rng), colour, mask)
     image = add_hairs(canvas, image, view_rng)
-    image *= vignette(canvas, view_rng)[..., None]
-    image += view_rng.normal(0.0, 0.012, image.shape).astype(np.float32)
-    return np.clip(image * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    image *= (255.0 * vignette(canvas, view_rng))[..., None]
+    image += 0.5  # round to nearest
+    return np.clip(image, 0, 255, out=image).astype(np.uint8)
