@@ -35,7 +35,7 @@ def caption(table: WideTable) -> str:
             "Utility of synthetic images for lesion classification: each row is a training arm, "
             "scored on held-out real test images."
         )
-        setting = f"Classifier: {table.features}; resolution: {resolution}; N real / N synthetic training images: "
+        setting = f"Classifier: {table.features}; resolution: {resolution}; N real test / N synthetic training images: "
     else:
         lead = "Image quality of generated lesion images against the real images of each class."
         setting = f"Features: {table.features}; resolution: {resolution}; N real / N fake: "
@@ -46,6 +46,8 @@ def caption(table: WideTable) -> str:
 
 
 def table_notes(table: WideTable) -> list[tuple[str, str]]:
-    """Footnotes under a table as (mark, text): the low-reliability dagger, then lettered notes."""
+    """Notes under a table as (mark, text): the low-reliability dagger, notes that hold for every
+    value (mark ``""``), then lettered notes."""
     notes = [(DAGGER, LOW_RELIABILITY_NOTE)] if table.any_low_reliability else []
+    notes += [("", note) for note in table.shared_notes]
     return notes + [(mark, note) for note, mark in table.note_marks().items()]

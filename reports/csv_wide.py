@@ -1,11 +1,14 @@
 """Wide CSV: one row per (table, extractor, resolution, model), one column per category and metric.
 
 Column names are ``<category>/<metric>``, with ``<category>/<metric>/ci_low`` and
-``/ci_high`` beside them where the column has intervals. Values are written at full
-precision (the tidy ``metrics.csv`` remains the complete record, with N and notes).
+``/ci_high`` beside them where the column has intervals, and ``/std`` where it has a spread
+(KID over subsets, utility over seeds). Values are written at full precision (the tidy
+``metrics.csv`` remains the complete record, with N and notes).
 """
 
 from __future__ import annotations
+
+import math
 
 import pandas as pd
 
@@ -20,9 +23,12 @@ def wide_frame(tables: list[WideTable]) -> pd.DataFrame:
     for table in tables:
         for column in table.columns:
             base = f"{column.category}/{column.metric}"
+            cells = [cell for model in table.models if (cell := table.cell(model, column)) is not None]
             names = [base]
-            if any(table.cell(model, column) and table.cell(model, column).has_ci for model in table.models):
+            if any(cell.has_ci for cell in cells):
                 names += [f"{base}/ci_low", f"{base}/ci_high"]
+            if any(math.isfinite(cell.std) for cell in cells):
+                names.append(f"{base}/std")
             columns.extend(name for name in names if name not in columns)
         for model in table.models:
             record = {"table": table.kind, "features": table.features, "resolution": table.resolution, "model": model}
@@ -34,6 +40,8 @@ def wide_frame(tables: list[WideTable]) -> pd.DataFrame:
                 record[base] = cell.value
                 if cell.has_ci:
                     record[f"{base}/ci_low"], record[f"{base}/ci_high"] = cell.ci_low, cell.ci_high
+                if math.isfinite(cell.std):
+                    record[f"{base}/std"] = cell.std
             records.append(record)
     frame = pd.DataFrame(records, columns=columns)
     frame["resolution"] = frame["resolution"].astype("Int64")

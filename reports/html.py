@@ -25,6 +25,7 @@ from reports.tables import MAX_TABLE_COLUMNS, Cell, Column, WideTable, split_col
 
 KNOWN_ARTIFACTS = ("samples", "real", "memorisation_pairs")
 MAX_LIST_ITEMS = 12
+MAX_FLAGS_LISTED = 12
 MAX_VALUE_CHARS = 400
 PLOT_SECTIONS = (
     ("scatter", "Precision–recall and density–coverage"),
@@ -80,6 +81,7 @@ def _page_header(result_set: ResultSet, tables: list[WideTable]) -> str:
 
 
 def _flags(tables: list[WideTable]) -> str:
+    """A call-out listing the low-reliability values (the first :data:`MAX_FLAGS_LISTED` of them)."""
     flagged = []
     for table in tables:
         for column in table.columns:
@@ -93,9 +95,12 @@ def _flags(tables: list[WideTable]) -> str:
                     )
     if not flagged:
         return ""
+    listed = flagged[:MAX_FLAGS_LISTED]
+    if len(flagged) > MAX_FLAGS_LISTED:
+        listed.append(f"<li>… and {len(flagged) - MAX_FLAGS_LISTED} more, marked {DAGGER} in the tables</li>")
     return (
         f'<div class="callout"><strong>{DAGGER} {len(flagged)} value{"s" if len(flagged) != 1 else ""} '
-        f"flagged.</strong> {escape(LOW_RELIABILITY_NOTE)}<ul>{''.join(flagged)}</ul></div>"
+        f"flagged.</strong> {escape(LOW_RELIABILITY_NOTE)}<ul>{''.join(listed)}</ul></div>"
     )
 
 
@@ -105,8 +110,7 @@ def _tables_section(tables: list[WideTable]) -> str:
 
 def html_table(table: WideTable) -> str:
     """One result table with its caption and notes, as a ``<figure>`` (split when wide)."""
-    marks = table.note_marks()
-    parts = "".join(_html_tabular(part, marks) for part in split_columns(table, MAX_TABLE_COLUMNS))
+    parts = "".join(_html_tabular(table, part) for part in split_columns(table, MAX_TABLE_COLUMNS))
     notes = "".join(
         f'<li><span class="mark">{escape(mark)}</span>{escape(text)}</li>' for mark, text in table_notes(table)
     )
@@ -120,7 +124,8 @@ def html_table(table: WideTable) -> str:
     )
 
 
-def _html_tabular(table: WideTable, marks: dict[str, str]) -> str:
+def _html_tabular(whole: WideTable, table: WideTable) -> str:
+    """One part of a table; note marks come from the whole table, so they agree across parts."""
     spans = table.category_spans()
     first_columns = {columns[0] for _, columns in spans}
     category_row = "".join(
@@ -129,12 +134,13 @@ def _html_tabular(table: WideTable, marks: dict[str, str]) -> str:
     metric_row = "".join(
         f'<th{_class_attribute(["first"] if column in first_columns else [])} '
         f'title="{"higher" if column.higher_is_better else "lower"} is better">'
-        f"{escape(metric_label(column.metric))} {direction_arrow(column.higher_is_better)}</th>"
+        f"{escape(metric_label(column.metric))} {direction_arrow(column.higher_is_better)}"
+        f"{_note_sup(whole.column_mark(column), column.note)}</th>"
         for column in table.columns
     )
     body = "".join(
         f'<tr><th scope="row">{escape(model)}</th>'
-        + "".join(_html_cell(table.cell(model, c), c, marks, c in first_columns) for c in table.columns)
+        + "".join(_html_cell(whole, table.cell(model, c), c, c in first_columns) for c in table.columns)
         + "</tr>"
         for model in table.models
     )
@@ -145,7 +151,11 @@ def _html_tabular(table: WideTable, marks: dict[str, str]) -> str:
     )
 
 
-def _html_cell(cell: Cell | None, column: Column, marks: dict[str, str], first: bool) -> str:
+def _note_sup(mark: str | None, note: str) -> str:
+    return f'<sup class="note" title="{escape(note)}">{escape(mark)}</sup>' if mark else ""
+
+
+def _html_cell(whole: WideTable, cell: Cell | None, column: Column, first: bool) -> str:
     classes = ["first"] if first else []
     if cell is None:
         return f"<td{_class_attribute(classes)}>–</td>"
@@ -161,8 +171,7 @@ def _html_cell(cell: Cell | None, column: Column, marks: dict[str, str], first: 
     if cell.low_reliability:
         text += f'<sup class="flag" title="low reliability">{DAGGER}</sup>'
         classes.append("low")
-    if cell.note:
-        text += f'<sup class="note" title="{escape(cell.note)}">{escape(marks[cell.note])}</sup>'
+    text += _note_sup(whole.cell_mark(cell, column), cell.note)
     if cell.best:
         classes.append("best")
     return f"<td{_class_attribute(classes)}>{text}</td>"
@@ -219,7 +228,8 @@ def _samples_section(result_set: ResultSet) -> str:
             )
         for model in samples.get(category, []):
             key = f"{model}/{category}"
-            figures.append(_figure(_image(result_set, "samples", key, f"{model} samples, {category}"), model, "generated"))
+            image = _image(result_set, "samples", key, f"{model} samples, {category}")
+            figures.append(_figure(image, model, "generated"))
         parts.append(f'<h3>{escape(category)}</h3><div class="gallery">{"".join(figures)}</div>')
     return "".join(parts)
 
@@ -241,7 +251,8 @@ def _memorisation_section(result_set: ResultSet, tables: list[WideTable]) -> str
         figures = []
         for model in models:
             key = f"{model}/{category}"
-            image = _image(result_set, "memorisation_pairs", key, f"closest generated/training pairs, {model}, {category}")
+            alt = f"closest generated/training pairs, {model}, {category}"
+            image = _image(result_set, "memorisation_pairs", key, alt)
             figures.append(_figure(image, model, _memorisation_value(tables, model, category)))
         parts.append(f'<h3>{escape(category)}</h3><div class="gallery">{"".join(figures)}</div>')
     if not parts:

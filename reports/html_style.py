@@ -33,7 +33,8 @@ figure.result-table > figcaption { color: var(--muted); font-size: 14px; margin-
 figure.result-table .scroll + .scroll { margin-top: 12px; }
 figure.result-table > figcaption strong { color: var(--ink); font-size: 16px; display: block; margin-bottom: 2px; }
 .scroll { overflow-x: auto; border: 1px solid var(--line); border-radius: 8px; }
-table.results { border-collapse: collapse; font-variant-numeric: tabular-nums; font-size: 14px; width: max-content; min-width: 100%; }
+table.results { border-collapse: collapse; font-variant-numeric: tabular-nums; font-size: 14px;
+  width: max-content; min-width: 100%; }
 table.results th, table.results td { padding: 6px 12px; border-bottom: 1px solid var(--line); white-space: nowrap; }
 table.results thead th { background: var(--soft); font-weight: 600; text-align: center; }
 table.results thead tr.cats th { border-bottom: 2px solid var(--line); }
@@ -64,9 +65,12 @@ img.pixel { image-rendering: pixelated; }
 details.run { border: 1px solid var(--line); border-radius: 8px; margin: 12px 0; padding: 0 14px; }
 details.run > summary { cursor: pointer; font-weight: 600; padding: 10px 0; }
 table.kv { border-collapse: collapse; font-size: 13px; width: 100%; margin-bottom: 14px; table-layout: fixed; }
-table.kv th, table.kv td { text-align: left; vertical-align: top; padding: 4px 8px; border-bottom: 1px solid #eceff2; }
+table.kv th, table.kv td { text-align: left; vertical-align: top; padding: 4px 8px;
+  border-bottom: 1px solid #eceff2; }
 table.kv th { width: 34%; color: var(--muted); font-weight: 500; word-break: break-word; }
-table.kv td { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; word-break: break-all; }
+table.kv td { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
+  word-break: break-all; }
 table.kv caption { text-align: left; font-weight: 600; padding: 6px 0; }
-footer { color: var(--muted); font-size: 13px; margin: 40px 0 30px; border-top: 1px solid var(--line); padding-top: 12px; }
+footer { color: var(--muted); font-size: 13px; margin: 40px 0 30px; border-top: 1px solid var(--line);
+  padding-top: 12px; }
 """

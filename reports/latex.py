@@ -99,25 +99,28 @@ def _header(table: WideTable) -> list[str]:
         groups.append(f"\\multicolumn{{{len(columns)}}}{{c}}{{{latex_escape(category)}}}")
         rules.append(f"\\cmidrule(lr){{{start}-{start + len(columns) - 1}}}")
         start += len(columns)
-    metrics = [_metric_header(column) for column in table.columns]
+    metrics = [_metric_header(column, table.column_mark(column)) for column in table.columns]
     return [" & ".join([""] + groups) + " \\\\", " ".join(rules), " & ".join(["Model"] + metrics) + " \\\\"]
 
 
-def _metric_header(column: Column) -> str:
+def _metric_header(column: Column, mark: str | None) -> str:
     label = metric_label_latex(column.metric) or latex_escape(column.metric)
-    return f"{label} {latex_escape(direction_arrow(column.higher_is_better))}"
+    text = f"{label} {latex_escape(direction_arrow(column.higher_is_better))}"
+    return text + (f"\\textsuperscript{{{latex_escape(mark)}}}" if mark else "")
 
 
 def _body(table: WideTable) -> list[str]:
-    marks = table.note_marks()
-    return [
-        " & ".join([latex_escape(model)] + [latex_cell(table.cell(model, c), c, marks) for c in table.columns])
-        + " \\\\"
-        for model in table.models
-    ]
+    lines = []
+    for model in table.models:
+        cells = []
+        for column in table.columns:
+            cell = table.cell(model, column)
+            cells.append(latex_cell(cell, column, table.cell_mark(cell, column) if cell is not None else None))
+        lines.append(" & ".join([latex_escape(model)] + cells) + " \\\\")
+    return lines
 
 
-def latex_cell(cell: Cell | None, column: Column, marks: dict[str, str]) -> str:
+def latex_cell(cell: Cell | None, column: Column, mark: str | None = None) -> str:
     """A value with its interval, bold when best, with a dagger and note mark as superscripts."""
     if cell is None:
         return "--"
@@ -130,7 +133,7 @@ def latex_cell(cell: Cell | None, column: Column, marks: dict[str, str]) -> str:
             "asymmetric": f"$^{{+{interval.plus}}}_{{-{interval.minus}}}$",
             "range": f" [{_number(interval.low)}, {_number(interval.high)}]",
         }[interval.kind]
-    marks_here = (["\\dag"] if cell.low_reliability else []) + ([latex_escape(marks[cell.note])] if cell.note else [])
+    marks_here = (["\\dag"] if cell.low_reliability else []) + ([latex_escape(mark)] if mark else [])
     if marks_here:
         text += f"\\textsuperscript{{{','.join(marks_here)}}}"
     return text
@@ -150,6 +153,7 @@ def _notes(table: WideTable) -> list[str]:
     lines = ["\\par\\smallskip", "{\\footnotesize"]
     for mark, text in notes:
         symbol = "\\dag" if mark == "†" else latex_escape(mark)
-        lines.append(f"\\textsuperscript{{{symbol}}}\\,{latex_escape(text)}\\par")
+        prefix = f"\\textsuperscript{{{symbol}}}\\," if mark else ""
+        lines.append(f"{prefix}{latex_escape(text)}\\par")
     lines.append("}")
     return lines

@@ -34,26 +34,31 @@ def markdown_table(table: WideTable) -> list[str]:
     """One table as Markdown lines: heading, caption, pipe tables (split when wide), notes."""
     resolution = f" · {table.resolution} px" if table.resolution is not None else ""
     lines = [f"## {table.title} · {md_escape(table.features)}{resolution}", "", md_escape(caption(table)), ""]
-    marks = table.note_marks()
     for part in split_columns(table, MAX_TABLE_COLUMNS):
-        lines.append(_row(["Model"] + [_header_cell(column) for column in part.columns]))
+        lines.append(_row(["Model"] + [_header_cell(column, table.column_mark(column)) for column in part.columns]))
         lines.append(_row([":--"] + ["--:"] * len(part.columns)))
         for model in part.models:
-            cells = [markdown_cell(part.cell(model, column), column, marks) for column in part.columns]
+            cells = [_cell_with_mark(table, part.cell(model, column), column) for column in part.columns]
             lines.append(_row([md_escape(model)] + cells))
         lines.append("")
     notes = table_notes(table)
     if notes:
-        lines.extend(f"{md_escape(mark)} {md_escape(text)}  " for mark, text in notes)
+        lines.extend(md_escape(f"{mark} {text}" if mark else text) + "  " for mark, text in notes)
         lines.append("")
     return lines
 
 
-def _header_cell(column: Column) -> str:
-    return f"{md_escape(column.category)} {md_escape(metric_label(column.metric))} {direction_arrow(column.higher_is_better)}"
+def _header_cell(column: Column, mark: str | None) -> str:
+    name = f"{md_escape(column.category)} {md_escape(metric_label(column.metric))}"
+    text = f"{name} {direction_arrow(column.higher_is_better)}"
+    return text + (f" ({md_escape(mark)})" if mark else "")
 
 
-def markdown_cell(cell: Cell | None, column: Column, marks: dict[str, str]) -> str:
+def _cell_with_mark(table: WideTable, cell: Cell | None, column: Column) -> str:
+    return markdown_cell(cell, column, table.cell_mark(cell, column) if cell is not None else None)
+
+
+def markdown_cell(cell: Cell | None, column: Column, mark: str | None = None) -> str:
     """A value with its interval, bold when best, with its dagger and note mark."""
     if cell is None:
         return "–"
@@ -68,8 +73,8 @@ def markdown_cell(cell: Cell | None, column: Column, marks: dict[str, str]) -> s
         }[interval.kind]
     if cell.low_reliability:
         text += f" {DAGGER}"
-    if cell.note:
-        text += f" ({md_escape(marks[cell.note])})"
+    if mark:
+        text += f" ({md_escape(mark)})"
     return text
 
 

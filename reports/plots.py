@@ -28,8 +28,10 @@ PALETTE = ("#1b6ca8", "#e07b24", "#3a9a47", "#c8453b", "#8064a8", "#8c5a4a", "#d
 MARKERS = ("o", "s", "D", "^", "v", "P", "X", "*", "<", ">")
 SCATTER_PAIRS = (("precision", "recall"), ("density", "coverage"))
 UNIT_METRICS = frozenset(
-    {"precision", "recall", "coverage", "sensitivity", "specificity", "balanced_accuracy", "accuracy", "auc_macro", "f1_macro"}
+    {"precision", "recall", "coverage", "sensitivity", "specificity"}
+    | {"balanced_accuracy", "accuracy", "auc_macro", "f1_macro"}
 )
+"""Metrics bounded by [0, 1]: their bar charts share that axis."""
 TEXT_COLOUR = "#222222"
 
 
@@ -128,7 +130,9 @@ def _scatter_panel(axes, table: WideTable, category: str, x_metric: str, y_metri
         )
         largest = max(largest, x_cell.value, y_cell.value)
     axes.plot([1.0], [1.0], marker="*", markersize=13, color="#bbbbbb", linestyle="none", zorder=0)
-    axes.annotate("ideal", (1.0, 1.0), xytext=(-6, -14), textcoords="offset points", fontsize=8, color="#888888", ha="right")
+    axes.annotate(
+        "ideal", (1.0, 1.0), xytext=(-6, -14), textcoords="offset points", fontsize=8, color="#888888", ha="right"
+    )
     axes.set_xlim(0, max(1.05, largest * 1.1) if x_metric == "density" else 1.05)
     axes.set_ylim(0, 1.05)
     axes.set_xlabel(metric_label(x_metric), color=TEXT_COLOUR)
@@ -136,7 +140,9 @@ def _scatter_panel(axes, table: WideTable, category: str, x_metric: str, y_metri
     axes.set_title(f"{metric_label(x_metric)} vs {metric_label(y_metric)}", fontsize=10, color=TEXT_COLOUR)
 
 
-def metric_bars(table: WideTable, metric: str, *, categories: tuple[str, ...] | None = None, title: str | None = None) -> Figure | None:
+def metric_bars(
+    table: WideTable, metric: str, *, categories: tuple[str, ...] | None = None, title: str | None = None
+) -> Figure | None:
     """Grouped bars of one metric: categories along x, one bar per model, CI error bars."""
     columns = [c for c in table.columns if c.metric == metric and (categories is None or c.category in categories)]
     if not columns:
@@ -164,7 +170,9 @@ def metric_bars(table: WideTable, metric: str, *, categories: tuple[str, ...] | 
             axes.bar([x], [cell.value], width * 0.92, color=colour, hatch=hatch, edgecolor=edge, label=label)
             label = None
             if cell.has_ci:
-                axes.errorbar([x], [cell.value], yerr=_error(cell), fmt="none", ecolor="#333333", elinewidth=1, capsize=3)
+                axes.errorbar(
+                    [x], [cell.value], yerr=_error(cell), fmt="none", ecolor="#333333", elinewidth=1, capsize=3
+                )
     axes.set_xticks(range(len(columns)), [c.category for c in columns])
     axes.axhline(0, color="#888888", linewidth=0.8)
     if metric in UNIT_METRICS:
@@ -192,7 +200,8 @@ def report_plots(tables: list[WideTable]) -> list[Plot]:
     for table in tables:
         if table.kind == "quality":
             for category in table.categories():
-                plots.extend(_rendered("scatter", f"{table.slug}-{category}-scatter", category, quality_scatter(table, category)))
+                scatter = quality_scatter(table, category)
+                plots.extend(_rendered("scatter", f"{table.slug}-{category}-scatter", category, scatter))
         sensitivity = sensitivity_plot(table) if table.kind == "utility" else None
         plots.extend(_rendered("sensitivity", f"{table.slug}-sensitivity", "Per-class sensitivity", sensitivity))
         for metric in table.metrics():

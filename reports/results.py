@@ -323,7 +323,9 @@ def _read_json_document(path: Path) -> dict:
     if not isinstance(version, int) or isinstance(version, bool):
         raise ResultsError(f"{path} has no integer schema_version")
     if version > SCHEMA_VERSION:
-        raise ResultsError(f"{path} has schema_version {version}; this slbench reads up to {SCHEMA_VERSION}: upgrade slbench")
+        raise ResultsError(
+            f"{path} has schema_version {version}; this slbench reads up to {SCHEMA_VERSION}: upgrade slbench"
+        )
     if not isinstance(document.get("rows"), list):
         raise ResultsError(f"{path} has no list of rows")
     for name in ("settings", "provenance"):

@@ -33,6 +33,7 @@ class Column:
     metric: str
     higher_is_better: bool
     decimals: int
+    note: str = ""  # a note every value of the column carries (marked once, in the header)
 
     @property
     def signed(self) -> bool:
@@ -46,6 +47,7 @@ class Cell:
     value: float
     ci_low: float
     ci_high: float
+    std: float
     low_reliability: bool
     note: str
     best: bool = False
@@ -79,7 +81,8 @@ class WideTable:
     columns: tuple[Column, ...]
     cells: dict[tuple[str, str, str], Cell]
     sample_sizes: tuple[SampleSize, ...]
-    notes: tuple[str, ...]
+    notes: tuple[str, ...]  # every distinct note, in order of appearance
+    shared_notes: tuple[str, ...] = ()  # notes every value carries: listed under the table, unmarked
 
     @property
     def title(self) -> str:
@@ -102,8 +105,21 @@ class WideTable:
         return [(category, [c for c in self.columns if c.category == category]) for category in self.categories()]
 
     def note_marks(self) -> dict[str, str]:
-        """A footnote letter per distinct note, in order of appearance."""
-        return {note: chr(ord("a") + index % 26) * (1 + index // 26) for index, note in enumerate(self.notes)}
+        """A footnote letter per distinct note that needs a mark, in order of appearance."""
+        marked = [note for note in self.notes if note not in self.shared_notes]
+        return {note: chr(ord("a") + index % 26) * (1 + index // 26) for index, note in enumerate(marked)}
+
+    def column_mark(self, column: Column) -> str | None:
+        """The footnote letter for a note that every value of the column carries."""
+        if not column.note or column.note in self.shared_notes:
+            return None
+        return self.note_marks().get(column.note)
+
+    def cell_mark(self, cell: Cell, column: Column) -> str | None:
+        """The footnote letter of a cell's own note (``None`` when the header or table note covers it)."""
+        if not cell.note or cell.note == column.note or cell.note in self.shared_notes:
+            return None
+        return self.note_marks().get(cell.note)
 
     @property
     def any_low_reliability(self) -> bool:
@@ -137,9 +153,12 @@ def _build_table(frame: pd.DataFrame) -> WideTable:
     columns, cells = [], {}
     for category, metric in keys:
         part = frame[(frame["category"] == category) & (frame["metric"] == metric)]
-        column = Column(category, metric, directions[metric], column_decimals(part["value"]))
+        notes = set(part["note"])
+        shared = notes.pop() if len(notes) == 1 else ""
+        column = Column(category, metric, directions[metric], column_decimals(part["value"]), shared)
         columns.append(column)
         cells.update(_column_cells(part, column))
+    every_note = set(frame["note"])
     resolution = first["resolution"]
     return WideTable(
         kind=str(first["table"]),
@@ -149,8 +168,22 @@ def _build_table(frame: pd.DataFrame) -> WideTable:
         columns=tuple(columns),
         cells=cells,
         sample_sizes=_sample_sizes(frame, by="model" if first["table"] == "utility" else "category"),
-        notes=tuple(dict.fromkeys(note for note in frame["note"] if note)),
+        notes=_reading_order_notes(models, columns, cells),
+        shared_notes=tuple(every_note) if len(every_note) == 1 and "" not in every_note else (),
     )
+
+
+def _reading_order_notes(
+    models: tuple[str, ...], columns: list[Column], cells: dict[tuple[str, str, str], Cell]
+) -> tuple[str, ...]:
+    """Distinct notes as a reader meets them: header notes left to right, then values row by row."""
+    found = [column.note for column in columns if column.note]
+    for model in models:
+        for column in columns:
+            cell = cells.get((model, column.category, column.metric))
+            if cell is not None and cell.note:
+                found.append(cell.note)
+    return tuple(dict.fromkeys(found))
 
 
 def _metric_directions(frame: pd.DataFrame) -> dict[str, bool]:
@@ -167,6 +200,7 @@ def _column_cells(part: pd.DataFrame, column: Column) -> dict[tuple[str, str, st
             value=float(row.value),
             ci_low=float(row.ci_low),
             ci_high=float(row.ci_high),
+            std=float(row.std),
             low_reliability=bool(row.low_reliability),
             note=str(row.note),
         )
@@ -193,9 +227,12 @@ def _rounded(value: float, decimals: int) -> float:
 
 
 def _sample_sizes(frame: pd.DataFrame, *, by: str) -> tuple[SampleSize, ...]:
+    """Per category, or per model (then from its ``all`` rows when it has any: the totals)."""
     sizes = []
     for group in sorted(frame[by].unique(), key=category_sort_key if by == "category" else model_sort_key):
         part = frame[frame[by] == group]
+        if by == "model" and (part["category"] == "all").any():
+            part = part[part["category"] == "all"]
         sizes.append(
             SampleSize(
                 group=group,
@@ -235,4 +272,5 @@ def _restrict(table: WideTable, columns: list[Column]) -> WideTable:
         cells=cells,
         sample_sizes=tuple(size for size in table.sample_sizes if size.group in groups),
         notes=tuple(note for note in table.notes if any(cell.note == note for cell in cells.values())),
+        shared_notes=table.shared_notes,
     )

@@ -44,7 +44,8 @@ def test_two_runs_are_combined_into_one_report(tmp_path, run_folder):
     wide = pd.read_csv(out / "metrics-wide.csv")
     quality = wide[wide["table"] == "quality"].set_index("model")
     assert quality.loc["dcgan", "MEL/fid"] == 64.0 and quality.loc["dcgan", "NV/fid"] == 71.0
-    assert set(wide["model"]) == {"sl-stylegan", "stylegan", "dcgan", "real-only", "real+sl-stylegan", "synthetic-only:dcgan"}
+    arms = {"real-only", "real+sl-stylegan", "synthetic-only:dcgan"}
+    assert set(wide["model"]) == {"sl-stylegan", "stylegan", "dcgan"} | arms
     assert "`run-mel`, `run-nv`" in (out / "report.md").read_text()
 
 

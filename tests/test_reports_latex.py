@@ -21,7 +21,8 @@ def latex(tmp_path):
     rows = quality_rows() + utility_rows()
     rows[0]["low_reliability"] = True  # sl-stylegan, MEL, fid
     rows += [quality_row(ODD_MODEL, "MEL", "fid", 80.0), quality_row(ODD_MODEL, "MEL", "kid", 0.09)]
-    rows += [dict(row, features="lesion_cnn", resolution=32) for row in quality_rows(models=("dcgan",), categories=("MEL",))]
+    other_space = quality_rows(models=("dcgan",), categories=("MEL",))
+    rows += [dict(row, features="lesion_cnn", resolution=32) for row in other_space]
     write_run(tmp_path, rows, artifacts=False)
     result_set = load_results(tmp_path)
     return render_latex(result_set, build_tables(result_set.rows))
@@ -80,7 +81,7 @@ def test_caption_label_and_low_reliability_note(latex):
     captions = re.findall(r"\\caption\{(.*)\}", latex)
     assert len(captions) == 4
     assert "Features: inception; resolution: 256 px; N real / N fake: MEL 890 / 1000" in captions[1]
-    assert "N real / N synthetic training images: real-only 800 / 0" in captions[3]
+    assert "N real test / N synthetic training images: real-only 400 / 0, real+sl-stylegan 400 / 700" in captions[3]
     labels = re.findall(r"\\label\{([^}]*)\}", latex)
     assert labels == [
         "tab:slbench-quality-inception-256-part1",

@@ -17,7 +17,7 @@ from reports_factory import quality_row, quality_rows, utility_rows, write_run
 
 @pytest.fixture
 def result_set(tmp_path):
-    rows = quality_rows() + utility_rows() + [quality_row("odd|name_x", "MEL", "fid", 99.0)]
+    rows = quality_rows() + utility_rows() + [quality_row("odd|name_x", "MEL", "fid", 99.0, note="one seed")]
     rows[0]["low_reliability"] = True
     write_run(tmp_path, rows, artifacts=False)
     return load_results(tmp_path)
@@ -48,7 +48,7 @@ def test_markdown_tables_are_rectangular_with_header_and_rows(result_set):
         assert len(widths) == 1
         assert set(_cells(lines[1])[1:]) == {"--:"}
     nv, mel, utility = tables
-    assert _cells(mel[0])[:3] == ["Model", "MEL FID ↓", "MEL KID ↓"]
+    assert _cells(mel[0])[:3] == ["Model", "MEL FID ↓", "MEL KID ↓ (a)"]  # a note every KID value carries
     assert [_cells(line)[0] for line in mel[2:]] == ["sl-stylegan", "stylegan", "dcgan", "odd|name\\_x"]
     assert [_cells(line)[0] for line in utility[2:]] == ["real-only", "real+sl-stylegan", "synthetic-only:dcgan"]
 
@@ -60,8 +60,13 @@ def test_markdown_marks_best_interval_flags_and_notes(result_set):
     assert rows["sl-stylegan"][1] == "**21.50** ± 1.25 †"
     assert rows["dcgan"][1] == "64.00 ± 1.25"
     assert rows["dcgan"][4] == "**0.550**"  # recall: higher is better
-    assert rows["sl-stylegan"][2] == "**0.0123** (a)"
-    assert "a KID subset size reduced to 890 (class size)" in markdown
+    assert rows["sl-stylegan"][2] == "**0.0123**"
+    assert rows["odd|name\\_x"][1] == "99.00 (b)"  # a note of one value only
+    assert "a KID subset size reduced to 890 (class size)  \nb one seed" in markdown
+    utility = _pipe_tables(markdown)[2]
+    assert _cells(utility[0])[1] == "all Balanced accuracy ↑ (a)"
+    assert [_cells(line)[2] for line in utility[2:]] == ["–", "**+0.050** (b)", "-0.210 (c)"]
+    assert "a mean and std over seeds 0, 1, 2  \nb paired Wilcoxon p=0.031" in markdown
     assert "† Low reliability" in markdown
     assert "0.610 +0.030/−0.020" in markdown
     assert "N real / N fake: NV 5364 / 1000, MEL 890 / 1000" in markdown
@@ -79,5 +84,6 @@ def test_wide_csv_round_trips_through_pandas(result_set):
         assert by_model.loc[model, f"{category}/{metric}"] == row["value"]
     assert by_model.loc["dcgan", "MEL/fid/ci_low"] == 62.75 and by_model.loc["dcgan", "MEL/fid/ci_high"] == 65.25
     assert "MEL/kid/ci_low" not in frame.columns  # no intervals in that column
+    assert by_model.loc["dcgan", "MEL/kid/std"] == 0.002 and "MEL/fid/std" not in frame.columns
     assert math.isnan(by_model.loc["odd|name_x", "NV/fid"])
     assert by_model.loc["real-only", "resolution"] == 64

@@ -66,12 +66,20 @@ def test_sensitivity_plot_has_every_arm_per_class_but_not_all(tables):
     assert heights == [0.66, 0.61, 0.56, 0.71, 0.66, 0.61, 0.45, 0.40, 0.35]
 
 
-def test_report_plots_cover_scatter_bars_and_sensitivity_as_reproducible_pngs(tables):
+def test_report_plots_cover_scatter_bars_and_sensitivity_as_reproducible_pngs(tmp_path):
+    shown = {"fid", "precision", "recall"}
+    rows = [row for row in quality_rows(categories=("MEL",)) if row["metric"] in shown] + utility_rows()
+    write_run(tmp_path, rows, artifacts=False)
+    tables = build_tables(load_results(tmp_path).rows)
     plots = report_plots(tables)
-    names = [plot.name for plot in plots]
-    assert "quality-inception-256-MEL-scatter" in names and "quality-inception-256-NV-scatter" in names
-    assert "quality-inception-256-fid-bars" in names and "utility-resnet18-64-sensitivity" in names
-    assert "utility-resnet18-64-sensitivity-bars" not in names  # drawn once, as the per-class plot
+    assert [plot.name for plot in plots] == [
+        "quality-inception-256-MEL-scatter",
+        "quality-inception-256-fid-bars",
+        "quality-inception-256-precision-bars",
+        "quality-inception-256-recall-bars",
+        "utility-resnet18-64-sensitivity",  # drawn once, as the per-class plot, not again as bars
+        "utility-resnet18-64-balanced_accuracy-bars",
+        "utility-resnet18-64-gain_balanced_accuracy-bars",
+    ]
     assert all(plot.png.startswith(b"\x89PNG\r\n\x1a\n") for plot in plots)
-    again = figure_png(metric_bars(tables[0], "fid"))
-    assert again == next(plot.png for plot in plots if plot.name == "quality-inception-256-fid-bars")
+    assert figure_png(metric_bars(tables[0], "fid")) == plots[1].png

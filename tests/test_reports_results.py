@@ -160,3 +160,14 @@ def test_combining_runs_that_overlap_keeps_both_values(tmp_path):
     assert fid["dcgan [old]"] == 64.0 and fid["dcgan [new]"] == 65.0 and fid["stylegan"] == 28.0
     assert combined.artifact_path("samples", "dcgan [new]/MEL").is_file()
     assert combined.artifact_path("samples", "dcgan [old]/MEL").is_file()
+
+
+def test_loaded_rows_can_be_written_again_unchanged(tmp_path):
+    rows = quality_rows(categories=("MEL",)) + utility_rows()
+    rows[1]["n_fake"] = None
+    first = write_run(tmp_path / "first", rows, artifacts=False)
+    loaded = load_results(first)
+    write_results(tmp_path / "second", loaded.rows.to_dict("records"), settings=loaded.settings,
+                  provenance=loaded.provenance, artifacts=loaded.artifacts)
+    for name in (METRICS_CSV, METRICS_JSON):
+        assert (first / name).read_bytes() == (tmp_path / "second" / name).read_bytes()

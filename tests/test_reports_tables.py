@@ -61,7 +61,10 @@ def test_ties_at_printed_precision_are_all_best_and_a_flat_column_marks_none(tmp
 
 
 def test_conflicting_directions_are_an_error(tmp_path):
-    rows = [quality_row("dcgan", "MEL", "fid", 30.0), quality_row("stylegan", "MEL", "fid", 20.0, higher_is_better=True)]
+    rows = [
+        quality_row("dcgan", "MEL", "fid", 30.0),
+        quality_row("stylegan", "MEL", "fid", 20.0, higher_is_better=True),
+    ]
     write_run(tmp_path, rows, artifacts=False)
     with pytest.raises(ResultsError, match="fid is marked both"):
         build_tables(load_results(tmp_path).rows)
@@ -77,8 +80,14 @@ def test_different_extractors_never_share_a_column(tmp_path):
 
 def test_sample_sizes_per_category_for_quality_and_per_arm_for_utility(tables):
     quality, utility = tables
-    assert [(s.group, s.n_real, s.n_fake) for s in quality.sample_sizes] == [("NV", "5364", "1000"), ("MEL", "890", "1000")]
-    assert [(s.group, s.n_real, s.n_fake) for s in utility.sample_sizes][:2] == [("real-only", "800", "0"), ("real+sl-stylegan", "800", "700")]
+    sizes = [(s.group, s.n_real, s.n_fake) for s in quality.sample_sizes]
+    assert sizes == [("NV", "5364", "1000"), ("MEL", "890", "1000")]
+    sizes = [(s.group, s.n_real, s.n_fake) for s in utility.sample_sizes]  # totals of the "all" rows
+    assert sizes == [
+        ("real-only", "400", "0"),
+        ("real+sl-stylegan", "400", "700"),
+        ("synthetic-only:dcgan", "400", "700"),
+    ]
 
 
 def test_split_columns_keeps_categories_whole(tables):
@@ -116,6 +125,30 @@ def test_number_and_interval_formatting():
 def test_display_names_and_stable_order():
     assert metric_label("fid") == "FID" and metric_label("kid") == "KID"
     assert metric_label("my_new_metric") == "my_new_metric"
-    assert sorted(["zeta", "recall", "fid", "alpha", "kid"], key=metric_sort_key) == ["fid", "kid", "recall", "alpha", "zeta"]
+    ordered = sorted(["zeta", "recall", "fid", "alpha", "kid"], key=metric_sort_key)
+    assert ordered == ["fid", "kid", "recall", "alpha", "zeta"]  # known order first, then alphabetical
     arms = ["synthetic-only:dcgan", "real+dcgan", "real-only", "real+sl-stylegan"]
     assert sorted(arms, key=model_sort_key) == ["real-only", "real+sl-stylegan", "real+dcgan", "synthetic-only:dcgan"]
+
+
+def test_notes_are_marked_per_table_per_column_or_per_value(tmp_path):
+    everywhere = [quality_row(m, "MEL", metric, 1.0 + i, note="seed 7") for i, m in enumerate(("dcgan", "stylegan"))
+                  for metric in ("fid", "kid")]
+    write_run(tmp_path / "a", everywhere, artifacts=False)
+    (table,) = build_tables(load_results(tmp_path / "a").rows)
+    assert table.shared_notes == ("seed 7",) and table.note_marks() == {}
+    assert all(table.column_mark(c) is None for c in table.columns)
+
+    mixed = [
+        quality_row("dcgan", "MEL", "kid", 0.02, note="subset 50"),
+        quality_row("stylegan", "MEL", "kid", 0.03, note="subset 50"),
+        quality_row("dcgan", "MEL", "fid", 20.0, note="one seed"),
+        quality_row("stylegan", "MEL", "fid", 30.0),
+    ]
+    write_run(tmp_path / "b", mixed, artifacts=False)
+    (table,) = build_tables(load_results(tmp_path / "b").rows)
+    fid, kid = table.columns
+    assert table.shared_notes == () and table.note_marks() == {"subset 50": "a", "one seed": "b"}
+    assert table.column_mark(kid) == "a" and table.column_mark(fid) is None  # header notes come first
+    assert table.cell_mark(table.cell("dcgan", fid), fid) == "b"
+    assert table.cell_mark(table.cell("dcgan", kid), kid) is None  # the header carries it

@@ -25,7 +25,7 @@ def report(
         Optional[Path],
         typer.Option(
             "--out",
-            help="Folder for the report files (default: the results folder; combined-<hash> beside the first for several).",
+            help="Folder for the report files (default: the results folder; for several, combined-<hash> beside them).",
         ),
     ] = None,
 ) -> None:
@@ -44,7 +44,8 @@ def write_report(*, results: list[Path], formats: list[str], out: Path | None) -
         raise SlbenchError(str(err)) from None
     except OSError as err:
         target = err.filename or out or "the output folder"
-        raise SlbenchError(f"cannot write the report to {target}: {err.strerror or err}; choose another --out") from None
+        reason = err.strerror or err
+        raise SlbenchError(f"cannot write the report to {target}: {reason}; choose another --out") from None
 
 
 def register(app: typer.Typer) -> None:
