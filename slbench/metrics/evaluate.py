@@ -1,0 +1,248 @@
+"""Every feature metric of one (model, category) pair from one shared computation.
+
+:func:`evaluate_features` validates the feature sets once, runs a single blocked pass over the
+real-real, fake-fake and fake-real Gram matrices for KID, precision/recall, density/coverage and
+memorisation (:mod:`slbench.metrics.knn`), fits the Gaussians for FID and FID-infinity once,
+and, when asked, bootstraps FID, KID, precision and recall by reweighting what those steps kept.
+It returns one :class:`~slbench.metrics.registry.MetricValue` per metric, in report order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+
+from slbench.errors import SlbenchError
+from slbench.metrics._inputs import ArrayLike, as_features, check_positive_int, check_same_dim, require_samples
+from slbench.metrics._inputs import resolve_device
+from slbench.metrics.bootstrap import bootstrap_counts, percentile_interval
+from slbench.metrics.fid import fit_real_gaussian, project_fake, weighted_fid
+from slbench.metrics.fid_infinity import DEFAULT_MIN_FRACTION, DEFAULT_POINTS, FidInfinityFit, fit_fid_infinity
+from slbench.metrics.kid import KidJob, plan_kid_subsets
+from slbench.metrics.knn import DEFAULT_BLOCK_SIZE, FeatureSpace, PassJob, feature_space, run_passes
+from slbench.metrics.memorisation import DEFAULT_PAIRS, DEFAULT_PERCENTILE, MemorisationJob, MemorisationResult
+from slbench.metrics.prdc import DensityCoverageJob, PrecisionRecallJob, check_density_coverage, check_neighbourhood
+from slbench.metrics.registry import FEATURE_METRICS, MetricValue, metric_value
+
+GRAM_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+NAN_CI = (float("nan"), float("nan"))
+
+
+@dataclass(frozen=True)
+class MetricSettings:
+    """Everything that changes a metric's value besides the features; recorded with every result."""
+
+    metrics: tuple[str, ...] = FEATURE_METRICS  # which of FEATURE_METRICS to compute
+    bootstrap: int = 0  # bootstrap replicates for FID, KID, precision and recall (0: no intervals)
+    seed: int = 0  # KID subsets, bootstrap draws and FID-infinity subsets
+    k_prc: int = 3  # neighbourhood size of precision/recall (Kynkäänniemi et al.)
+    k_dc: int = 5  # neighbourhood size of density/coverage (Naeem et al.)
+    kid_subsets: int = 100
+    kid_subset_size: int = 1000
+    memorisation_percentile: float = DEFAULT_PERCENTILE
+    memorisation_pairs: int = DEFAULT_PAIRS  # closest (generated, training) pairs kept for reports
+    fid_infinity_points: int = DEFAULT_POINTS
+    fid_infinity_min_fraction: float = DEFAULT_MIN_FRACTION
+    block_size: int = DEFAULT_BLOCK_SIZE  # rows and columns per Gram block: bounds memory
+    gram_dtype: str = "float32"  # precision of the Gram products ("float32" or "float64")
+
+    def __post_init__(self) -> None:
+        unknown = [m for m in self.metrics if m not in FEATURE_METRICS]
+        if unknown or not self.metrics:
+            raise SlbenchError(
+                f"cannot compute metrics {unknown or '(none)'} from features; choose from {', '.join(FEATURE_METRICS)} "
+                "(LPIPS comes from images, see lpips_diversity)"
+            )
+        object.__setattr__(self, "metrics", tuple(m for m in FEATURE_METRICS if m in self.metrics))
+        check_positive_int(self.bootstrap, "bootstrap", minimum=0)
+        check_positive_int(self.block_size, "block size")
+        if self.gram_dtype not in GRAM_DTYPES:
+            raise SlbenchError(f"gram_dtype must be one of {', '.join(GRAM_DTYPES)}; got {self.gram_dtype!r}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The metric values and the details behind some of them (for reports and plots)."""
+
+    values: tuple[MetricValue, ...]
+    settings: MetricSettings
+    memorisation: MemorisationResult | None = None
+    fid_infinity: FidInfinityFit | None = None
+    replicates: dict[str, np.ndarray] = field(default_factory=dict)  # metric -> bootstrap values
+
+
+def evaluate_features(
+    real: ArrayLike,
+    fake: ArrayLike,
+    *,
+    train_real: ArrayLike | None = None,
+    bootstrap: int = 0,
+    seed: int = 0,
+    k_prc: int = 3,
+    k_dc: int = 5,
+    kid_subsets: int = 100,
+    kid_subset_size: int = 1000,
+    memorisation_percentile: float = DEFAULT_PERCENTILE,
+    metrics: tuple[str, ...] = FEATURE_METRICS,
+    block_size: int = DEFAULT_BLOCK_SIZE,
+    device: str | torch.device | None = None,
+) -> list[MetricValue]:
+    """All feature metrics of ``fake`` against ``real``, one value each, in report order.
+
+    ``train_real`` holds the features of the images the generator was trained on, for
+    memorisation; when None, ``real`` is taken to be that set. See :func:`run_evaluation` for
+    the closest memorisation pairs and the FID-infinity fit.
+    """
+    settings = MetricSettings(
+        metrics=tuple(metrics),
+        bootstrap=bootstrap,
+        seed=seed,
+        k_prc=k_prc,
+        k_dc=k_dc,
+        kid_subsets=kid_subsets,
+        kid_subset_size=kid_subset_size,
+        memorisation_percentile=memorisation_percentile,
+        block_size=block_size,
+    )
+    return list(run_evaluation(real, fake, train_real=train_real, settings=settings, device=device).values)
+
+
+def run_evaluation(
+    real: ArrayLike,
+    fake: ArrayLike,
+    *,
+    train_real: ArrayLike | None = None,
+    settings: MetricSettings = MetricSettings(),
+    device: str | torch.device | None = None,
+) -> Evaluation:
+    """Like :func:`evaluate_features`, with the details: memorisation pairs, FID-infinity fit, replicates."""
+    dev = resolve_device(device)
+    real_t, fake_t = as_features(real, "real", dev), as_features(fake, "fake", dev)
+    check_same_dim(real_t, "real", fake_t, "fake")
+    train_t = None
+    if train_real is not None and "memorisation" in settings.metrics:
+        train_t = as_features(train_real, "training", dev)
+        check_same_dim(train_t, "training", fake_t, "fake")
+    weights = bootstrap_counts(fake_t.shape[0], settings.bootstrap, settings.seed, dev) if settings.bootstrap else None
+    collected = _Collected()
+    if {"fid", "fid_infinity"} & set(settings.metrics):
+        _gaussian_metrics(real_t, fake_t, settings, weights, collected)
+    _pass_metrics(real_t, fake_t, train_t, settings, weights, collected)
+    values = tuple(collected.values[name] for name in settings.metrics)
+    return Evaluation(
+        values=values,
+        settings=settings,
+        memorisation=collected.memorisation,
+        fid_infinity=collected.fid_infinity,
+        replicates=collected.replicates,
+    )
+
+
+@dataclass
+class _Collected:
+    values: dict[str, MetricValue] = field(default_factory=dict)
+    replicates: dict[str, np.ndarray] = field(default_factory=dict)
+    memorisation: MemorisationResult | None = None
+    fid_infinity: FidInfinityFit | None = None
+
+    def add(self, name: str, value: float, n_real: int, n_fake: int, replicates=None, **extra) -> None:
+        ci = NAN_CI
+        if replicates is not None:
+            self.replicates[name] = np.asarray(replicates, dtype=np.float64)
+            ci = percentile_interval(self.replicates[name])
+        self.values[name] = metric_value(name, value, n_real=n_real, n_fake=n_fake, ci=ci, **extra)
+
+
+def _low_reliability_note(n_real: int, n_fake: int, dim: int) -> str:
+    return (
+        f"N = {min(n_real, n_fake)} is below the feature dimension {dim}: the covariances are singular "
+        "and FID is biased; lean on KID and coverage"
+    )
+
+
+def _gaussian_metrics(real_t, fake_t, settings: MetricSettings, weights, collected: _Collected) -> None:
+    """FID (with bootstrap replicates) and FID-infinity from one Gaussian fit and projection."""
+    wanted = settings.metrics
+    n_real, n_fake, dim = real_t.shape[0], fake_t.shape[0], real_t.shape[1]
+    require_samples(n_real, 2, "real", "FID")
+    require_samples(n_fake, 3 if "fid_infinity" in wanted else 2, "fake", "FID and FID-infinity")
+    low = min(n_real, n_fake) < dim
+    note = _low_reliability_note(n_real, n_fake, dim) if low else ""
+    gaussian = fit_real_gaussian(real_t)
+    projected = project_fake(gaussian, fake_t)
+    if "fid" in wanted:
+        replicates = [weighted_fid(gaussian, projected, w) for w in weights] if weights is not None else None
+        value = weighted_fid(gaussian, projected)
+        collected.add("fid", value, n_real, n_fake, replicates, low_reliability=low, note=note)
+    if "fid_infinity" in wanted:
+        fit = fit_fid_infinity(
+            gaussian,
+            projected,
+            points=settings.fid_infinity_points,
+            min_fraction=settings.fid_infinity_min_fraction,
+            seed=settings.seed,
+        )
+        fit_note = f"fitted on {fit.sizes.size} subset sizes from {fit.sizes[0]} to {fit.sizes[-1]}"
+        collected.fid_infinity = fit
+        full_note = f"{fit_note}; {note}" if note else fit_note
+        collected.add("fid_infinity", fit.value, n_real, n_fake, low_reliability=low, note=full_note)
+
+
+def _pass_metrics(real_t, fake_t, train_t, settings: MetricSettings, weights, collected: _Collected) -> None:
+    """KID, precision/recall, density/coverage and memorisation from the shared blocked pass."""
+    wanted = set(settings.metrics)
+    n_real, n_fake = real_t.shape[0], fake_t.shape[0]
+    dtype, dev = GRAM_DTYPES[settings.gram_dtype], real_t.device
+    centre = real_t.mean(dim=0)
+    real_space, fake_space = feature_space(real_t, centre, dtype), feature_space(fake_t, centre, dtype)
+    kid_job = pr_job = dc_job = memo_job = None
+    if "kid" in wanted:
+        plan = plan_kid_subsets(
+            n_real, n_fake, subsets=settings.kid_subsets, subset_size=settings.kid_subset_size, seed=settings.seed
+        )
+        kid_job = KidJob(plan, n_real, n_fake, dev, weights)
+    if wanted & {"precision", "recall"}:
+        pr_job = PrecisionRecallJob(check_neighbourhood(settings.k_prc, n_real, n_fake, "precision/recall"),
+                                    n_real, n_fake, weights)
+    if wanted & {"density", "coverage"}:
+        dc_job = DensityCoverageJob(check_density_coverage(settings.k_dc, n_real, n_fake), n_real, n_fake)
+    if "memorisation" in wanted:
+        train_space = real_space if train_t is None else feature_space(train_t, centre, dtype)
+        require_samples(train_space.n, 2, "training", "memorisation")
+        memo_job = MemorisationJob(
+            train_space, fake_space, percentile=settings.memorisation_percentile, pairs=settings.memorisation_pairs
+        )
+    jobs: list[PassJob] = [job for job in (kid_job, pr_job, dc_job) if job is not None]
+    if memo_job is not None and train_t is None:
+        jobs.append(memo_job)
+    run_passes(real_space, fake_space, jobs, block_size=settings.block_size)
+    if memo_job is not None and train_t is not None:
+        run_passes(memo_job.train, fake_space, [memo_job], block_size=settings.block_size)
+    _collect_pass_results(kid_job, pr_job, dc_job, memo_job, real_space, fake_space, collected)
+
+
+def _collect_pass_results(kid_job, pr_job, dc_job, memo_job, real_space: FeatureSpace, fake_space: FeatureSpace,
+                          collected: _Collected) -> None:
+    n_real, n_fake = real_space.n, fake_space.n
+    if kid_job is not None:
+        kid = kid_job.outcome(real_space.kernel_diag, fake_space.kernel_diag)
+        collected.add("kid", kid.mean, n_real, n_fake, kid.replicates, std=kid.std, note=kid.note)
+    if pr_job is not None:
+        result = pr_job.result()
+        precision_reps, recall_reps = pr_job.replicates() if pr_job.weights is not None else (None, None)
+        note = f"k = {pr_job.k}"
+        collected.add("precision", result.precision, n_real, n_fake, precision_reps, note=note)
+        collected.add("recall", result.recall, n_real, n_fake, recall_reps, note=note)
+    if dc_job is not None:
+        result = dc_job.result()
+        collected.add("density", result.density, n_real, n_fake, note=f"k = {dc_job.k}")
+        collected.add("coverage", result.coverage, n_real, n_fake, note=f"k = {dc_job.k}")
+    if memo_job is not None:
+        memo = memo_job.result()
+        collected.memorisation = memo
+        collected.add("memorisation", memo.share, memo.n_train, n_fake, note=memo.note)

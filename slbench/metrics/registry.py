@@ -1,0 +1,199 @@
+"""The metrics slbench reports: name, label, direction, paper, and the value type every result uses.
+
+Each metric carries its direction (``higher_is_better``, as torchmetrics sets it on a metric
+class) so a report can bold the best value and a regression gate can judge a change without a
+hard-coded list. :class:`MetricValue` is one result; its fields are the metric columns of a tidy
+result row (``reports.schema.COLUMNS``), ``NaN`` where a field does not apply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from types import MappingProxyType
+
+from slbench.errors import SlbenchError
+
+NAN = float("nan")
+
+
+@dataclass(frozen=True)
+class MetricInfo:
+    """What a metric is and which way is better."""
+
+    name: str  # the name in result rows, e.g. "fid"
+    label: str  # how tables print it, e.g. "FID"
+    higher_is_better: bool
+    paper: str  # the paper that defines it
+    reference: str  # the reference code slbench matches
+    description: str  # one line for table captions
+    bootstrap: bool = False  # confidence intervals available (resampling the generated set)
+
+
+@dataclass(frozen=True)
+class MetricValue:
+    """One metric's result for one (model, category) pair: the metric columns of a tidy row."""
+
+    metric: str
+    value: float
+    ci_low: float
+    ci_high: float
+    std: float
+    n_real: int
+    n_fake: int
+    higher_is_better: bool
+    low_reliability: bool
+    note: str
+
+    def to_row(self) -> dict:
+        """The fields as a dict, ready to join the table/model/category/features/seed columns."""
+        return asdict(self)
+
+
+def metric_value(
+    name: str,
+    value: float,
+    *,
+    n_real: int,
+    n_fake: int,
+    ci: tuple[float, float] = (NAN, NAN),
+    std: float = NAN,
+    low_reliability: bool = False,
+    note: str = "",
+) -> MetricValue:
+    """A :class:`MetricValue` whose direction comes from the registry."""
+    info = get_metric(name)
+    return MetricValue(
+        metric=info.name,
+        value=float(value),
+        ci_low=float(ci[0]),
+        ci_high=float(ci[1]),
+        std=float(std),
+        n_real=int(n_real),
+        n_fake=int(n_fake),
+        higher_is_better=info.higher_is_better,
+        low_reliability=bool(low_reliability),
+        note=note,
+    )
+
+
+def _registry(*infos: MetricInfo) -> MappingProxyType:
+    entries: dict[str, MetricInfo] = {}
+    for info in infos:
+        if info.name in entries:
+            raise ValueError(f"metric {info.name!r} registered twice")
+        if not info.name or any(c.isspace() or c in "/\\" for c in info.name):
+            raise ValueError(f"metric name {info.name!r} must be non-empty without whitespace or path separators")
+        entries[info.name] = info
+    return MappingProxyType(entries)
+
+
+_KYNKAANNIEMI = 'Kynkäänniemi et al. 2019, "Improved Precision and Recall Metric for Assessing Generative Models"'
+_NAEEM = 'Naeem et al. 2020, "Reliable Fidelity and Diversity Metrics for Generative Models"'
+_LPIPS = 'Zhang et al. 2018, "The Unreasonable Effectiveness of Deep Features as a Perceptual Metric"'
+
+METRICS = _registry(
+    MetricInfo(
+        name="fid",
+        label="FID",
+        higher_is_better=False,
+        paper='Heusel et al. 2017, "GANs Trained by a Two Time-Scale Update Rule Converge to a Local Nash Equilibrium"',
+        reference="torch-fidelity metric_fid",
+        description="Fréchet distance between Gaussians fitted to the features",
+        bootstrap=True,
+    ),
+    MetricInfo(
+        name="fid_infinity",
+        label="FID∞",
+        higher_is_better=False,
+        paper='Chong and Forsyth 2020, "Effectively Unbiased FID and Inception Score and where to find them"',
+        reference="mchong6/FID_IS_infinity",
+        description="FID extrapolated linearly in 1/N to an infinite generated set",
+    ),
+    MetricInfo(
+        name="kid",
+        label="KID",
+        higher_is_better=False,
+        paper='Binkowski et al. 2018, "Demystifying MMD GANs"',
+        reference="torch-fidelity metric_kid",
+        description="unbiased MMD^2 with a cubic polynomial kernel, mean over subsets",
+        bootstrap=True,
+    ),
+    MetricInfo(
+        name="precision",
+        label="Precision",
+        higher_is_better=True,
+        paper=_KYNKAANNIEMI,
+        reference="torch-fidelity metric_prc",
+        description="share of generated samples inside the real k-NN manifold (fidelity)",
+        bootstrap=True,
+    ),
+    MetricInfo(
+        name="recall",
+        label="Recall",
+        higher_is_better=True,
+        paper=_KYNKAANNIEMI,
+        reference="torch-fidelity metric_prc",
+        description="share of real samples inside the generated k-NN manifold (diversity)",
+        bootstrap=True,
+    ),
+    MetricInfo(
+        name="density",
+        label="Density",
+        higher_is_better=True,
+        paper=_NAEEM,
+        reference="prdc compute_prdc",
+        description="real k-NN balls per generated sample, over k (1 when the distributions match)",
+    ),
+    MetricInfo(
+        name="coverage",
+        label="Coverage",
+        higher_is_better=True,
+        paper=_NAEEM,
+        reference="prdc compute_prdc",
+        description="share of real samples whose k-NN ball holds a generated sample",
+    ),
+    MetricInfo(
+        name="memorisation",
+        label="Memorisation",
+        higher_is_better=False,
+        paper='slbench, after Meehan et al. 2020, "A Non-Parametric Test to Detect Data-Copying in Generative Models"',
+        reference="slbench",
+        description="share of generated samples nearer a training image than training images are to each other",
+    ),
+    MetricInfo(
+        name="lpips_fake",
+        label="LPIPS (generated)",
+        higher_is_better=True,
+        paper=_LPIPS,
+        reference="lpips (AlexNet, v0.1)",
+        description="mean LPIPS between random pairs of generated images (diversity)",
+    ),
+    MetricInfo(
+        name="lpips_real",
+        label="LPIPS (real)",
+        higher_is_better=True,
+        paper=_LPIPS,
+        reference="lpips (AlexNet, v0.1)",
+        description="mean LPIPS between random pairs of real images (the class's own diversity)",
+    ),
+    MetricInfo(
+        name="lpips_ratio",
+        label="LPIPS ratio",
+        higher_is_better=True,
+        paper=_LPIPS,
+        reference="lpips (AlexNet, v0.1)",
+        description="generated over real LPIPS diversity: near 1 is ideal, well below 1 signals mode collapse",
+    ),
+)
+
+FEATURE_METRICS = ("fid", "fid_infinity", "kid", "precision", "recall", "density", "coverage", "memorisation")
+"""The metrics :func:`slbench.metrics.evaluate_features` computes from feature arrays, in report order."""
+
+
+def get_metric(name: str) -> MetricInfo:
+    """The registered metric ``name``, or an error listing the valid names."""
+    try:
+        return METRICS[name]
+    except KeyError:
+        raise SlbenchError(f"unknown metric {name!r}; choose from {', '.join(METRICS)}") from None
+
