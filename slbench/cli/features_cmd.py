@@ -1,9 +1,53 @@
-"""`slbench features` command."""
+"""`slbench features` commands: list the extractors and their weights, train the ``lesion`` extractor."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated, Optional
+
 import typer
+from rich.table import Table
+
+from slbench.console import console
+
+features_app = typer.Typer(
+    help="Feature extractors: which weights are present, and training slbench's own lesion extractor.",
+    no_args_is_help=True,
+)
+
+
+@features_app.command("train")
+def train(
+    data: Annotated[Path, typer.Option("--data", help="Dataset folder (ISIC 2018, HAM10000 or class folders).")],
+    resolution: Annotated[int, typer.Option("--resolution", help="Image size the extractor sees (power of two).")] = 64,
+    epochs: Annotated[Optional[int], typer.Option("--epochs", help="Passes over the images (default 10).")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed for initialisation, batch order and augmentation.")] = 0,
+) -> None:
+    """Train the lesion extractor on every class of --data; `--features lesion` then uses it offline."""
+    from slbench.features.lesion import train_lesion_extractor
+
+    train_lesion_extractor(data=data, resolution=resolution, epochs=epochs, seed=seed)
+
+
+@features_app.command("list")
+def list_extractors(
+    weights_dir: Annotated[
+        Optional[Path], typer.Option("--weights-dir", help="Extra folder searched for weights files first.")
+    ] = None,
+) -> None:
+    """Each extractor, its weights file, whether it is present and where it goes."""
+    from slbench.features.registry import DEFAULT_EXTRACTOR, describe_extractors
+
+    table = Table(title="Feature extractors")
+    for column in ("name", "dim", "weights", "present", "goes in", "what"):
+        table.add_column(column, overflow="fold")
+    for row in describe_extractors(weights_dir=weights_dir):
+        name = f"{row.name} (default)" if row.name == DEFAULT_EXTRACTOR else row.name
+        present = f"[green]{row.found}[/]" if row.found else "[red]missing[/]"
+        table.add_row(name, str(row.dim), row.file_name, present, str(row.target), row.description)
+    console.print(table)
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the app."""
+    app.add_typer(features_app, name="features")

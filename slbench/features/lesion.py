@@ -7,8 +7,8 @@ ISIC 2018 classes, so it works offline and its features reflect what separates l
 Its features are the penultimate layer (the embedding before the class logits), as Inception's
 pool3 features are for FID.
 
-Network: ``CONV_CHANNELS`` blocks of 3x3 convolution, batch norm, ReLU and 2x2 max-pooling, then
-global average pooling, a linear embedding (the features) and a linear classifier over ReLU of
+Network: a stride-2 3x3 convolution stem, then blocks of 3x3 convolution, batch norm, ReLU and
+2x2 max-pooling (widths ``CONV_CHANNELS``), global average pooling, a linear embedding (the features) and a linear classifier over ReLU of
 the embedding. Training: AdamW on class-weighted cross-entropy (ISIC 2018 is dominated by NV),
 seeded minibatch order and dihedral augmentation (flips and quarter turns, to which dermoscopy
 is indifferent), on CPU, deterministic for a seed.
@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Iterator
 
 import torch
 import torch.nn.functional as F
@@ -31,12 +33,13 @@ from torch import nn
 
 from generators.safe_io import UnsafeWeightsError, atomic_write_json, load_safetensors_with_metadata, save_safetensors
 from slbench.console import console, make_progress
+from slbench.data import CATEGORIES, Dataset, load_dataset, load_images
 from slbench.errors import SlbenchError
 from slbench.features.extractor import FeatureExtractor
 from slbench.paths import cache_dir
 
-CLASSES = ("AKIEC", "BCC", "BKL", "DF", "NV", "MEL", "VASC")  # slbench.data.CATEGORIES, in its order
-CONV_CHANNELS = (32, 64, 96, 128)
+CLASSES = CATEGORIES  # class index i of the classifier is CATEGORIES[i]
+CONV_CHANNELS = (16, 32, 64, 128)
 EMBED_DIM = 128
 DEFAULT_RESOLUTION = 64
 RESIZE_FILTER = "bilinear-antialias"  # used only when images arrive at another size than trained on
@@ -46,8 +49,8 @@ FORMAT_VERSION = 1
 @dataclass(frozen=True)
 class LesionTrainConfig:
     resolution: int = DEFAULT_RESOLUTION  # images are resized to R x R (``load_images``, squash)
-    epochs: int = 12  # passes over the training images
-    batch_size: int = 32
+    epochs: int = 10  # passes over the training images
+    batch_size: int = 16
     learning_rate: float = 3e-3
     weight_decay: float = 1e-4
     seed: int = 0  # initialisation, minibatch order and augmentation
@@ -61,13 +64,15 @@ class LesionNet(nn.Module):
         self.resolution = resolution
         blocks: list[nn.Module] = []
         in_channels = 3
-        for channels in CONV_CHANNELS:
+        for index, channels in enumerate(CONV_CHANNELS):
+            stem = index == 0  # a stride-2 stem instead of pooling keeps the first, largest layer cheap
             blocks += [
-                nn.Conv2d(in_channels, channels, 3, padding=1, bias=False),
+                nn.Conv2d(in_channels, channels, 3, stride=2 if stem else 1, padding=1, bias=False),
                 nn.BatchNorm2d(channels),
                 nn.ReLU(inplace=True),
-                nn.MaxPool2d(2),
             ]
+            if not stem:
+                blocks.append(nn.MaxPool2d(2))
             in_channels = channels
         self.trunk = nn.Sequential(*blocks)
         self.embed = nn.Linear(in_channels, EMBED_DIM)
@@ -117,8 +122,29 @@ def class_weights(labels: torch.Tensor, num_classes: int) -> torch.Tensor:
     return weights
 
 
+@contextmanager
+def single_cpu_thread() -> Iterator[None]:
+    """Run torch on one CPU thread, then restore the previous thread count.
+
+    Multi-threaded CPU kernels split their sums by thread count, so one thread makes training
+    bit-identical on any machine; a network this small gains little from more threads, and
+    loses much when the cores are shared.
+    """
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
 def fit_lesion_net(images: torch.Tensor, labels: torch.Tensor, config: LesionTrainConfig) -> LesionNet:
-    """Train a :class:`LesionNet` on uint8 images and class indices (into ``CLASSES``)."""
+    """Train a :class:`LesionNet` on uint8 images and class indices (into ``CLASSES``), on one CPU thread."""
+    with single_cpu_thread():
+        return _fit(images, labels, config)
+
+
+def _fit(images: torch.Tensor, labels: torch.Tensor, config: LesionTrainConfig) -> LesionNet:
     generator = torch.Generator().manual_seed(config.seed)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
@@ -147,15 +173,14 @@ def fit_lesion_net(images: torch.Tensor, labels: torch.Tensor, config: LesionTra
 
 
 def accuracy(net: LesionNet, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 256) -> float:
-    with torch.inference_mode():
+    """Share of ``images`` whose predicted class is ``labels``."""
+    with torch.inference_mode(), single_cpu_thread():
         predicted = torch.cat([net.logits(images[i : i + batch_size]).argmax(1) for i in range(0, len(images), batch_size)])
     return float((predicted == labels).float().mean())
 
 
-def load_training_images(data: str | Path, resolution: int) -> tuple[torch.Tensor, torch.Tensor, object]:
+def load_training_images(data: str | Path, resolution: int) -> tuple[torch.Tensor, torch.Tensor, Dataset]:
     """All usable images of every class in ``data`` at ``resolution``, their class indices, the dataset."""
-    from slbench.data import load_dataset, load_images
-
     dataset = load_dataset(data)
     categories = dataset.categories()
     if len(categories) < 2:
