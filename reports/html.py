@@ -230,7 +230,7 @@ def _samples_section(result_set: ResultSet) -> str:
             key = f"{model}/{category}"
             image = _image(result_set, "samples", key, f"{model} samples, {category}")
             figures.append(_figure(image, model, "generated"))
-        parts.append(f'<h3>{escape(category)}</h3><div class="gallery">{"".join(figures)}</div>')
+        parts.append(f'<h3>{escape(category)}</h3><div class="gallery samples">{"".join(figures)}</div>')
     return "".join(parts)
 
 
@@ -257,7 +257,7 @@ def _memorisation_section(result_set: ResultSet, tables: list[WideTable]) -> str
         parts.append(f'<h3>{escape(category)}</h3><div class="gallery">{"".join(figures)}</div>')
     if not parts:
         return ""
-    lead = "<p>Each generated image beside its nearest training image in feature space, closest pairs first.</p>"
+    lead = "<p>The generated images closest to a training image in feature space, each with that training image.</p>"
     return lead + "".join(parts)
 
 

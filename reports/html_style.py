@@ -54,6 +54,8 @@ ul.notes .mark { display: inline-block; min-width: 1.4em; font-weight: 700; colo
 .gallery { display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start; }
 .gallery figure { background: var(--soft); border: 1px solid var(--line); border-radius: 8px; padding: 8px; }
 .gallery figure.real { background: #eef6ee; border-color: #b9dcbc; }
+.gallery.samples { display: grid; grid-template-columns: repeat(auto-fill, minmax(250px, 1fr)); }
+.gallery.samples img { width: 100%; }
 .gallery figcaption { font-size: 13px; font-weight: 600; margin-top: 6px; text-align: center; }
 .gallery figcaption span { display: block; font-weight: 400; color: var(--muted); }
 img { max-width: 100%; height: auto; display: block; margin: 0 auto; }

@@ -15,7 +15,7 @@ from pathlib import Path
 from PIL import Image, UnidentifiedImageError
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-MAX_EMBED_SIDE = 1600
+MAX_EMBED_SIDE = 1024
 SMALL_DISPLAY_WIDTH = 256
 MAX_PIXEL_SCALE = 4
 

@@ -25,20 +25,25 @@ FORMATS = ("md", "tex", "csv", "html")
 OUTPUT_NAMES = {"md": "report.md", "tex": "report.tex", "csv": "metrics-wide.csv", "html": "report.html"}
 
 
-def check_formats(formats: Iterable[str]) -> tuple[str, ...]:
-    """The requested formats, deduplicated in order; :class:`ResultsError` naming any unknown one."""
-    chosen = tuple(dict.fromkeys(str(name).strip().lower() for name in formats if str(name).strip()))
+def check_formats(formats: str | Iterable[str]) -> tuple[str, ...]:
+    """The requested formats (a list, or one comma-separated string), deduplicated in order.
+
+    Raises :class:`ResultsError` naming any unknown format, or when none is given.
+    """
+    names = formats.split(",") if isinstance(formats, str) else [str(name) for name in formats]
+    chosen = tuple(dict.fromkeys(name.strip().lower() for name in names if name.strip()))
     unknown = [name for name in chosen if name not in FORMATS]
-    if unknown or not chosen:
-        named = ", ".join(unknown) if unknown else "none"
-        raise ResultsError(f"unknown report format(s): {named}; valid formats: {', '.join(FORMATS)}")
+    if unknown:
+        raise ResultsError(f"unknown report format(s): {', '.join(unknown)}; valid formats: {', '.join(FORMATS)}")
+    if not chosen:
+        raise ResultsError(f"no report format given; valid formats: {', '.join(FORMATS)}")
     return chosen
 
 
 def render_report(
     folders: str | os.PathLike | Iterable[str | os.PathLike],
     *,
-    formats: Iterable[str] = FORMATS,
+    formats: str | Iterable[str] = FORMATS,
     out: str | os.PathLike | None = None,
 ) -> dict[str, Path]:
     """Render the results in ``folders`` (one or several runs) and return the file written per format."""

@@ -64,6 +64,7 @@ def test_several_runs_without_out_go_to_a_combined_folder_beside_them(tmp_path, 
         (["{empty}"], "holds no results"),
         (["{broken}"], "is not valid JSON"),
         (["{run}", "--format", "md,pdf"], "unknown report format(s): pdf; valid formats: md, tex, csv, html"),
+        (["{run}", "--format", ","], "no report format given; valid formats: md, tex, csv, html"),
         (["{run}", "--out", "{a_file}"], "cannot write the report"),
     ],
 )

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from reports.render import FORMATS, check_formats, render_report
+from reports.render import FORMATS, render_report
 from reports.results import ResultsError
 from slbench.errors import SlbenchError
 
@@ -30,16 +30,15 @@ def report(
     ] = None,
 ) -> None:
     """Render stored results (no model, no GPU); several folders are combined into one report."""
-    written = write_report(results=results, formats=formats.split(","), out=out)
+    written = write_report(results=results, formats=formats, out=out)
     for name, path in written.items():
         typer.echo(f"{name}: {path}")
 
 
-def write_report(*, results: list[Path], formats: list[str], out: Path | None) -> dict[str, Path]:
+def write_report(*, results: list[Path], formats: str, out: Path | None) -> dict[str, Path]:
     """Run :func:`reports.render.render_report`, turning bad input into an :class:`SlbenchError`."""
     try:
-        chosen = check_formats(formats)
-        return render_report(results, formats=chosen, out=out)
+        return render_report(results, formats=formats, out=out)
     except ResultsError as err:
         raise SlbenchError(str(err)) from None
     except OSError as err:
