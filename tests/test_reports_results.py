@@ -6,6 +6,7 @@ import json
 import math
 import os
 import random
+import stat
 
 import pandas as pd
 import pytest
@@ -65,7 +66,9 @@ def test_tidy_csv_has_schema_columns_and_exact_floats(tmp_path):
 def test_no_temporary_files_are_left_and_files_are_readable(tmp_path):
     write_run(tmp_path, quality_rows(categories=("MEL",)), artifacts=False)
     assert sorted(p.name for p in tmp_path.iterdir()) == [METRICS_CSV, METRICS_JSON]
-    assert os.stat(tmp_path / METRICS_CSV).st_mode & 0o044  # group/other may read results
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert stat.S_IMODE(os.stat(tmp_path / METRICS_CSV).st_mode) == 0o666 & ~mask  # as any new file, not 0600
 
 
 @pytest.mark.parametrize(
