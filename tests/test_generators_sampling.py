@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
+from generators_support import TINY_STYLEGAN, one_thread  # noqa: F401 (one_thread is a fixture)
 from generators import MODELS, build_generator
 
-TINY = {"stylegan": {"fmap_base": 64, "fmap_max": 16, "mapping_layers": 2}, "dcgan": {"ngf": 8}, "sl-stylegan": {}}
+TINY = {"stylegan": TINY_STYLEGAN, "dcgan": {"ngf": 8}, "sl-stylegan": {}}
 CASES = [(name, resolution) for name in ("sl-stylegan", "stylegan", "dcgan") for resolution in (32, 64)]
 
 
@@ -28,7 +29,7 @@ def models():
 @pytest.mark.parametrize(("name", "resolution"), CASES)
 def test_sample_shape_range_and_determinism(models, name, resolution):
     model = models[name, resolution]
-    assert model.resolution == resolution and model.z_dim == {"sl-stylegan": 100, "stylegan": 512, "dcgan": 100}[name]
+    assert model.resolution == resolution and model.z_dim == {"sl-stylegan": 100, "stylegan": 32, "dcgan": 100}[name]
     images = model.sample(5, seed=7, batch_size=2)
     assert images.shape == (5, 3, resolution, resolution) and images.dtype == torch.float32
     assert images.device.type == "cpu"

@@ -8,6 +8,7 @@ import pytest
 import torch
 from torch import nn
 
+from generators_support import one_thread  # noqa: F401 (one_thread is a fixture)
 from generators import build_discriminator, build_generator
 from generators.sl_stylegan import AdaIN, SLStyleGANGenerator
 

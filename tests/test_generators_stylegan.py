@@ -8,16 +8,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from generators_support import TINY_STYLEGAN, one_thread  # noqa: F401 (one_thread is a fixture)
 from generators import build_discriminator, build_generator
 from generators.stylegan_layers import EqualizedConv2d, EqualizedLinear, LayerEpilogue, minibatch_stddev
-
-TINY = {"fmap_base": 64, "fmap_max": 16, "mapping_layers": 2, "z_dim": 32, "w_dim": 32}
-
 
 @pytest.fixture(scope="module")
 def generator():
     torch.manual_seed(0)
-    model = build_generator("stylegan", 32, **TINY)
+    model = build_generator("stylegan", 32, **TINY_STYLEGAN)
     with torch.no_grad():
         model.w_avg.normal_()
         for name, param in model.named_parameters():
@@ -29,7 +27,7 @@ def generator():
 @pytest.fixture(scope="module")
 def discriminator():
     torch.manual_seed(1)
-    return build_discriminator("stylegan", 32, **TINY)
+    return build_discriminator("stylegan", 32, **TINY_STYLEGAN)
 
 
 def _noise(generator, n: int, stage: int | None = None) -> list[torch.Tensor]:
@@ -50,7 +48,7 @@ def test_truncation_psi_zero_maps_every_z_to_the_average_w(generator):
     assert torch.allclose(ws, generator.w_avg.expand_as(ws))
     shared_noise = [t[:1].expand(5, -1, -1, -1) for t in _noise(generator, 1)]
     images = generator(torch.randn(5, 32), psi=0.0, noise=shared_noise)
-    assert torch.allclose(images, images[:1].expand_as(images), atol=1e-6)
+    assert torch.allclose(images, images[:1].expand_as(images), atol=1e-5)
 
 
 def test_truncation_cutoff_limits_the_layers_it_touches(generator):
@@ -81,7 +79,7 @@ def test_style_mixing_uses_two_latents_when_enabled(generator):
 
 
 def test_w_avg_tracks_the_mean_w_with_beta_0995():
-    model = build_generator("stylegan", 32, **TINY)
+    model = build_generator("stylegan", 32, **TINY_STYLEGAN)
     assert torch.count_nonzero(model.w_avg) == 0
     z = torch.randn(8, 32)
     before = model.w_avg.clone()
@@ -98,7 +96,7 @@ def test_fade_in_alpha_blends_the_lower_and_higher_resolution_paths(generator):
     lower = generator(z, stage=8, noise=noise)
     assert lower.shape == (2, 3, 8, 8)
     faded_out = generator(z, stage=16, alpha=0.0, noise=noise)
-    assert torch.allclose(faded_out, F.interpolate(lower, scale_factor=2, mode="nearest"), atol=1e-6)
+    assert torch.allclose(faded_out, F.interpolate(lower, scale_factor=2, mode="nearest"), atol=1e-5)
     higher = generator(z, stage=16, alpha=1.0, noise=noise)
     assert not torch.allclose(higher, faded_out, atol=1e-3)
     assert torch.allclose(generator(z, stage=16, alpha=0.25, noise=noise), 0.75 * faded_out + 0.25 * higher, atol=1e-5)
@@ -160,7 +158,7 @@ def test_layer_epilogue_is_noise_bias_lrelu_instance_norm_then_style():
 
 
 def test_initial_state_matches_the_release(generator):
-    fresh = build_generator("stylegan", 32, **TINY)
+    fresh = build_generator("stylegan", 32, **TINY_STYLEGAN)
     assert torch.equal(fresh.blocks[0].constant, torch.ones_like(fresh.blocks[0].constant))
     strengths = [p for n, p in fresh.named_parameters() if n.endswith("noise_strength")]
     assert len(strengths) == 8 and all(torch.count_nonzero(p) == 0 for p in strengths)
@@ -182,7 +180,7 @@ def test_minibatch_stddev_groups_samples_as_the_release():
     out = minibatch_stddev(x, 4)
     assert out.shape == (8, 3, 4, 4)
     assert torch.allclose(out[0::2, 2], torch.full((4, 4, 4), 1e-4))
-    expected = x[1::2].std(dim=0, unbiased=False).add(0).square().add(1e-8).sqrt().mean()
+    expected = x[1::2].var(dim=0, unbiased=False).add(1e-8).sqrt().mean()  # std over the group, averaged
     assert torch.allclose(out[1::2, 2], expected.expand(4, 4, 4))
     assert minibatch_stddev(torch.randn(6, 2, 4, 4), 4).shape == (6, 3, 4, 4)  # group of 3 divides 6
 
