@@ -10,7 +10,7 @@ from PIL import Image, ImageOps
 import slbench.data.loader as loader
 from data_builders import jpeg_bytes, pattern, png16, write_image
 from slbench.data import RESIZE_FILTER, ImageRecord, load_images, training_batches
-from slbench.data.decode import draft_size
+from slbench.data.decode import pillow_rgb, draft_size, read_rgb
 from slbench.errors import SlbenchError
 from slbench.paths import cache_dir
 
@@ -42,6 +42,26 @@ def test_modes_become_rgb_of_the_right_size(tmp_path):
     assert images.shape == (len(paths), 3, 8, 8) and images.dtype == torch.uint8
     for image, colour, path in zip(images, expected, paths):
         assert image.flatten(1).unique(dim=1).T.tolist() == [list(colour)], path.name
+
+
+def test_jpeg_decoders_agree_on_rgb_gray_cmyk_and_progressive_files(tmp_path):
+    smooth = np.array(Image.fromarray(pattern("j", (12, 9))).resize((48, 36), Image.Resampling.BICUBIC))
+    Image.fromarray(smooth).save(tmp_path / "rgb.jpg", quality=90)
+    Image.fromarray(smooth).save(tmp_path / "progressive.jpg", quality=90, progressive=True)
+    Image.fromarray(smooth[:, :, 0]).save(tmp_path / "gray.jpg", quality=90)
+    Image.fromarray(smooth).convert("CMYK").save(tmp_path / "cmyk.jpg", quality=90)
+    for path in sorted(tmp_path.glob("*.jpg")):
+        direct = read_rgb(path).int()
+        pillow = pillow_rgb(path.read_bytes(), None, "squash").int()
+        assert direct.shape == pillow.shape == (3, 36, 48), path.name
+        assert (direct - pillow).abs().max() <= 1, path.name
+
+
+def test_truncated_jpeg_is_refused_not_padded(tmp_path):
+    write_image(tmp_path / "whole.jpg", size=(64, 48))
+    (tmp_path / "cut.jpg").write_bytes((tmp_path / "whole.jpg").read_bytes()[:-400])
+    with pytest.raises(SlbenchError, match="cannot decode .*cut.jpg"):
+        load_images([record(tmp_path / "cut.jpg")], 16)
 
 
 def test_sixteen_bit_gray_is_scaled_not_clipped(tmp_path):

@@ -20,10 +20,10 @@ from pathlib import Path
 from PIL import Image, UnidentifiedImageError
 
 from generators.safe_io import sha256_file
+from slbench.data.decode import JPEG_END
 from slbench.data.records import ImageRecord, Problem, ProblemKind
 from slbench.data.workers import thread_map
 
-JPEG_END = b"\xff\xd9"
 PNG_END = b"IEND\xaeB`\x82"
 TAIL_BYTES = 64
 

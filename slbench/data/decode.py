@@ -13,11 +13,13 @@
   match PIL within one grey level and are several times faster.
 * When the output is at most half the stored size, a JPEG is decoded at a reduced DCT scale
   (Pillow's draft mode, 1/2, 1/4 or 1/8) that still leaves at least twice the output size,
-  so the final filter still does the downscaling that matters.
+  so the final filter still does the downscaling that matters. Other JPEGs are decoded by
+  torchvision (the same libjpeg-turbo, straight into a tensor, no copy out of Pillow).
 """
 
 from __future__ import annotations
 
+import io
 import math
 import warnings
 from pathlib import Path
@@ -26,6 +28,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image, ImageOps, UnidentifiedImageError
+from torchvision.io import ImageReadMode, decode_jpeg
 
 from slbench.errors import SlbenchError
 
@@ -34,6 +37,8 @@ RESIZE_MODES = ("squash", "center-crop")
 DRAFT_MARGIN = 2
 EXIF_ORIENTATION = 0x0112
 SIXTEEN_BIT_MODES = frozenset({"I;16", "I;16B", "I;16L", "I;16N", "I"})
+JPEG_START = b"\xff\xd8"
+JPEG_END = b"\xff\xd9"
 
 
 def check_resize_mode(resize: str) -> str:
@@ -67,11 +72,11 @@ def to_rgb_array(image: Image.Image) -> np.ndarray:
     return np.array(image)
 
 
-def read_rgb(path: Path, resolution: int | None = None, resize: str = "squash") -> np.ndarray:
-    """Decode ``path`` to upright RGB uint8 pixels; with a resolution, JPEGs may decode at a reduced scale."""
+def pillow_rgb(data: bytes, resolution: int | None, resize: str) -> torch.Tensor:
+    """Decode with Pillow (draft mode for large JPEGs, every mode and format) to a 3 x H x W uint8 tensor."""
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
-        with Image.open(path) as image:
+        with Image.open(io.BytesIO(data)) as image:
             if resolution is not None and image.format == "JPEG":
                 request = draft_size(image.size, resolution, resize)
                 if request is not None:
@@ -79,17 +84,47 @@ def read_rgb(path: Path, resolution: int | None = None, resize: str = "squash") 
             image.load()
             if image.getexif().get(EXIF_ORIENTATION, 1) != 1:
                 image = ImageOps.exif_transpose(image)
-            return to_rgb_array(image)
+            return torch.from_numpy(to_rgb_array(image)).permute(2, 0, 1)
 
 
-def resize_square(pixels: np.ndarray, resolution: int, resize: str) -> torch.Tensor:
-    """3 x R x R uint8 tensor from height x width x 3 pixels, by :data:`RESIZE_FILTER`."""
+def _needs_pillow(data: bytes, resolution: int | None, resize: str) -> bool:
+    """Whether Pillow must decode: anything but a whole JPEG, or a JPEG large enough for draft mode.
+
+    A JPEG cut short goes to Pillow too, which reports it, where libjpeg would only warn and pad.
+    """
+    if not data.startswith(JPEG_START) or not data.rstrip(b"\x00").endswith(JPEG_END):
+        return True
+    if resolution is None:
+        return False
+    with Image.open(io.BytesIO(data)) as image:  # reads the header only
+        return draft_size(image.size, resolution, resize) is not None
+
+
+def read_rgb(path: Path, resolution: int | None = None, resize: str = "squash") -> torch.Tensor:
+    """Decode ``path`` to upright RGB: a 3 x H x W uint8 tensor (channels-last strides).
+
+    Full-size JPEGs go through torchvision's libjpeg-turbo decoder, which writes straight into
+    the tensor and gives the same pixels as Pillow; JPEGs it refuses (e.g. 12-bit) and every
+    other file go through Pillow. With a resolution, large JPEGs decode in draft mode.
+    """
+    data = bytearray(path.read_bytes())
+    if not _needs_pillow(data, resolution, resize):
+        try:
+            encoded = torch.frombuffer(data, dtype=torch.uint8)
+            return decode_jpeg(encoded, mode=ImageReadMode.RGB, apply_exif_orientation=True)
+        except RuntimeError:
+            pass
+    return pillow_rgb(data, resolution, resize)
+
+
+def resize_square(pixels: torch.Tensor, resolution: int, resize: str) -> torch.Tensor:
+    """3 x R x R uint8 tensor from 3 x H x W pixels, by :data:`RESIZE_FILTER`."""
     if resize == "center-crop":
-        height, width = pixels.shape[:2]
+        height, width = pixels.shape[1:]
         side = min(height, width)
         top, left = (height - side) // 2, (width - side) // 2
-        pixels = pixels[top : top + side, left : left + side]
-    batch = torch.from_numpy(pixels).permute(2, 0, 1).unsqueeze(0)  # channels-last strides: the fast kernel
+        pixels = pixels[:, top : top + side, left : left + side]
+    batch = pixels.unsqueeze(0)  # channels-last strides from both decoders: torch's fast uint8 kernel
     if batch.shape[-2:] != (resolution, resolution):
         batch = F.interpolate(batch, size=(resolution, resolution), mode="bicubic", antialias=True, align_corners=False)
     return batch[0]
