@@ -1,0 +1,61 @@
+"""The metric registry, result values that fit the tidy result rows, and the bootstrap helpers."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from reports.schema import COLUMNS
+from slbench.errors import SlbenchError
+from slbench.metrics import FEATURE_METRICS, METRICS, bootstrap_counts, get_metric, metric_value
+from slbench.metrics.bootstrap import percentile_interval
+from slbench.metrics.lpips_diversity import lpips_metric_values
+
+
+def test_every_reported_metric_is_registered_with_its_direction():
+    assert set(FEATURE_METRICS) | {"lpips_fake", "lpips_real", "lpips_ratio"} == set(METRICS)
+    lower_is_better = {name for name, info in METRICS.items() if not info.higher_is_better}
+    assert lower_is_better == {"fid", "fid_infinity", "kid", "memorisation"}
+    assert {name for name, info in METRICS.items() if info.bootstrap} == {"fid", "kid", "precision", "recall"}
+    assert all(info.paper and info.label and info.reference for info in METRICS.values())
+
+
+def test_metric_value_fields_are_tidy_row_columns():
+    value = metric_value("kid", 0.01, n_real=115, n_fake=500, std=0.002, note="subset size reduced")
+    row = value.to_row()
+    assert set(row) <= set(COLUMNS)
+    assert row["higher_is_better"] is False
+    assert math.isnan(row["ci_low"]) and row["std"] == 0.002
+    with pytest.raises(AttributeError):
+        value.value = 1.0  # frozen
+
+
+def test_unknown_metric_lists_the_valid_names():
+    with pytest.raises(SlbenchError, match="unknown metric 'fidd'; choose from fid, fid_infinity"):
+        get_metric("fidd")
+
+
+def test_lpips_values_form_the_ratio():
+    fake, real, ratio = lpips_metric_values(0.2, 0.4, n_real=12, n_fake=100)
+    assert (fake.metric, real.metric, ratio.metric) == ("lpips_fake", "lpips_real", "lpips_ratio")
+    assert ratio.value == pytest.approx(0.5)
+    assert "66 random pairs of real images" in real.note  # 12 images have 66 pairs
+    assert math.isnan(lpips_metric_values(0.2, 0.0, n_real=12, n_fake=100)[2].value)
+
+
+def test_bootstrap_counts_are_seeded_resamples():
+    counts = bootstrap_counts(30, 200, seed=4, device=torch.device("cpu"))
+    assert counts.shape == (200, 30)
+    assert torch.all(counts.sum(dim=1) == 30)
+    assert torch.equal(counts, bootstrap_counts(30, 200, seed=4, device=torch.device("cpu")))
+    assert not torch.equal(counts, bootstrap_counts(30, 200, seed=5, device=torch.device("cpu")))
+    # each sample is left out of a replicate with probability (1 - 1/n)^n, about 0.36
+    assert (counts == 0).double().mean().item() == pytest.approx((1 - 1 / 30) ** 30, abs=0.02)
+
+
+def test_percentile_interval_is_the_central_95_percent():
+    values = np.arange(1001, dtype=float)
+    assert percentile_interval(values) == pytest.approx((25.0, 975.0))
