@@ -44,11 +44,16 @@ DINOV2_HUB_REPO = "facebookresearch_dinov2_main"  # torch hub's folder for faceb
 
 
 class SingleFeature(nn.Module):
-    """Unwraps the one-element tuple a torch-fidelity extractor returns."""
+    """Unwraps the one-element tuple a torch-fidelity extractor returns.
 
-    def __init__(self, extractor: FeatureExtractorBase) -> None:
+    ``dim`` is the feature width, ``input_resolution`` the size torch-fidelity resizes images to.
+    """
+
+    def __init__(self, extractor: FeatureExtractorBase, dim: int, input_resolution: int) -> None:
         super().__init__()
         self.extractor = extractor
+        self.dim = dim
+        self.input_resolution = input_resolution
 
     def forward(self, images_uint8: torch.Tensor) -> torch.Tensor:
         (features,) = self.extractor(images_uint8)
@@ -68,13 +73,13 @@ def build_inception(state_dict: dict[str, torch.Tensor]) -> nn.Module:
     extractor = FeatureExtractorInceptionV3(
         "inception-v3-compat", ["2048"], feature_extractor_weights_path=_tensor_stream(state_dict)
     )
-    return SingleFeature(extractor)
+    return SingleFeature(extractor, 2048, extractor.INPUT_IMAGE_SIZE)
 
 
 def build_vgg16(state_dict: dict[str, torch.Tensor]) -> nn.Module:
     """torch-fidelity's ``vgg16`` (4096-d ``fc2_relu`` features) with verified weights."""
     extractor = FeatureExtractorVGG16("vgg16", ["fc2_relu"], feature_extractor_weights_path=_tensor_stream(state_dict))
-    return SingleFeature(extractor)
+    return SingleFeature(extractor, 4096, extractor.INPUT_IMAGE_SIZE)
 
 
 class VerifiedCLIP(FeatureExtractorCLIP):
@@ -89,7 +94,9 @@ class VerifiedCLIP(FeatureExtractorCLIP):
 
 
 def build_clip(state_dict: dict[str, torch.Tensor]) -> nn.Module:
-    return SingleFeature(VerifiedCLIP(CLIP_VARIANT, state_dict))
+    dim = int(state_dict["text_projection"].shape[1])  # the joint embedding width build_model uses
+    extractor = VerifiedCLIP(CLIP_VARIANT, state_dict)
+    return SingleFeature(extractor, dim, extractor.resolution)
 
 
 def dinov2_repo_dir() -> Path:
@@ -117,4 +124,5 @@ def build_dinov2(state_dict: dict[str, torch.Tensor]) -> nn.Module:
             f"the DINOv2 model code is not in {repo_dir}: clone https://github.com/facebookresearch/dinov2 "
             "there (torch hub's cache folder); --features lesion works offline"
         )
-    return SingleFeature(VerifiedDinoV2(DINOV2_VARIANT, state_dict, repo_dir))
+    extractor = VerifiedDinoV2(DINOV2_VARIANT, state_dict, repo_dir)
+    return SingleFeature(extractor, int(extractor.model.embed_dim), extractor.INPUT_IMAGE_SIZE)

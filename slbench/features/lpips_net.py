@@ -50,12 +50,14 @@ def load_lpips(weights_dir: str | Path | None = None, trust_weights: str | Path 
     ``weights_sha256`` (file role -> sha256) and ``trusted_by_user`` for provenance.
     """
     backbone = load_known_weights(KNOWN_WEIGHTS["alexnet"], weights_dir=weights_dir, trust_weights=trust_weights)
+    backbone_state = alexnet_backbone_state(backbone.state_dict)
     linear = load_known_weights(KNOWN_WEIGHTS["lpips-alex-lin"], default_dirs=(lpips_weights_dir(),))
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Arguments other than a weight enum")
+        warnings.filterwarnings("ignore", message="The parameter 'pretrained' is deprecated")
         model = lpips.LPIPS(net="alex", version=LPIPS_VERSION, pretrained=False, pnet_rand=True, verbose=False)
     state = model.state_dict()
-    state.update(alexnet_backbone_state(backbone.state_dict))
+    state.update(backbone_state)
     for name, tensor in linear.state_dict.items():
         if name not in state:
             raise SlbenchError(f"{linear.path} holds {name}, which LPIPS (AlexNet) has no place for")

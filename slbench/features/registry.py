@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Callable
 
 import torch
-from torch import nn
 
 from slbench.errors import SlbenchError
 from slbench.features import fidelity_nets, lesion
@@ -32,12 +31,12 @@ class ExtractorSpec:
     """What slbench knows about one extractor before loading it."""
 
     name: str
-    dim: int
+    dim: int  # of the published weights; a user-trusted variant may differ
     input_resolution: int | None  # None: set by the trained model (``lesion``)
     resize_filter: str
     description: str
     weights_key: str | None  # entry in KNOWN_WEIGHTS; None: slbench's own weights (``lesion``)
-    build: Callable[[dict[str, torch.Tensor]], nn.Module] | None
+    build: Callable[[dict[str, torch.Tensor]], fidelity_nets.SingleFeature] | None
 
 
 EXTRACTORS: dict[str, ExtractorSpec] = {
@@ -105,9 +104,9 @@ def get_extractor(
     return FeatureExtractor(
         name=name,
         network=network,
-        dim=spec.dim,
+        dim=network.dim,
         weights_sha256=verified.sha256,
-        input_resolution=spec.input_resolution,
+        input_resolution=network.input_resolution,
         resize_filter=spec.resize_filter,
         trusted_by_user=verified.trusted_by_user,
         weights_path=verified.path,
