@@ -93,11 +93,12 @@ def test_reference_code_folders_inside_datasets(tmp_path):
     write_image(tmp_path / "Datasets" / "ISIC2018_mel" / "ISIC_1.jpg")
     write_image(tmp_path / "Datasets" / "ISIC2018_mel" / "ISIC_2.jpg")
     write_image(tmp_path / "Datasets" / "ISIC2018_vasc" / "images" / "ISIC_3.jpg")  # nested, as Keras loaders want
+    (tmp_path / "Datasets" / "HAM10000_metadata.csv").write_text("image_id,lesion_id,dx\nISIC_1,HAM_7,mel\n")
     for root in (tmp_path, tmp_path / "Datasets"):
         dataset = load_dataset(root)
         assert dataset.layout == "reference-folders"
         assert counts(dataset) == {"MEL": 2, "VASC": 1}
-        assert [r.image_id for r in dataset.records("MEL")] == ["ISIC_1", "ISIC_2"]
+        assert [(r.image_id, r.lesion_id) for r in dataset.records("MEL")] == [("ISIC_1", "HAM_7"), ("ISIC_2", None)]
 
 
 def test_ham_metadata_beside_isic_layout_gives_lesion_ids(tmp_path):

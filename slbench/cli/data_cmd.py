@@ -25,7 +25,9 @@ def parse_size(text: str) -> tuple[int, int]:
 
 @data_app.command("info")
 def info_command(
-    path: Annotated[Path, typer.Argument(help="Dataset folder (ISIC 2018 Task 3, HAM10000, class folders, Datasets/).")],
+    path: Annotated[
+        Path, typer.Argument(help="Dataset folder (ISIC 2018 Task 3, HAM10000, class folders, Datasets/).")
+    ],
     max_problems: Annotated[
         int, typer.Option("--max-problems", help="Problems listed per kind (0 = all).", min=0)
     ] = 20,

@@ -101,7 +101,8 @@ class Dataset:
 
     def __repr__(self) -> str:
         counts = ", ".join(f"{c}={len(self._by_category[c])}" for c in self.categories())
-        return f"Dataset({str(self.root)!r}, layout={self.layout!r}, {counts or 'empty'}, problems={len(self.problems)})"
+        summary = f"layout={self.layout!r}, {counts or 'empty'}, problems={len(self.problems)}"
+        return f"Dataset({str(self.root)!r}, {summary})"
 
 
 def empty_category_problems(records: list[ImageRecord]) -> list[Problem]:
@@ -126,6 +127,7 @@ def load_dataset(path: str | Path) -> Dataset:
         usable, image_problems, sizes = check_images(records)
         unique, duplicate_problems = drop_duplicate_content(usable)
     except OSError as err:
-        raise SlbenchError(f"cannot read {err.filename or root} ({err.strerror or err}); check its permissions") from err
+        where = err.filename or root
+        raise SlbenchError(f"cannot read {where} ({err.strerror or err}); check its permissions") from err
     problems = problems + image_problems + duplicate_problems + empty_category_problems(unique)
     return Dataset(root=root, layout=layout, records=unique, problems=problems, image_sizes=sizes)

@@ -64,9 +64,10 @@ def summarise(dataset: Dataset) -> list[CategorySummary]:
 
 def category_table(dataset: Dataset, rows: list[CategorySummary]) -> Table:
     table = Table(title=f"{escape(str(dataset.root))}: {LAYOUT_DESCRIPTIONS[dataset.layout]}", title_justify="left")
-    for header, justify in (("class", "left"), ("lesion type", "left"), ("images", "right"), ("lesions", "right"),
-                            ("share", "right"), ("typical size", "right")):
-        table.add_column(header, justify=justify)
+    table.add_column("class")
+    table.add_column("lesion type")
+    for header in ("images", "lesions", "share", "typical size"):
+        table.add_column(header, justify="right")
     for row in rows:
         table.add_row(
             row.category,
@@ -77,8 +78,8 @@ def category_table(dataset: Dataset, rows: list[CategorySummary]) -> Table:
             "-" if row.typical_size is None else f"{row.typical_size[0]}x{row.typical_size[1]}",
         )
     lesions = [row.lesions for row in rows if row.lesions is not None]
-    table.add_row("total", "", str(len(dataset)), str(sum(lesions)) if lesions else "-", "100.0%" if len(dataset) else "-", "",
-                  style="bold")
+    total_lesions = str(sum(lesions)) if lesions else "-"
+    table.add_row("total", "", str(len(dataset)), total_lesions, "100.0%" if len(dataset) else "-", "", style="bold")
     return table
 
 
@@ -105,7 +106,10 @@ def info_json(dataset: Dataset, rows: list[CategorySummary]) -> dict:
         "images": len(dataset),
         "usable": dataset.unusable_reason() is None,
         "categories": [asdict(row) for row in rows],
-        "problems": [{"kind": p.kind.value, "message": p.message, "path": p.path and str(p.path)} for p in dataset.problems],
+        "problems": [
+            {"kind": p.kind.value, "message": p.message, "path": str(p.path) if p.path else None}
+            for p in dataset.problems
+        ],
     }
 
 

@@ -1,8 +1,9 @@
 """Which of the four on-disk layouts a folder holds, and where its lesion ids come from.
 
-Recognised, in this order: ISIC 2018 Task 3 (``isic2018``), HAM10000 (``ham10000``), the
-reference code's ``Datasets/ISIC2018_<class>/`` (``reference-folders``) and one folder per
-class (``class-folders``). Several images often show one lesion; the lesion of an image is read
+Recognised, in this order: ISIC 2018 Task 3 (``isic2018``), the reference code's
+``Datasets/ISIC2018_<class>/`` (``reference-folders``), HAM10000 (``ham10000``) and one folder
+per class (``class-folders``). Where a HAM10000 metadata table sits beside plain class folders,
+the table's ``dx`` is the label. Several images often show one lesion; the lesion of an image is read
 from ``ISIC2018_Task3_<Split>_LesionGroupings.csv`` (``image,lesion_id,...``) and from any
 ``HAM10000_metadata*.csv`` (``image_id,lesion_id,...``) found in the dataset folder, whatever
 the layout.
@@ -40,10 +41,10 @@ def scan_layout(root: Path) -> tuple[str, list[ImageRecord], list[Problem]]:
     """Recognise the layout of ``root`` and list its labelled images (not yet checked) and problems."""
     if looks_like_isic2018(root):
         layout, (records, problems) = "isic2018", scan_isic2018(root)
-    elif metadata := ham_metadata_files(root):
-        layout, (records, problems) = "ham10000", scan_ham10000(root, metadata[0])
     elif reference := reference_class_folders(root):
         layout, (records, problems) = "reference-folders", scan_class_folders(root, reference_base(root), reference)
+    elif metadata := ham_metadata_files(root):
+        layout, (records, problems) = "ham10000", scan_ham10000(root, metadata[0])
     elif classes := class_folders(root):
         layout, (records, problems) = "class-folders", scan_class_folders(root, root, classes)
     else:
@@ -52,7 +53,10 @@ def scan_layout(root: Path) -> tuple[str, list[ImageRecord], list[Problem]]:
             "GroundTruth CSV, HAM10000_metadata.csv with its images, Datasets/ISIC2018_<class>/ folders, "
             "or one folder per class (MEL/, NV/, ...)"
         )
-    return layout, with_lesion_ids(records, read_lesion_ids(root)), problems
+    lesions = read_lesion_ids(root)
+    if layout == "reference-folders" and reference_base(root) != root:
+        lesions = {**read_lesion_ids(reference_base(root)), **lesions}
+    return layout, with_lesion_ids(records, lesions), problems
 
 
 def lesion_sources(root: Path) -> list[Path]:

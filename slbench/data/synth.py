@@ -57,7 +57,7 @@ class PlannedImage:
 def _largest_remainder(total: int, weights: dict[str, float]) -> dict[str, int]:
     shares = {category: total * weight / sum(weights.values()) for category, weight in weights.items()}
     counts = {category: int(share) for category, share in shares.items()}
-    by_remainder = sorted(weights, key=lambda category: (counts[category] - shares[category], CATEGORIES.index(category)))
+    by_remainder = sorted(weights, key=lambda c: (counts[c] - shares[c], CATEGORIES.index(c)))
     for category in by_remainder[: total - sum(counts.values())]:
         counts[category] += 1
     return counts
@@ -116,7 +116,8 @@ def encode_jpeg(pixels: np.ndarray) -> bytes:
 def _ground_truth_csv(images: list[PlannedImage]) -> str:
     lines = ["image," + ",".join(GROUND_TRUTH_COLUMNS)]
     for image in images:
-        lines.append(image.image_id + "," + ",".join("1.0" if c == image.category else "0.0" for c in GROUND_TRUTH_COLUMNS))
+        cells = ("1.0" if column == image.category else "0.0" for column in GROUND_TRUTH_COLUMNS)
+        lines.append(image.image_id + "," + ",".join(cells))
     return "\n".join(lines) + "\n"
 
 

@@ -165,7 +165,9 @@ def vignette(canvas: Canvas, rng: np.random.Generator) -> np.ndarray:
     return 0.06 + 0.94 * _sigmoid((radius - distance) / 0.05)
 
 
-def lesion_shape(canvas: Canvas, style: LesionStyle, shape_rng: np.random.Generator, view: dict) -> np.ndarray:
+def lesion_shape(
+    canvas: Canvas, style: LesionStyle, shape_rng: np.random.Generator, view: dict[str, float]
+) -> np.ndarray:
     """Normalised radius of every pixel (below 1 inside the lesion) for an irregular, elongated blob.
 
     The border is r(theta) = R (1 + sum_k a_k cos(k theta + phi_k)) for k = 2..6; cos(k theta)
@@ -210,7 +212,9 @@ def lesion_colour(
     return colour
 
 
-def add_lobules(canvas: Canvas, colour: np.ndarray, style: LesionStyle, rng: np.random.Generator, view: dict) -> np.ndarray:
+def add_lobules(
+    canvas: Canvas, colour: np.ndarray, style: LesionStyle, rng: np.random.Generator, view: dict[str, float]
+) -> np.ndarray:
     """Red-purple lobules separated by darker septa (vascular lesions)."""
     field = np.zeros((canvas.height, canvas.width), np.float32)
     for _ in range(style.lobules):
@@ -220,7 +224,9 @@ def add_lobules(canvas: Canvas, colour: np.ndarray, style: LesionStyle, rng: np.
     return _blend(colour, (0.25, 0.03, 0.18), 0.6 * (1.0 - field))
 
 
-def add_vessels(canvas: Canvas, colour: np.ndarray, style: LesionStyle, rng: np.random.Generator, view: dict) -> np.ndarray:
+def add_vessels(
+    canvas: Canvas, colour: np.ndarray, style: LesionStyle, rng: np.random.Generator, view: dict[str, float]
+) -> np.ndarray:
     """Branching (arborising) red vessels: each trunk forks once."""
     width = 0.012 + 0.01 * float(rng.random())
     strength = np.zeros((canvas.height, canvas.width), np.float32)
@@ -259,7 +265,9 @@ def draw_view(rng: np.random.Generator) -> dict[str, float]:
     }
 
 
-def render_lesion_image(width: int, height: int, category: str, lesion_seed: list[int], view_seed: list[int]) -> np.ndarray:
+def render_lesion_image(
+    width: int, height: int, category: str, lesion_seed: list[int], view_seed: list[int]
+) -> np.ndarray:
     """Height x width x 3 uint8 image of one view of one lesion of ``category``."""
     style = STYLES[category]
     canvas = Canvas.of(width, height)

@@ -64,7 +64,8 @@ def timings(request):
     lines = [f"data loading, {IMAGE_COUNT} JPEGs 600x450 -> {RESOLUTION}x{RESOLUTION}, best of {ROUNDS} rounds:"]
     for way, seconds in found.items():
         target = f" (target >= {TARGETS[way]:.0f}x)" if way in TARGETS else ""
-        lines.append(f"  {way:7s} {IMAGE_COUNT / seconds:9.0f} images/s  {found['naive'] / seconds:6.1f}x naive{target}")
+        speed_up = found["naive"] / seconds
+        lines.append(f"  {way:7s} {IMAGE_COUNT / seconds:9.0f} images/s  {speed_up:6.1f}x naive{target}")
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
     with request.config.pluginmanager.get_plugin("capturemanager").global_and_fixture_disabled():
         reporter.write_line("\n" + "\n".join(lines))
