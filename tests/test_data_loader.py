@@ -72,10 +72,11 @@ def test_sixteen_bit_gray_is_scaled_not_clipped(tmp_path):
     assert np.array_equal(image.numpy(), expected.astype(np.uint8))
 
 
-def test_exif_orientation_is_applied(tmp_path):
-    pixels = np.zeros((20, 40, 3), np.uint8)
-    pixels[:, :20] = (255, 0, 0)  # left half red
-    pixels[:, 20:] = (0, 0, 255)
+@pytest.mark.parametrize("width", [40, 400])  # torchvision's decoder, and Pillow's draft mode
+def test_exif_orientation_is_applied(tmp_path, width):
+    pixels = np.zeros((width // 2, width, 3), np.uint8)
+    pixels[:, : width // 2] = (255, 0, 0)  # left half red
+    pixels[:, width // 2 :] = (0, 0, 255)
     exif = Image.Exif()
     exif[0x0112] = 6  # stored image must be turned 90 degrees clockwise to display
     Image.fromarray(pixels).save(tmp_path / "turned.jpg", exif=exif, quality=95)

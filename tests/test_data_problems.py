@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
+from PIL import Image
 from typer.testing import CliRunner
 
 from data_builders import write_image, write_isic
 from slbench.cli import app
-from slbench.data import ProblemKind, load_dataset
+from slbench.data import ImageRecord, ProblemKind, load_dataset, load_images
+from slbench.errors import SlbenchError
 
 LABELS = {"ISIC_0000001": "MEL", "ISIC_0000002": "MEL", "ISIC_0000003": "NV", "ISIC_0000004": "NV"}
 
@@ -140,3 +143,17 @@ def test_not_a_dataset_exits_2_without_traceback(tmp_path):
     result = run_info(tmp_path / "nowhere")
     assert result.exit_code == 2
     assert result.output.strip().startswith("error:") and "does not exist" in result.output
+
+
+def test_images_above_the_pixel_limit_are_refused(tmp_path, monkeypatch):
+    write_image(tmp_path / "MEL" / "small.png", size=(8, 8))
+    write_image(tmp_path / "MEL" / "large.png", size=(12, 10))  # over the limit, under twice it: Pillow only warns
+    write_image(tmp_path / "MEL" / "huge.png", size=(40, 30))  # over twice the limit: Pillow refuses
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)
+    with pytest.warns(Image.DecompressionBombWarning):
+        dataset = load_dataset(tmp_path)
+    assert kinds(dataset) == [ProblemKind.UNREADABLE_IMAGE, ProblemKind.UNREADABLE_IMAGE]
+    assert [r.image_id for r in dataset.records("MEL")] == ["small"]
+    large = ImageRecord(tmp_path / "MEL" / "large.png", "large", "MEL")
+    with pytest.warns(Image.DecompressionBombWarning), pytest.raises(SlbenchError, match="more than the 100"):
+        load_images([large], 8, cache=False)

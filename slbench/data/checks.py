@@ -1,7 +1,7 @@
 """Checks on image files that do not decode every pixel, so they stay fast on 10,000 images.
 
-* Unreadable: Pillow cannot identify the file or parse its header (empty, not an image, an
-  image bomb).
+* Unreadable: Pillow cannot identify the file or parse its header (empty, not an image), or it
+  has more pixels than Pillow's decompression-bomb limit.
 * Truncated: a JPEG that does not end with its end-of-image marker, or a PNG without its
   ``IEND`` chunk: a partial download or copy. Other formats, being rare here, are decoded fully.
 * Duplicate content: byte-identical files under two ids. Only files whose sizes collide are
@@ -12,15 +12,14 @@
 from __future__ import annotations
 
 import os
-import warnings
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from generators.safe_io import sha256_file
-from slbench.data.decode import JPEG_END
+from slbench.data.decode import DECODE_ERRORS, JPEG_END, check_pixel_count, first_line
 from slbench.data.records import ImageRecord, Problem, ProblemKind
 from slbench.data.workers import thread_map
 
@@ -55,13 +54,12 @@ def _is_complete(path: Path, image_format: str | None) -> bool:
 def check_image(path: Path) -> ImageCheck:
     """Header check of one image file (see module docstring)."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
-                size, image_format = image.size, image.format
-            complete = _is_complete(path, image_format)
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombWarning) as err:
-        reason = "file is empty" if path.is_file() and path.stat().st_size == 0 else f"{err}".splitlines()[0]
+        with Image.open(path) as image:
+            size, image_format = image.size, image.format
+        check_pixel_count(size)
+        complete = _is_complete(path, image_format)
+    except DECODE_ERRORS as err:
+        reason = "file is empty" if path.is_file() and path.stat().st_size == 0 else first_line(err)
         return ImageCheck(None, Problem(ProblemKind.UNREADABLE_IMAGE, f"{path.name}: {reason}; left out", path))
     if not complete:
         return ImageCheck(

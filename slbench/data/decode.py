@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import io
 import math
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -37,8 +36,16 @@ RESIZE_MODES = ("squash", "center-crop")
 DRAFT_MARGIN = 2
 EXIF_ORIENTATION = 0x0112
 SIXTEEN_BIT_MODES = frozenset({"I;16", "I;16B", "I;16L", "I;16N", "I"})
-JPEG_START = b"\xff\xd8"
 JPEG_END = b"\xff\xd9"
+
+
+DECODE_ERRORS = (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError)
+
+
+def first_line(err: BaseException) -> str:
+    """The first line of an exception's message, or its type name when it has none."""
+    lines = str(err).strip().splitlines()
+    return lines[0] if lines else type(err).__name__
 
 
 def check_resize_mode(resize: str) -> str:
@@ -72,19 +79,25 @@ def to_rgb_array(image: Image.Image) -> np.ndarray:
     return np.array(image)
 
 
+def check_pixel_count(size: tuple[int, int]) -> None:
+    """Refuse an image above Pillow's decompression-bomb limit before decoding it."""
+    limit = Image.MAX_IMAGE_PIXELS
+    if limit and size[0] * size[1] > limit:
+        raise ValueError(f"{size[0]}x{size[1]} pixels is more than the {limit} an image may have")
+
+
 def pillow_rgb(data: bytes, resolution: int | None, resize: str) -> torch.Tensor:
     """Decode with Pillow (draft mode for large JPEGs, every mode and format) to a 3 x H x W uint8 tensor."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        with Image.open(io.BytesIO(data)) as image:
-            if resolution is not None and image.format == "JPEG":
-                request = draft_size(image.size, resolution, resize)
-                if request is not None:
-                    image.draft("RGB", request)
-            image.load()
-            if image.getexif().get(EXIF_ORIENTATION, 1) != 1:
-                image = ImageOps.exif_transpose(image)
-            return torch.from_numpy(to_rgb_array(image)).permute(2, 0, 1)
+    with Image.open(io.BytesIO(data)) as image:
+        check_pixel_count(image.size)
+        if resolution is not None and image.format == "JPEG":
+            request = draft_size(image.size, resolution, resize)
+            if request is not None:
+                image.draft("RGB", request)
+        image.load()
+        if image.getexif().get(EXIF_ORIENTATION, 1) != 1:
+            image = ImageOps.exif_transpose(image)
+        return torch.from_numpy(to_rgb_array(image)).permute(2, 0, 1)
 
 
 def _needs_pillow(data: bytes, resolution: int | None, resize: str) -> bool:
@@ -92,12 +105,11 @@ def _needs_pillow(data: bytes, resolution: int | None, resize: str) -> bool:
 
     A JPEG cut short goes to Pillow too, which reports it, where libjpeg would only warn and pad.
     """
-    if not data.startswith(JPEG_START) or not data.rstrip(b"\x00").endswith(JPEG_END):
-        return True
-    if resolution is None:
-        return False
     with Image.open(io.BytesIO(data)) as image:  # reads the header only
-        return draft_size(image.size, resolution, resize) is not None
+        check_pixel_count(image.size)
+        if image.format != "JPEG" or not data[-64:].rstrip(b"\x00").endswith(JPEG_END):
+            return True
+        return resolution is not None and draft_size(image.size, resolution, resize) is not None
 
 
 def read_rgb(path: Path, resolution: int | None = None, resize: str = "squash") -> torch.Tensor:
@@ -134,9 +146,8 @@ def decode_resized(path: Path, resolution: int, resize: str = "squash") -> torch
     """3 x R x R uint8 RGB tensor of one image file; an undecodable file is an :class:`SlbenchError`."""
     try:
         pixels = read_rgb(path, resolution, resize)
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombWarning) as err:
+    except DECODE_ERRORS as err:
         raise SlbenchError(
-            f"cannot decode {path} ({str(err).splitlines()[0] if str(err) else type(err).__name__}); "
-            "remove or replace it (`slbench data info` lists the broken images)"
+            f"cannot decode {path} ({first_line(err)}); remove or replace it (`slbench data info` lists the broken images)"
         ) from err
     return resize_square(pixels, resolution, resize)
