@@ -1,7 +1,7 @@
 """Small stand-ins for the published weights files, built by the tests themselves (offline).
 
 * a pickle that creates a marker file when unpickled (what a malicious weights file does);
-* random-initialised networks saved as plain state dicts under the published file names;
+* random-initialised networks (or tiny ones in the same format) to save as plain state dicts;
 * registering such a file's sha256 in slbench's known-weights table for one test.
 """
 
@@ -69,3 +69,16 @@ def random_alexnet_state() -> dict[str, torch.Tensor]:
     torch.manual_seed(1)
     features = torchvision.models.alexnet().features
     return {f"features.{name}": tensor for name, tensor in features.state_dict().items()}
+
+
+def tiny_clip_state() -> dict[str, torch.Tensor]:
+    """A CLIP-format state dict (ViT, 32 px, width 64, one layer, 16-d) plus text-side keys CLIP files carry."""
+    from torch_fidelity.feature_extractor_clip import CLIPVisual
+
+    visual = CLIPVisual(embed_dim=16, image_resolution=32, vision_layers=1, vision_width=64, vision_patch_size=16)
+    state = dict(visual.state_dict())
+    state.update({
+        "text_projection": torch.randn(24, 16), "logit_scale": torch.tensor(4.6),
+        "transformer.resblocks.0.ln_1.weight": torch.ones(24), "input_resolution": torch.tensor(32),
+    })
+    return state

@@ -11,11 +11,10 @@ import pytest
 import torch
 import torchvision
 from torch_fidelity.feature_extractor_clip import MODEL_METADATA as CLIP_METADATA
-from torch_fidelity.feature_extractor_clip import CLIPVisual
 from torch_fidelity.feature_extractor_inceptionv3 import URL_INCEPTION_V3
 from typer.testing import CliRunner
 
-from features_stand_ins import register_known
+from features_stand_ins import register_known, tiny_clip_state
 from generators.safe_io import load_external_weights, sha256_file
 from slbench.cli import app
 from slbench.errors import SlbenchError
@@ -23,9 +22,16 @@ from slbench.features import EXTRACTORS, get_extractor
 from slbench.features.extractor import FeatureExtractor
 from slbench.features.fidelity_nets import CLIP_VARIANT, VerifiedCLIP, dinov2_repo_dir
 from slbench.features.known_weights import KNOWN_WEIGHTS
-from slbench.features.lesion import LesionNet
+from slbench.features.lesion import LesionNet, single_cpu_thread
 from slbench.features.lpips_net import lpips_weights_dir
 from slbench.features.weights import find_weights_file, hub_checkpoints_dir
+
+
+@pytest.fixture(autouse=True)
+def _one_cpu_thread():
+    """Small CPU workloads on shared cores run faster (and identically) on one thread."""
+    with single_cpu_thread():
+        yield
 
 
 def test_registry_names_dims_and_default():
@@ -94,19 +100,8 @@ def test_features_list_shows_presence_and_destination(tmp_path):
     assert "none trained" in next(line for line in after.output.splitlines() if line.startswith("│ lesion"))
 
 
-def _tiny_clip_state() -> dict[str, torch.Tensor]:
-    """A CLIP-format state dict (ViT, 32 px, width 64, one layer, 16-d), plus text-side keys CLIP files carry."""
-    visual = CLIPVisual(embed_dim=16, image_resolution=32, vision_layers=1, vision_width=64, vision_patch_size=16)
-    state = dict(visual.state_dict())
-    state.update({
-        "text_projection": torch.randn(24, 16), "logit_scale": torch.tensor(4.6),
-        "transformer.resblocks.0.ln_1.weight": torch.ones(24), "input_resolution": torch.tensor(32),
-    })
-    return state
-
-
 def test_clip_runs_torch_fidelity_build_model_on_verified_tensors(tmp_path, monkeypatch):
-    state = _tiny_clip_state()
+    state = tiny_clip_state()
     path = tmp_path / "ViT-B-32.pt"
     torch.save(state, path)
     register_known(monkeypatch, "clip", path)

@@ -22,19 +22,29 @@ from features_stand_ins import (
     MarkerPayload,
     random_alexnet_state,
     random_inception_state,
+    tiny_clip_state,
     register_known,
     write_marker_pickle,
 )
+from generators import load_checkpoint
+from generators.checkpoint import FORMAT, LATEST, CheckpointError
 from generators.safe_io import UnsafeWeightsError, load_external_weights, sha256_file
 from slbench.errors import SlbenchError
 from slbench.features import cached_features, get_extractor, load_lpips
 from slbench.features.cache import cache_key, entry_path, image_content_sha256
 from slbench.features.extractor import FeatureExtractor
 from slbench.features.known_weights import KNOWN_WEIGHTS
-from slbench.features.lesion import LesionNet, lesion_dir, load_lesion_extractor, model_stem
+from slbench.features.lesion import lesion_dir, load_lesion_extractor, model_stem, single_cpu_thread
 
 INCEPTION_FILE = KNOWN_WEIGHTS["inception"].file_name
 ALEXNET_FILE = KNOWN_WEIGHTS["alexnet"].file_name
+
+
+@pytest.fixture(autouse=True)
+def _one_cpu_thread():
+    """Small CPU workloads on shared cores run faster (and identically) on one thread."""
+    with single_cpu_thread():
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -137,19 +147,14 @@ def test_feature_cache_discards_a_pickled_entry_and_recomputes(marker):
     assert path.read_bytes()[:1] != b"\x80" and not path.read_bytes().startswith(b"PK")
 
 
-def test_generator_checkpoint_refuses_a_pickle(tmp_path, marker):
-    from generators import load_checkpoint
-
-    write_marker_pickle(tmp_path / "ckpt.safetensors", marker)
-    (tmp_path / "ckpt.json").write_text(json.dumps({"model": "dcgan", "resolution": 32}))
-    try:
-        load_checkpoint(tmp_path / "ckpt.safetensors")
-    except NotImplementedError:
-        pytest.skip("generators.load_checkpoint is not implemented yet")
-    except Exception as err:  # the checkpoint loader's own error type for a refused file
-        assert "pickle" in str(err) or "refused" in str(err), err
-    else:
-        pytest.fail("a pickled checkpoint was accepted")
+@pytest.mark.parametrize("given", ["weights", "folder"])
+def test_generator_checkpoint_refuses_a_pickle(tmp_path, marker, given):
+    weights = write_marker_pickle(tmp_path / "step-0000001.safetensors", marker)
+    metadata = {"format": FORMAT, "model": "dcgan", "resolution": 32, "weights_sha256": sha256_file(weights)}
+    (tmp_path / "step-0000001.json").write_text(json.dumps(metadata))
+    (tmp_path / LATEST).write_text("step-0000001\n")
+    with pytest.raises(CheckpointError, match="checkpoint refused: .* is a pickle, not safetensors: refused"):
+        load_checkpoint(weights if given == "weights" else tmp_path)
 
 
 def test_published_file_made_in_the_test_runs_through_torch_fidelity(inception_state_file, monkeypatch):
@@ -161,21 +166,24 @@ def test_published_file_made_in_the_test_runs_through_torch_fidelity(inception_s
     expected = torch.load(inception_state_file, weights_only=True)
     loaded = extractor.network.extractor.state_dict()
     assert all(torch.equal(loaded[name], tensor) for name, tensor in expected.items())
-    images = torch.zeros(2, 3, 16, 16, dtype=torch.uint8)
-    images[1] = 255
-    features = extractor.extract(images, batch_size=2)
-    assert features.shape == (2, 2048) and features.dtype == np.float64
-    assert np.isfinite(features).all() and not np.allclose(features[0], features[1])
+    features = extractor.extract(torch.full((1, 3, 16, 16), 200, dtype=torch.uint8))
+    assert features.shape == (1, 2048) and features.dtype == np.float64
+    assert np.isfinite(features).all() and (features >= 0).all() and features.any()  # pooled ReLU outputs
 
 
-def test_trust_weights_admits_an_unknown_plain_state_dict_and_records_it(inception_state_file):
-    extractor = get_extractor("inception", trust_weights=inception_state_file, device="cpu")
+def test_trust_weights_admits_an_unknown_plain_state_dict_and_records_it(tmp_path):
+    path = tmp_path / KNOWN_WEIGHTS["clip"].file_name
+    torch.save(tiny_clip_state(), path)
+    with pytest.raises(SlbenchError, match=f"expected {KNOWN_WEIGHTS['clip'].sha256}: refused"):
+        get_extractor("clip", weights_dir=tmp_path, device="cpu")
+    extractor = get_extractor("clip", trust_weights=path, device="cpu")
     assert extractor.trusted_by_user is True
-    assert extractor.weights_sha256 == sha256_file(inception_state_file)
+    assert extractor.weights_sha256 == sha256_file(path)
     assert extractor.provenance()["weights_trusted_by_user"] is True
+    assert extractor.extract(torch.zeros(1, 3, 32, 32, dtype=torch.uint8)).shape == (1, 16)
 
 
-def test_without_trust_the_same_unknown_file_is_refused(inception_state_file):
+def test_an_unknown_inception_file_is_refused_without_trust(inception_state_file):
     with pytest.raises(SlbenchError, match="expected 6726825d: refused"):
         get_extractor("inception", weights_dir=inception_state_file.parent, device="cpu")
 
