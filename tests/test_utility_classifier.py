@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
+
 import pytest
 import torch
+from torchvision.models import resnet18
 
+from generators.safe_io import sha256_file
+from slbench.errors import SlbenchError
+from slbench.utility import classifier
 from slbench.utility.classifier import (
     ClassifierConfig,
     dihedral_augment,
@@ -40,26 +47,25 @@ def test_classifier_learns_a_separable_task():
 
 
 def test_same_seed_same_weights_other_seed_other_weights():
-    images, labels = _two_colour_images(6, seed=0)  # 12 images, batch 8: steps of 8 and 4
-    losses: list[float] = []
-    before = torch.are_deterministic_algorithms_enabled()
-    first = train_classifier(images, labels, num_classes=2, config=SHORT, seed=3, device=CPU, on_step=losses.append)
-    assert len(losses) == 2 and all(loss > 0 for loss in losses)
-    assert torch.are_deterministic_algorithms_enabled() == before
-    second = train_classifier(images, labels, num_classes=2, config=SHORT, seed=3, device=CPU)
+    images, labels = _two_colour_images(4, seed=0)  # one step of 8 images: init, shuffle and flips all seeded
+    first, second, other = (
+        train_classifier(images, labels, num_classes=2, config=SHORT, seed=seed, device=CPU) for seed in (3, 3, 4)
+    )
     for (name, a), b in zip(first.state_dict().items(), second.state_dict().values()):
         assert torch.equal(a, b), name
-    other = train_classifier(images, labels, num_classes=2, config=SHORT, seed=4, device=CPU)
     assert not torch.equal(first.fc.weight, other.fc.weight)
 
 
-def test_a_trailing_batch_of_one_is_skipped_rather_than_breaking_batch_norm():
-    images, labels = _two_colour_images(5, seed=0)
-    images, labels = images[:9], labels[:9]
-    assert steps_per_epoch(9, 8) == 1
-    steps: list[float] = []
-    model = train_classifier(images, labels, num_classes=2, config=SHORT, seed=0, device=CPU, on_step=steps.append)
-    assert len(steps) == 1 and not model.training
+def test_every_step_is_reported_and_a_trailing_batch_of_one_is_skipped():
+    images, labels = _two_colour_images(9, seed=0)
+    images, labels = images[:17], labels[:17]  # batches of 8, 8 and 1: BatchNorm cannot train on the 1
+    assert steps_per_epoch(17, 8) == 2
+    losses: list[float] = []
+    before = torch.are_deterministic_algorithms_enabled()
+    model = train_classifier(images, labels, num_classes=2, config=SHORT, seed=0, device=CPU, on_step=losses.append)
+    assert len(losses) == 2 and all(loss > 0 for loss in losses)
+    assert not model.training
+    assert torch.are_deterministic_algorithms_enabled() == before
 
 
 def test_dihedral_augment_yields_the_eight_symmetries_of_the_square():
@@ -72,3 +78,50 @@ def test_dihedral_augment_yields_the_eight_symmetries_of_the_square():
     out = dihedral_augment(base.expand(200, 1, 4, 4), torch.Generator().manual_seed(0))
     seen = {tuple(image.flatten().tolist()) for image in out}
     assert seen == symmetries
+
+
+class _PlantsMarker:
+    """A pickle payload that would create a file if it were ever unpickled with code execution."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (self.marker,))
+
+
+def _registered(monkeypatch, path: Path) -> None:
+    """Register ``path``'s sha256 as the published one, as if it were torchvision's file."""
+    entry = dataclasses.replace(classifier.RESNET18_IMAGENET, sha256=sha256_file(path))
+    monkeypatch.setattr(classifier, "RESNET18_IMAGENET", entry)
+
+
+def test_imagenet_weights_are_found_checked_and_loaded_under_a_new_head(tmp_path, monkeypatch):
+    state = resnet18(weights=None).state_dict()
+    path = tmp_path / classifier.RESNET18_IMAGENET.file_name
+    torch.save(state, path)
+    _registered(monkeypatch, path)
+    weights = classifier.find_imagenet_weights(tmp_path)
+    assert weights.path == path and not weights.trusted_by_user
+    model = classifier.build_classifier(3, imagenet=weights)
+    assert torch.equal(model.conv1.weight, state["conv1.weight"])
+    assert torch.equal(model.layer4[1].bn2.running_var, state["layer4.1.bn2.running_var"])
+    assert model.fc.out_features == 3
+
+
+def test_imagenet_weights_missing_or_with_the_wrong_hash_are_refused(tmp_path):
+    with pytest.raises(SlbenchError, match=r"resnet18-f37072fd\.pth.*--weights-dir"):
+        classifier.find_imagenet_weights(tmp_path)
+    torch.save({"conv1.weight": torch.zeros(1)}, tmp_path / classifier.RESNET18_IMAGENET.file_name)
+    with pytest.raises(SlbenchError, match="sha256"):
+        classifier.find_imagenet_weights(tmp_path)
+
+
+def test_imagenet_weights_that_need_code_to_load_are_refused_without_running_it(tmp_path, monkeypatch):
+    marker = tmp_path / "code-ran"
+    path = tmp_path / classifier.RESNET18_IMAGENET.file_name
+    torch.save({"conv1.weight": _PlantsMarker(marker)}, path)
+    _registered(monkeypatch, path)
+    with pytest.raises(SlbenchError, match="refused"):
+        classifier.find_imagenet_weights(tmp_path)
+    assert not marker.exists()

@@ -25,7 +25,7 @@ CLASSES = ("DF", "NV", "MEL")  # in CATEGORIES order, as the classifier's output
 GROUND_TRUTH = "ISIC2018_Task3_Training_GroundTruth.csv"
 GROUPINGS = "ISIC2018_Task3_Training_LesionGroupings.csv"
 IMAGES = "ISIC2018_Task3_Training_Input"
-RUN = dict(models="dcgan", categories="all", synthetic_per_class=4, epochs=1, batch_size=16)
+RUN = dict(models="dcgan", categories="all", synthetic_per_class=4, epochs=1, batch=32)
 
 
 def _read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:

@@ -62,7 +62,7 @@ def utility(
         seed=seed,
         resolution=resolution,
         epochs=epochs,
-        batch_size=batch,
+        batch=batch,
         out=out,
         pretrained=pretrained,
         weights_dir=weights_dir,

@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Sequence
 
+from generators.checkpoint import list_checkpoints
 from slbench.errors import SlbenchError
 from slbench.evaluation.checkpoints import read_checkpoint_info
 from slbench.evaluation.plan import PlannedPair, checkpoint_folder
@@ -22,21 +23,27 @@ def resolve_sources(checkpoints: Path, models: Sequence[str], categories: Sequen
     """The checkpoint of every (model, category), ``<checkpoints>/<model>/<category>/`` (its latest).
 
     Raises one :class:`SlbenchError` listing every missing checkpoint, else one listing every
-    checkpoint that holds another model or class than its folder says.
+    unreadable one, else one listing every checkpoint that holds another model or class than its
+    folder says.
     """
-    pairs, missing = [], []
+    pairs, missing, unreadable = [], [], []
     for model in models:
         for category in categories:
             folder = checkpoint_folder(checkpoints, model, category)
+            if not list_checkpoints(folder):
+                missing.append(f"{model}/{category} ({folder})")
+                continue
             try:
                 pairs.append(PlannedPair(model, category, read_checkpoint_info(folder)))
-            except SlbenchError:
-                missing.append(f"{model}/{category} ({folder})")
+            except SlbenchError as err:
+                unreadable.append(f"{model}/{category}: {err}")
     if missing:
         raise SlbenchError(
             f"{len(missing)} checkpoint(s) missing: {', '.join(missing)}; train each with "
             "`slbench train --split train --model M --category C --data PATH` or point --checkpoints at them"
         )
+    if unreadable:
+        raise SlbenchError(f"{len(unreadable)} checkpoint(s) cannot be read: {'; '.join(unreadable)}")
     wrong = [problem for pair in pairs for problem in _mismatch(pair)]
     if wrong:
         raise SlbenchError(f"no synthetic images of the requested class: {'; '.join(wrong)}; "

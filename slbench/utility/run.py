@@ -25,14 +25,15 @@ from typing import Sequence
 import numpy as np
 
 import generators
-from generators.safe_io import VerifiedWeights
+from generators.safe_io import VerifiedWeights, sha256_file
 from reports.results import write_results
 from slbench.console import console
 from slbench.data import CATEGORIES, RESIZE_FILTER, Dataset, DataSplit, load_dataset, load_images, split_by_lesion
 from slbench.errors import SlbenchError
 from slbench.evaluation.plan import PlannedPair, choose_resolution, parse_categories, parse_models
-from slbench.evaluation.provenance import Timings, checkpoint_provenance, data_provenance, package_versions
+from slbench.evaluation.provenance import Timings, data_provenance, package_versions
 from slbench.paths import DEFAULT_CHECKPOINTS, DEFAULT_DATA, DEFAULT_RESULTS
+from slbench.training import SPLIT_SEED, SPLIT_TEST_FRACTION
 from slbench.utility.arms import (
     SYNTHETIC_RESIZE_FILTER,
     augmentation_counts,
@@ -73,12 +74,12 @@ def run_utility(
     seed: int = 0,
     resolution: int | None = None,
     epochs: int = ClassifierConfig.epochs,
-    batch_size: int = ClassifierConfig.batch_size,
+    batch: int = ClassifierConfig.batch_size,
     out: str | Path | None = None,
     pretrained: bool = False,
     weights_dir: str | Path | None = None,
-    split_seed: int = 0,
-    test_fraction: float = 0.2,
+    split_seed: int = SPLIT_SEED,
+    test_fraction: float = SPLIT_TEST_FRACTION,
     device: str | None = None,
 ) -> Path:
     """Train and score every arm for ``seeds`` classifier seeds (``seed``, ``seed + 1``, ...); write
@@ -86,10 +87,12 @@ def run_utility(
 
     ``balance`` (the default when ``synthetic_per_class`` is not given) tops each chosen class
     up to the largest real class; ``synthetic_per_class`` adds N images per chosen class.
+    ``split_seed`` and ``test_fraction`` default to the split ``slbench train --split train``
+    trains on; checkpoints trained on another split are refused.
     """
     balance = synthetic_per_class is None if balance is None else balance
-    _check_whole_numbers(seeds=seeds, epochs=epochs, batch_size=batch_size, seed=seed)
-    config = ClassifierConfig(epochs=epochs, batch_size=batch_size, pretrained=pretrained)
+    _check_whole_numbers(seeds=seeds, epochs=epochs, batch=batch, seed=seed)
+    config = ClassifierConfig(epochs=epochs, batch_size=batch, pretrained=pretrained)
     imagenet = find_imagenet_weights(weights_dir) if pretrained else None
     setup = prepare_setup(data=data, models=models, categories=categories, checkpoints=Path(checkpoints),
                           resolution=resolution, split_seed=split_seed, test_fraction=test_fraction)
@@ -103,8 +106,9 @@ def run_utility(
                                                 per_class=synthetic_per_class, balance=balance),
         synthetic_only_counts=synthetic_only_counts(real.train_counts, per_class=synthetic_per_class, balance=balance),
     )
-    arms = plan_arms(setup.models, with_synthetic_only=set(setup.categories) == set(setup.class_names))
-    if len(arms) > 1 and not arms[-1].name.startswith("synthetic-only"):
+    every_class = set(setup.categories) == set(setup.class_names)
+    arms = plan_arms(setup.models, with_synthetic_only=every_class)
+    if not every_class:
         console.print("[yellow]note:[/] no synthetic-only arm: it needs a generator for every class "
                       f"({', '.join(setup.class_names)}); pass --category all for it")
     with timings.stage("train and score"):
@@ -204,8 +208,8 @@ def _provenance(setup: UtilitySetup, settings: ExperimentSettings, outcomes: dic
         "device": str(settings.device),
         "data": data_provenance(setup.dataset, resize=RESIZE, resize_filter=RESIZE_FILTER),
         "split": {**setup.split.to_json(), "method": "slbench.data.split_by_lesion (grouped by lesion, stratified)"},
-        "checkpoints": {pair.key: checkpoint_provenance(pair.checkpoint.path, pair.checkpoint.metadata)
-                        for pair in setup.pairs},
+        "checkpoints": {pair.key: {"path": str(pair.checkpoint.path), "sha256": sha256_file(pair.checkpoint.path),
+                                   "metadata": pair.checkpoint.metadata} for pair in setup.pairs},
         "synthetic": {"resize_filter": SYNTHETIC_RESIZE_FILTER,
                       "seeds": "sha256 of 'slbench-utility/<seed>/<model>/<category>', first 31 bits"},
         "arms": {name: _arm_provenance(o, settings.seeds) for name, o in outcomes.items()},
