@@ -77,8 +77,8 @@ def category_table(dataset: Dataset, rows: list[CategorySummary]) -> Table:
             f"{100 * row.share:.1f}%",
             "-" if row.typical_size is None else f"{row.typical_size[0]}x{row.typical_size[1]}",
         )
-    lesions = [row.lesions for row in rows if row.lesions is not None]
-    total_lesions = str(sum(lesions)) if lesions else "-"
+    known = [row.lesions for row in rows if row.images]
+    total_lesions = str(sum(known)) if known and None not in known else "-"  # only when every class knows them
     table.add_row("total", "", str(len(dataset)), total_lesions, "100.0%" if len(dataset) else "-", "", style="bold")
     return table
 
