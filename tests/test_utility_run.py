@@ -14,6 +14,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import torch
 from typer.testing import CliRunner
 
 from reports.results import load_results
@@ -26,6 +27,15 @@ GROUND_TRUTH = "ISIC2018_Task3_Training_GroundTruth.csv"
 GROUPINGS = "ISIC2018_Task3_Training_LesionGroupings.csv"
 IMAGES = "ISIC2018_Task3_Training_Input"
 RUN = dict(models="dcgan", categories="all", synthetic_per_class=4, epochs=1, batch=32)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Tiny 32 px batches train fastest, and least disturbed by other load, on one CPU thread."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 def _read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
@@ -198,3 +208,14 @@ def test_a_requested_class_without_synthetic_images_is_an_error(three_classes, c
     code, output = _invoke("--data", str(three_classes), "--checkpoints", str(checkpoints), "--models", "dcgan",
                            "--category", "BCC")
     assert code == 2 and "no images of BCC" in output
+
+
+def test_an_unreadable_checkpoint_is_named_not_called_missing(three_classes, checkpoints, tmp_path):
+    broken = tmp_path / "checkpoints"
+    for category in CLASSES:
+        shutil.copytree(checkpoints / "dcgan" / category, broken / "dcgan" / category)
+    metadata = next((broken / "dcgan" / "DF").glob("step-*.json"))
+    metadata.write_text(metadata.read_text()[:40])  # truncated
+    code, output = _invoke("--data", str(three_classes), "--checkpoints", str(broken), "--models", "dcgan")
+    assert code == 2
+    assert "1 checkpoint(s) cannot be read: dcgan/DF" in output and "missing" not in output

@@ -58,6 +58,10 @@ class ExperimentSettings:
     synthetic_only_counts: dict[str, int]  # synthetic images per class in synthetic-only arms
     imagenet: VerifiedWeights | None = None  # start from these ImageNet weights instead of random ones
 
+    def synthetic_counts(self, arm: Arm) -> dict[str, int]:
+        """Synthetic images per class in ``arm``'s training set."""
+        return self.augmentation_counts if arm.uses_real else self.synthetic_only_counts
+
 
 @dataclass
 class ArmOutcome:
@@ -75,9 +79,9 @@ def run_arms(
     outcomes = {arm.name: ArmOutcome() for arm in arms}
     with make_progress(TextColumn("{task.fields[loss]}")) as progress:
         overall = progress.add_task("Utility arms", total=len(arms) * len(settings.seeds), loss="")
+        real_only = assemble_training_set(real.class_names, real.train, {}, {}, use_real=True)
         for seed in settings.seeds:
-            training_set = assemble_training_set(real.class_names, real.train, {}, {}, use_real=True)
-            _train_and_score(REAL_ONLY, training_set, seed, real, settings, outcomes[REAL_ONLY.name], progress)
+            _train_and_score(REAL_ONLY, real_only, seed, real, settings, outcomes[REAL_ONLY.name], progress)
             progress.advance(overall)
         for model in dict.fromkeys(arm.model for arm in arms if arm.model is not None):
             model_arms = [arm for arm in arms if arm.model == model]
@@ -86,9 +90,8 @@ def run_arms(
             for seed in settings.seeds:
                 synthetic = _draw_synthetic(model, generators, seed, model_arms, settings)
                 for arm in model_arms:
-                    counts = settings.augmentation_counts if arm.uses_real else settings.synthetic_only_counts
-                    training_set = assemble_training_set(real.class_names, real.train, synthetic, counts,
-                                                         use_real=arm.uses_real)
+                    training_set = assemble_training_set(real.class_names, real.train, synthetic,
+                                                         settings.synthetic_counts(arm), use_real=arm.uses_real)
                     _train_and_score(arm, training_set, seed, real, settings, outcomes[arm.name], progress)
                     progress.advance(overall)
             del generators
@@ -101,8 +104,7 @@ def _draw_synthetic(
     """Enough synthetic images of each class for every arm of this model (arms take the first ones)."""
     wanted: dict[str, int] = {}
     for arm in arms:
-        counts = settings.augmentation_counts if arm.uses_real else settings.synthetic_only_counts
-        for category, count in counts.items():
+        for category, count in settings.synthetic_counts(arm).items():
             wanted[category] = max(wanted.get(category, 0), count)
     return {
         category: sample_synthetic(generators[category], count, seed=synthetic_seed(seed, model, category),
