@@ -106,7 +106,9 @@ def load_safetensors_with_metadata(path: str | os.PathLike) -> tuple[dict[str, t
         (header_size,) = struct.unpack("<Q", data[:8])
         metadata = json.loads(data[8 : 8 + header_size]).get("__metadata__") or {}
     except (SafetensorError, OSError, ValueError, struct.error) as err:
-        raise UnsafeWeightsError(f"{path} is not a readable safetensors file ({err}): it is corrupt or truncated") from err
+        raise UnsafeWeightsError(
+            f"{path} is not a readable safetensors file ({err}): it is corrupt or truncated"
+        ) from err
     return tensors, dict(metadata)
 
 
@@ -292,7 +294,9 @@ def load_torchscript_tensors(data: bytes, *, name: str = "the archive") -> dict[
     except UnsafeWeightsError:
         raise
     except Exception as err:
-        raise UnsafeWeightsError(f"{name} is not a readable TorchScript archive ({type(err).__name__}): refused") from err
+        raise UnsafeWeightsError(
+            f"{name} is not a readable TorchScript archive ({type(err).__name__}): refused"
+        ) from err
     tensors: dict[str, torch.Tensor] = {}
     _collect_tensors(root, "", tensors)
     return tensors

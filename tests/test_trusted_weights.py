@@ -120,7 +120,8 @@ def test_lesion_extractor_refuses_a_pickle_in_place_of_its_safetensors(marker):
     fingerprint = "f" * 64
     stem = lesion_dir() / model_stem(fingerprint, 64)
     weights = write_marker_pickle(stem.with_suffix(".safetensors"), marker)
-    metadata = {"format": 1, "data_fingerprint": fingerprint, "weights_sha256": sha256_file(weights), "config": {"resolution": 64}}
+    metadata = {"format": 1, "data_fingerprint": fingerprint, "weights_sha256": sha256_file(weights),
+                "config": {"resolution": 64}}
     stem.with_suffix(".json").write_text(json.dumps(metadata))
     with pytest.raises(SlbenchError, match="is a pickle, not safetensors: refused"):
         load_lesion_extractor(data_fingerprint=fingerprint, resolution=64)

@@ -67,7 +67,8 @@ def read_entry(path: Path, key_text: str, rows: int, dim: int) -> np.ndarray | N
     try:
         tensors, metadata = load_safetensors_with_metadata(path)
         features = tensors[FEATURES_TENSOR]
-        if metadata.get(KEY_METADATA) != key_text or features.dtype != torch.float64 or tuple(features.shape) != (rows, dim):
+        matches = metadata.get(KEY_METADATA) == key_text and features.dtype == torch.float64
+        if not matches or tuple(features.shape) != (rows, dim):
             raise ValueError("entry does not match its key")
     except (UnsafeWeightsError, FileNotFoundError, KeyError, ValueError):
         path.unlink(missing_ok=True)

@@ -8,10 +8,11 @@ Its features are the penultimate layer (the embedding before the class logits), 
 pool3 features are for FID.
 
 Network: a stride-2 3x3 convolution stem, then blocks of 3x3 convolution, batch norm, ReLU and
-2x2 max-pooling (widths ``CONV_CHANNELS``), global average pooling, a linear embedding (the features) and a linear classifier over ReLU of
-the embedding. Training: AdamW on class-weighted cross-entropy (ISIC 2018 is dominated by NV),
-seeded minibatch order and dihedral augmentation (flips and quarter turns, to which dermoscopy
-is indifferent), on CPU, deterministic for a seed.
+2x2 max-pooling (widths ``CONV_CHANNELS``), global average pooling, a linear embedding (the
+features) and a linear classifier over ReLU of the embedding. Training: AdamW with a one-cycle
+schedule on class-weighted cross-entropy (ISIC 2018 is dominated by NV), seeded minibatch order
+and dihedral augmentation (flips and quarter turns, to which dermoscopy is indifferent), on one
+CPU thread, so that a seed gives the same weights bit for bit on any machine.
 
 Stored as ``lesion-<fingerprint>-<R>px.safetensors`` (tensors) plus ``.json`` (the training
 settings, the dataset's full fingerprint and the safetensors file's sha256) in
@@ -20,7 +21,6 @@ settings, the dataset's full fingerprint and the safetensors file's sha256) in
 
 from __future__ import annotations
 
-import hashlib
 import json
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -31,7 +31,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from generators.safe_io import UnsafeWeightsError, atomic_write_json, load_safetensors_with_metadata, save_safetensors
+from generators.safe_io import (
+    UnsafeWeightsError,
+    atomic_write_json,
+    load_safetensors_with_metadata,
+    save_safetensors,
+    sha256_file,
+)
 from slbench.console import console, make_progress
 from slbench.data import CATEGORIES, Dataset, load_dataset, load_images
 from slbench.errors import SlbenchError
@@ -108,9 +114,10 @@ def trained_models() -> list[Path]:
 
 def dihedral(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """One random flip/quarter-turn (of the eight symmetries of a square) for the whole batch."""
-    turns, flip = torch.randint(0, 4, (2,), generator=generator).tolist()
+    turns = int(torch.randint(0, 4, (1,), generator=generator))
+    flip = bool(torch.randint(0, 2, (1,), generator=generator))
     images = torch.rot90(images, turns, dims=(2, 3))
-    return torch.flip(images, dims=(3,)) if flip % 2 else images
+    return torch.flip(images, dims=(3,)) if flip else images
 
 
 def class_weights(labels: torch.Tensor, num_classes: int) -> torch.Tensor:
@@ -175,7 +182,8 @@ def _fit(images: torch.Tensor, labels: torch.Tensor, config: LesionTrainConfig) 
 def accuracy(net: LesionNet, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 256) -> float:
     """Share of ``images`` whose predicted class is ``labels``."""
     with torch.inference_mode(), single_cpu_thread():
-        predicted = torch.cat([net.logits(images[i : i + batch_size]).argmax(1) for i in range(0, len(images), batch_size)])
+        batches = [images[i : i + batch_size] for i in range(0, len(images), batch_size)]
+        predicted = torch.cat([net.logits(batch).argmax(1) for batch in batches])
     return float((predicted == labels).float().mean())
 
 
@@ -218,7 +226,7 @@ def train_lesion_extractor(
         "class_counts": {c: int((labels == i).sum()) for i, c in enumerate(CLASSES)},
         "config": asdict(config),
         "train_accuracy": accuracy(net, images, labels),
-        "weights_sha256": hashlib.sha256(weights_path.read_bytes()).hexdigest(),
+        "weights_sha256": sha256_file(weights_path),
         "torch": torch.__version__,
     }
     metadata_path = atomic_write_json(lesion_dir() / f"{stem}.json", metadata)
@@ -254,7 +262,7 @@ def read_lesion_model(metadata_path: Path, fingerprint: str) -> tuple[LesionNet,
         metadata = json.loads(metadata_path.read_text())
         weights_path = metadata_path.with_suffix(".safetensors")
         tensors, _ = load_safetensors_with_metadata(weights_path)
-        sha = hashlib.sha256(weights_path.read_bytes()).hexdigest()
+        sha = sha256_file(weights_path)
         if metadata.get("format") != FORMAT_VERSION or metadata.get("data_fingerprint") != fingerprint:
             raise ValueError("its metadata does not match this dataset or this version of slbench")
         if sha != metadata.get("weights_sha256"):
@@ -262,7 +270,9 @@ def read_lesion_model(metadata_path: Path, fingerprint: str) -> tuple[LesionNet,
         net = LesionNet(int(metadata["config"]["resolution"]))
         net.load_state_dict(tensors)
     except (OSError, ValueError, KeyError, TypeError, RuntimeError, UnsafeWeightsError) as err:
-        raise SlbenchError(f"lesion extractor {metadata_path} is unusable ({err}); retrain it: " + _train_command_hint()) from err
+        raise SlbenchError(
+            f"lesion extractor {metadata_path} is unusable ({err}); retrain it: " + _train_command_hint()
+        ) from err
     return net.eval(), metadata
 
 
