@@ -13,7 +13,7 @@ Stolz et al., 1994) in a deliberately simplified form:
 * DF: small, light brown ring with a white scar-like centre;
 * VASC: red to purple lobules with darker septa, sharp border.
 
-Everything is computed on whole pixel arrays with numpy (low-frequency noise is a small
+Everything is computed on whole 3 x H x W colour planes with numpy (low-frequency noise is a small
 random grid stretched bilinearly), so an image costs a few milliseconds.
 A lesion's shape and colours come from its own seed; each *view* of it (the second image of
 the same lesion) re-draws position, rotation, lighting, skin and hairs from another seed.
@@ -129,9 +129,15 @@ class Canvas:
         return cls(height, width, (x - (width - 1) / 2.0) / half, (y - (height - 1) / 2.0) / half)
 
 
+def _planes(colour: RGB) -> np.ndarray:
+    """An RGB colour shaped to broadcast over 3 x H x W planes."""
+    return np.asarray(colour, dtype=np.float32)[:, None, None]
+
+
 def _blend(base: np.ndarray, colour: RGB | np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """``base`` moved towards ``colour`` by ``weight`` per pixel, in place (base is always a fresh array here)."""
-    base += (np.asarray(colour, dtype=np.float32) - base) * weight[..., None]
+    """3 x H x W ``base`` moved towards ``colour`` by H x W ``weight``, in place (base is always a fresh array)."""
+    target = colour if isinstance(colour, np.ndarray) else _planes(colour)
+    base += (target - base) * weight
     return base
 
 
@@ -151,7 +157,7 @@ def skin(canvas: Canvas, rng: np.random.Generator) -> np.ndarray:
     """Skin of a random tone with low-frequency unevenness and a faint pink flush."""
     tone = float(rng.uniform(0.0, 0.6))
     base = np.asarray(LIGHT_SKIN, np.float32) * (1 - tone) + np.asarray(DARK_SKIN, np.float32) * tone
-    image = (0.94 + 0.1 * smooth_noise(rng, canvas.height, canvas.width, 3))[..., None] * base
+    image = (0.94 + 0.1 * smooth_noise(rng, canvas.height, canvas.width, 3)) * _planes(base)
     flush = 0.25 * smooth_noise(rng, canvas.height, canvas.width, 4) ** 2
     return _blend(image, (0.85, 0.5, 0.5), flush)
 
@@ -197,8 +203,8 @@ def lesion_colour(
 ) -> np.ndarray:
     """The lesion's colour at every pixel: base, patches of the other palette colours, centre, texture."""
     h, w = canvas.height, canvas.width
-    colour = np.empty((h, w, 3), np.float32)
-    colour[:] = style.palette[0]
+    colour = np.empty((3, h, w), np.float32)
+    colour[:] = _planes(style.palette[0])
     for extra in style.palette[1:]:
         patches = _sigmoid((smooth_noise(rng, h, w, 5) - float(rng.uniform(0.45, 0.6))) / 0.06)
         colour = _blend(colour, extra, style.patchiness * patches)
@@ -208,7 +214,7 @@ def lesion_colour(
     if style.ridges:
         shade *= 1.0 - style.ridges * (np.sin(28.0 * smooth_noise(rng, h, w, 6)) * 0.5 + 0.5)
     shade *= 1.0 + style.texture * 2.0 * (smooth_noise(rng, h, w, style.texture_cells) - 0.5)
-    colour *= shade[..., None]
+    colour *= shade
     return colour
 
 
@@ -285,6 +291,6 @@ def render_lesion_image(
     mask = _sigmoid((1.0 - distance) / style.edge)
     image = _blend(skin(canvas, view_rng), colour, mask)
     image = add_hairs(canvas, image, view_rng)
-    image *= (255.0 * vignette(canvas, view_rng))[..., None]
+    image *= 255.0 * vignette(canvas, view_rng)
     image += 0.5  # round to nearest
-    return np.clip(image, 0, 255, out=image).astype(np.uint8)
+    return np.clip(image, 0, 255, out=image).transpose(1, 2, 0).astype(np.uint8, order="C")
