@@ -8,9 +8,10 @@ at least :data:`MIN_PER_CLASS` images. About one lesion in eight is photographed
 ``ISIC2018_Task3_Training_LesionGroupings.csv`` says so, as the real data does.
 
 Same arguments, same bytes: every random draw comes from a generator seeded with
-(seed, class, lesion, view), and JPEGs are encoded at a fixed quality with no metadata. (Across
-CPU families numpy's vectorised exp may round a last bit differently, so compare datasets
-between machines by :meth:`~slbench.data.Dataset.fingerprint` only after writing them on one.) The
+(seed, class, lesion, view), and JPEGs are encoded at a fixed quality with no metadata. This
+holds for one numpy build on one CPU family; elsewhere numpy's vectorised ``exp`` may round a
+last bit differently, so a dataset written on another machine can differ in a few pixels and
+so in its fingerprint. The
 folder is built beside its destination and renamed into place, so a reader never sees half a
 dataset; writing to a folder that already holds the same synthetic dataset does nothing.
 """
