@@ -51,7 +51,7 @@ def load_images(
         images = torch.empty(shape, dtype=torch.uint8)
         _decode_into(images, records, resolution, resize)
         return images
-    digests = thread_map(_content_digest, records)
+    digests = thread_map(_content_digest, records, description="Hashing images")
     path = cache_path(cache_key(digests, resolution, resize))
     cached = read_entry(path, shape)
     if cached is not None:
