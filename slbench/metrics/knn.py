@@ -8,13 +8,14 @@ once, ``block_size`` rows by ``block_size`` columns at a time, and hands every b
 reducers that keep only what a metric needs (the k nearest distances of each row, ball
 memberships, kernel sums). Memory is bounded by the block size, never N^2. A self pass visits
 each unordered pair of blocks once (the Gram matrix is symmetric); reducers see a ``mirror``
-flag and account for the transposed block themselves.
+flag and account for the transposed block themselves. Everything runs on the features' device
+(the metrics put them on the GPU when one is present).
 
 Accuracy: all sets are shifted by one common centre (the real mean) before the products, which
 leaves distances unchanged and keeps ``|x|^2`` small next to the squared distances computed as
 ``|x|^2 + |y|^2 - 2 x.y``; the kernel uses the unshifted products, restored exactly in float64.
-The products run in ``gram_dtype`` (float32 by default, which is what torch-fidelity and prdc
-compute in on float32 features); distances, kernel values and every sum over them are float64.
+The products run in ``gram_dtype`` (float32 by default, as torch-fidelity computes on float32
+features; float64 on request); distances, kernel values and every sum over them are float64.
 Distances that are small next to the norms, where ``|x|^2 + |y|^2 - 2 x.y`` cancels, are
 recomputed from the float64 features, so duplicates sit at exactly 0 (a sample and itself
 always does); the kernel's diagonal is computed directly from the features.
@@ -96,33 +97,42 @@ class Block:
 
     @cached_property
     def _shifted_gram(self) -> torch.Tensor:
-        return (self.a.shifted[self.rows] @ self.b.shifted[self.cols].T).to(torch.float64)
+        """``(x - c).(y - c)`` for every pair, in the Gram dtype."""
+        return self.a.shifted[self.rows] @ self.b.shifted[self.cols].T
 
     @cached_property
     def sq(self) -> torch.Tensor:
-        """Squared Euclidean distances, float64; exactly 0 for a sample and itself or its duplicate.
-
-        ``|x|^2 + |y|^2 - 2 x.y`` loses the digits of a distance that is small next to the norms,
-        so such pairs (below ``CLOSE_PAIR`` of ``|x|^2 + |y|^2``) are recomputed from the float64
-        features: duplicates get exactly 0 and near-copies their exact distance.
-        """
-        norms = self.a.sq_norms[self.rows, None] + self.b.sq_norms[None, self.cols]
-        sq = norms - 2.0 * self._shifted_gram
-        close_rows, close_cols = torch.nonzero(sq < CLOSE_PAIR * norms, as_tuple=True)
-        for start in range(0, close_rows.numel(), REFINE_CHUNK):
-            r, c = close_rows[start : start + REFINE_CHUNK], close_cols[start : start + REFINE_CHUNK]
-            diff = self.a.exact[r + self.rows.start] - self.b.exact[c + self.cols.start]
-            sq[r, c] = (diff * diff).sum(dim=1)
+        """Squared Euclidean distances, float64; exactly 0 for a sample and itself or its duplicate."""
+        row_norms, col_norms = self.a.sq_norms[self.rows], self.b.sq_norms[self.cols]
+        sq = torch.add(row_norms[:, None], self._shifted_gram, alpha=-2.0)  # float64 by type promotion
+        sq.add_(col_norms[None, :])
+        self._refine_close_pairs(sq, row_norms, col_norms)
         sq.clamp_(min=0.0)
         if self.diagonal:
             sq.fill_diagonal_(0.0)
         return sq
 
+    def _refine_close_pairs(self, sq: torch.Tensor, row_norms: torch.Tensor, col_norms: torch.Tensor) -> None:
+        """Recompute from the float64 features the pairs closer than ``CLOSE_PAIR`` of ``|x|^2 + |y|^2``.
+
+        ``|x|^2 + |y|^2 - 2 x.y`` loses the digits of such a distance; recomputed, duplicates get
+        exactly 0 and near-copies their exact distance.
+        """
+        bound = CLOSE_PAIR * (float(row_norms.max()) + float(col_norms.max()))
+        rows, cols = torch.nonzero(sq < bound, as_tuple=True)
+        close = sq[rows, cols] < CLOSE_PAIR * (row_norms[rows] + col_norms[cols])
+        rows, cols = rows[close], cols[close]
+        for start in range(0, rows.numel(), REFINE_CHUNK):
+            r, c = rows[start : start + REFINE_CHUNK], cols[start : start + REFINE_CHUNK]
+            diff = self.a.exact[r + self.rows.start] - self.b.exact[c + self.cols.start]
+            sq[r, c] = (diff * diff).sum(dim=1)
+
     @cached_property
     def kernel(self) -> torch.Tensor:
         """KID's polynomial kernel of the unshifted features, float64."""
-        gram = self._shifted_gram + self.a.centre_dot[self.rows, None] + self.b.centre_dot[None, self.cols]
-        kernel = polynomial_kernel(gram + self.a.centre_sq, self.a.dim)
+        gram = torch.add(self.a.centre_dot[self.rows, None], self._shifted_gram)  # float64 by type promotion
+        gram.add_(self.b.centre_dot[None, self.cols]).add_(self.a.centre_sq)
+        kernel = gram.div_(self.a.dim).add_(KID_KERNEL_COEF0).pow_(KID_KERNEL_DEGREE)
         if self.diagonal:
             kernel.diagonal().copy_(self.a.kernel_diag[self.rows])
         return kernel
