@@ -5,7 +5,8 @@ image of a lesion in training and another in test would let a memorisation check
 classifier score a near-copy as generalisation, so whole lesions go to one side. Within each
 category the lesions are shuffled by a generator seeded with (seed, category) and taken into
 the test side while that keeps the test count at or under round(test_fraction x images); a
-category of two or more images keeps at least one image on each side. An image without a
+category of two or more images keeps at least one image on each side where its lesions allow
+(two images of one lesion cannot be split, and stay in training). An image without a
 lesion id is its own lesion. A lesion that (wrongly) appears under two categories is placed
 once, by the first category in :data:`CATEGORIES` order, so it never straddles the split.
 """
