@@ -53,6 +53,8 @@ def test_small_classes_keep_an_image_on_each_side():
     assert (len(split.train["VASC"]), len(split.test["VASC"])) == (1, 1)
     assert (len(split.train["DF"]), len(split.test["DF"])) == (1, 0)
     assert (len(split.train["BCC"]), len(split.test["BCC"])) == (2, 1)
+    one_lesion = split_by_lesion(dataset_of({"MEL": [2]}), test_fraction=0.5)
+    assert (len(one_lesion.train["MEL"]), len(one_lesion.test["MEL"])) == (2, 0)
 
 
 def test_a_lesion_listed_under_two_classes_stays_on_one_side():
