@@ -148,3 +148,14 @@ def test_metric_selection_and_bad_settings(features):
         evaluate_features(features[0], np.full((10, 16), np.nan))
     with pytest.raises(SlbenchError, match="needs at least 6 real samples; got 5"):
         evaluate_features(features[0][:5], features[1], metrics=("coverage",))
+
+
+def test_bad_sizes_are_refused_before_any_heavy_work(features, monkeypatch):
+    import slbench.metrics.evaluate as evaluate_module
+
+    def no_heavy_work(*args, **kwargs):
+        raise AssertionError("FID ran before the sizes were checked")
+
+    monkeypatch.setattr(evaluate_module, "fit_real_gaussian", no_heavy_work)
+    with pytest.raises(SlbenchError, match="precision/recall with k = 3 needs at least 4 fake samples; got 3"):
+        evaluate_features(features[0], features[1][:3])

@@ -129,13 +129,18 @@ def run_evaluation(
         train_t = as_features(train_real, "training", dev)
         check_same_dim(train_t, "training", fake_t, "fake")
     weights = bootstrap_counts(fake_t.shape[0], settings.bootstrap, settings.seed, dev) if settings.bootstrap else None
+    # every check runs before any heavy work
+    wants_gaussian = bool({"fid", "fid_infinity"} & set(settings.metrics))
+    if wants_gaussian:
+        _check_gaussian_sizes(real_t.shape[0], fake_t.shape[0], settings)
+    shared = _plan_shared_pass(real_t, fake_t, train_t, settings, weights)
     collected = _Collected()
-    if {"fid", "fid_infinity"} & set(settings.metrics):
+    if wants_gaussian:
         _gaussian_metrics(real_t, fake_t, settings, weights, collected)
-    _pass_metrics(real_t, fake_t, train_t, settings, weights, collected)
-    values = tuple(collected.values[name] for name in settings.metrics)
+    shared.run(settings.block_size)
+    shared.collect(collected)
     return Evaluation(
-        values=values,
+        values=tuple(collected.values[name] for name in settings.metrics),
         settings=settings,
         memorisation=collected.memorisation,
         fid_infinity=collected.fid_infinity,
@@ -165,21 +170,25 @@ def _low_reliability_note(n_real: int, n_fake: int, dim: int) -> str:
     )
 
 
+def _check_gaussian_sizes(n_real: int, n_fake: int, settings: MetricSettings) -> None:
+    require_samples(n_real, 2, "real", "FID")
+    require_samples(n_fake, 2, "fake", "FID")
+    if "fid_infinity" in settings.metrics:
+        require_samples(n_fake, 3, "fake", "FID-infinity")
+
+
 def _gaussian_metrics(real_t, fake_t, settings: MetricSettings, weights, collected: _Collected) -> None:
     """FID (with bootstrap replicates) and FID-infinity from one Gaussian fit and projection."""
-    wanted = settings.metrics
     n_real, n_fake, dim = real_t.shape[0], fake_t.shape[0], real_t.shape[1]
-    require_samples(n_real, 2, "real", "FID")
-    require_samples(n_fake, 3 if "fid_infinity" in wanted else 2, "fake", "FID and FID-infinity")
     low = min(n_real, n_fake) < dim
     note = _low_reliability_note(n_real, n_fake, dim) if low else ""
     gaussian = fit_real_gaussian(real_t)
     projected = project_fake(gaussian, fake_t)
-    if "fid" in wanted:
+    if "fid" in settings.metrics:
         replicates = [weighted_fid(gaussian, projected, w) for w in weights] if weights is not None else None
         value = weighted_fid(gaussian, projected)
         collected.add("fid", value, n_real, n_fake, replicates, low_reliability=low, note=note)
-    if "fid_infinity" in wanted:
+    if "fid_infinity" in settings.metrics:
         fit = fit_fid_infinity(
             gaussian,
             projected,
@@ -193,56 +202,69 @@ def _gaussian_metrics(real_t, fake_t, settings: MetricSettings, weights, collect
         collected.add("fid_infinity", fit.value, n_real, n_fake, low_reliability=low, note=full_note)
 
 
-def _pass_metrics(real_t, fake_t, train_t, settings: MetricSettings, weights, collected: _Collected) -> None:
-    """KID, precision/recall, density/coverage and memorisation from the shared blocked pass."""
+@dataclass
+class _SharedPass:
+    """The metrics that read the blocked Gram pass, set up (and checked) before it runs."""
+
+    real: FeatureSpace
+    fake: FeatureSpace
+    kid: KidJob | None
+    precision_recall: PrecisionRecallJob | None
+    density_coverage: DensityCoverageJob | None
+    memorisation: MemorisationJob | None
+    separate_training_set: bool
+
+    def run(self, block_size: int) -> None:
+        jobs: list[PassJob] = [j for j in (self.kid, self.precision_recall, self.density_coverage) if j is not None]
+        if self.memorisation is not None and not self.separate_training_set:
+            jobs.append(self.memorisation)
+        run_passes(self.real, self.fake, jobs, block_size=block_size)
+        if self.memorisation is not None and self.separate_training_set:
+            run_passes(self.memorisation.train, self.fake, [self.memorisation], block_size=block_size)
+
+    def collect(self, collected: _Collected) -> None:
+        n_real, n_fake = self.real.n, self.fake.n
+        if self.kid is not None:
+            kid = self.kid.outcome(self.real.kernel_diag, self.fake.kernel_diag)
+            collected.add("kid", kid.mean, n_real, n_fake, kid.replicates, std=kid.std, note=kid.note)
+        if self.precision_recall is not None:
+            job = self.precision_recall
+            result = job.result()
+            precision_reps, recall_reps = job.replicates() if job.weights is not None else (None, None)
+            collected.add("precision", result.precision, n_real, n_fake, precision_reps, note=f"k = {job.k}")
+            collected.add("recall", result.recall, n_real, n_fake, recall_reps, note=f"k = {job.k}")
+        if self.density_coverage is not None:
+            result, k = self.density_coverage.result(), self.density_coverage.k
+            collected.add("density", result.density, n_real, n_fake, note=f"k = {k}")
+            collected.add("coverage", result.coverage, n_real, n_fake, note=f"k = {k}")
+        if self.memorisation is not None:
+            memo = self.memorisation.result()
+            collected.memorisation = memo
+            collected.add("memorisation", memo.share, memo.n_train, n_fake, note=memo.note)
+
+
+def _plan_shared_pass(real_t, fake_t, train_t, settings: MetricSettings, weights) -> _SharedPass:
+    """Feature spaces and the jobs of the metrics asked for; raises before any pass on a bad size."""
     wanted = set(settings.metrics)
     n_real, n_fake = real_t.shape[0], fake_t.shape[0]
     dtype, dev = GRAM_DTYPES[settings.gram_dtype], real_t.device
     centre = real_t.mean(dim=0)
     real_space, fake_space = feature_space(real_t, centre, dtype), feature_space(fake_t, centre, dtype)
-    kid_job = pr_job = dc_job = memo_job = None
+    kid = pr = dc = memo = None
     if "kid" in wanted:
         plan = plan_kid_subsets(
             n_real, n_fake, subsets=settings.kid_subsets, subset_size=settings.kid_subset_size, seed=settings.seed
         )
-        kid_job = KidJob(plan, n_real, n_fake, dev, weights)
+        kid = KidJob(plan, n_real, n_fake, dev, weights)
     if wanted & {"precision", "recall"}:
-        pr_job = PrecisionRecallJob(check_neighbourhood(settings.k_prc, n_real, n_fake, "precision/recall"),
-                                    n_real, n_fake, weights)
+        k = check_neighbourhood(settings.k_prc, n_real, n_fake, "precision/recall")
+        pr = PrecisionRecallJob(k, n_real, n_fake, weights)
     if wanted & {"density", "coverage"}:
-        dc_job = DensityCoverageJob(check_density_coverage(settings.k_dc, n_real, n_fake), n_real, n_fake)
+        dc = DensityCoverageJob(check_density_coverage(settings.k_dc, n_real, n_fake), n_real, n_fake)
     if "memorisation" in wanted:
         train_space = real_space if train_t is None else feature_space(train_t, centre, dtype)
         require_samples(train_space.n, 2, "training", "memorisation")
-        memo_job = MemorisationJob(
+        memo = MemorisationJob(
             train_space, fake_space, percentile=settings.memorisation_percentile, pairs=settings.memorisation_pairs
         )
-    jobs: list[PassJob] = [job for job in (kid_job, pr_job, dc_job) if job is not None]
-    if memo_job is not None and train_t is None:
-        jobs.append(memo_job)
-    run_passes(real_space, fake_space, jobs, block_size=settings.block_size)
-    if memo_job is not None and train_t is not None:
-        run_passes(memo_job.train, fake_space, [memo_job], block_size=settings.block_size)
-    _collect_pass_results(kid_job, pr_job, dc_job, memo_job, real_space, fake_space, collected)
-
-
-def _collect_pass_results(kid_job, pr_job, dc_job, memo_job, real_space: FeatureSpace, fake_space: FeatureSpace,
-                          collected: _Collected) -> None:
-    n_real, n_fake = real_space.n, fake_space.n
-    if kid_job is not None:
-        kid = kid_job.outcome(real_space.kernel_diag, fake_space.kernel_diag)
-        collected.add("kid", kid.mean, n_real, n_fake, kid.replicates, std=kid.std, note=kid.note)
-    if pr_job is not None:
-        result = pr_job.result()
-        precision_reps, recall_reps = pr_job.replicates() if pr_job.weights is not None else (None, None)
-        note = f"k = {pr_job.k}"
-        collected.add("precision", result.precision, n_real, n_fake, precision_reps, note=note)
-        collected.add("recall", result.recall, n_real, n_fake, recall_reps, note=note)
-    if dc_job is not None:
-        result = dc_job.result()
-        collected.add("density", result.density, n_real, n_fake, note=f"k = {dc_job.k}")
-        collected.add("coverage", result.coverage, n_real, n_fake, note=f"k = {dc_job.k}")
-    if memo_job is not None:
-        memo = memo_job.result()
-        collected.memorisation = memo
-        collected.add("memorisation", memo.share, memo.n_train, n_fake, note=memo.note)
+    return _SharedPass(real_space, fake_space, kid, pr, dc, memo, separate_training_set=train_t is not None)
