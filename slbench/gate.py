@@ -22,9 +22,24 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Mapping
 
+import pandas as pd
+import torch
+from rich.table import Table
+
+from reports.results import ResultSet, ResultsError, load_results
+from slbench.console import console
+from slbench.data import Dataset
 from slbench.errors import SlbenchError
+from slbench.evaluation.checkpoints import CheckpointInfo, read_checkpoint_info
+from slbench.evaluation.context import EvaluationContext, LpipsHandle, open_lpips
+from slbench.evaluation.pair import evaluate_pair
+from slbench.evaluation.runner import open_dataset
+from slbench.features import get_extractor
+from slbench.features.extractor import resolve_device
+from slbench.metrics import METRICS
 
 
 @dataclass(frozen=True)
@@ -57,13 +72,13 @@ DEFAULT_TOLERANCES: dict[str, Tolerance] = {
     "density": Tolerance(relative=0.10),
     "coverage": Tolerance(absolute=0.05),
     "memorisation": Tolerance(absolute=0.05),
-    "lpips_diversity": Tolerance(relative=0.10),
+    "lpips_fake": Tolerance(relative=0.10),
     "lpips_ratio": Tolerance(relative=0.10),
 }
 FALLBACK_TOLERANCE = Tolerance(relative=0.10)
 
 # Rows that describe the real data, not the generator: shown, never judged.
-REFERENCE_METRICS = frozenset({"lpips_diversity_real"})
+REFERENCE_METRICS = frozenset({"lpips_real"})
 
 VERDICT_OK = "ok"
 VERDICT_IMPROVED = "improved"
@@ -178,3 +193,184 @@ def compare_metric(
     default = DEFAULT_TOLERANCES.get(metric, FALLBACK_TOLERANCE)
     margin = default.allowed(baseline)
     return judged(baseline - sign * margin, margin, f"default {default.describe()}")
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    """The verdict of one check: every compared metric and what was compared."""
+
+    candidate: Path
+    baseline: Path
+    model: str
+    category: str
+    settings: dict[str, Any]  # the baseline settings the candidate was evaluated with
+    comparisons: tuple[MetricComparison, ...]
+
+    @property
+    def regressions(self) -> tuple[MetricComparison, ...]:
+        return tuple(c for c in self.comparisons if c.verdict == VERDICT_REGRESSED)
+
+    @property
+    def regressed(self) -> bool:
+        return bool(self.regressions)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "verdict": "regressed" if self.regressed else "pass",
+            "regressed_metrics": [c.metric for c in self.regressions],
+            "candidate": str(self.candidate),
+            "baseline": str(self.baseline),
+            "model": self.model,
+            "category": self.category,
+            "settings": self.settings,
+            "metrics": [c.to_json() for c in self.comparisons],
+        }
+
+
+REQUIRED_SETTINGS = ("data", "data_fingerprint", "features", "seed", "resolution", "resize")
+REQUIRED_ROW_FIELDS = ("value", "higher_is_better", "n_fake", "n_real")
+
+
+def load_baseline(baseline: Path) -> ResultSet:
+    """The baseline results, with every setting a re-evaluation needs."""
+    try:
+        stored = load_results(baseline)
+    except ResultsError as err:
+        raise SlbenchError(f"cannot read the baseline: {err}") from None
+    missing = [key for key in REQUIRED_SETTINGS if stored.settings.get(key) in (None, "")]
+    if missing:
+        raise SlbenchError(
+            f"baseline {baseline} lacks the setting(s) {', '.join(missing)} needed to replay it; "
+            "give a results folder written by `slbench run`"
+        )
+    return stored
+
+
+def baseline_rows(stored: ResultSet, info: CheckpointInfo, baseline: Path) -> list[dict[str, Any]]:
+    """The baseline's quality rows of the candidate's model and category, checked for completeness."""
+    quality = stored.rows[stored.rows["table"] == "quality"]
+    categories = sorted(set(quality["category"]))
+    if info.category not in categories:
+        raise SlbenchError(
+            f"{info.path} was trained on category {info.category}, but baseline {baseline} holds "
+            f"{', '.join(categories) or 'no category'}; compare against a run of the same category"
+        )
+    rows = quality[(quality["model"] == info.model) & (quality["category"] == info.category)].to_dict("records")
+    if not rows:
+        models = sorted(set(quality[quality["category"] == info.category]["model"]))
+        raise SlbenchError(
+            f"baseline {baseline} holds no {info.model} result for {info.category} (it has {', '.join(models)}); "
+            "compare against a run that evaluated this model"
+        )
+    for row in rows:
+        missing = [name for name in REQUIRED_ROW_FIELDS if row.get(name) is None or row.get(name) is pd.NA]
+        if missing:
+            raise SlbenchError(f"baseline row {row['metric']} lacks {', '.join(missing)}; rerun `slbench run`")
+    return rows
+
+
+def check_resolution(stored: ResultSet, info: CheckpointInfo) -> int:
+    """The baseline's evaluation resolution, refused when the candidate was trained at another one."""
+    evaluation = int(stored.settings["resolution"])
+    pair = stored.provenance.get("pairs", {}).get(f"{info.model}/{info.category}", {})
+    expected = pair.get("native_resolution") or evaluation
+    if info.resolution != expected:
+        raise SlbenchError(
+            f"{info.path} generates {info.resolution} px images, but the baseline's {info.model} generated "
+            f"{expected} px; compare checkpoints trained at the same resolution"
+        )
+    return evaluation
+
+
+def open_baseline_data(stored: ResultSet, data: Path | None) -> Dataset:
+    """The baseline's dataset (or ``data``, if it moved), refused unless its content is the same."""
+    path = Path(data) if data is not None else Path(stored.settings["data"])
+    dataset = open_dataset(path)
+    if dataset.fingerprint() != stored.settings["data_fingerprint"]:
+        raise SlbenchError(
+            f"the data at {path} differs from the baseline's (fingerprint {dataset.fingerprint()[:12]} vs "
+            f"{str(stored.settings['data_fingerprint'])[:12]}); give --data with the baseline's dataset"
+        )
+    return dataset
+
+
+def check_tolerance_names(tolerance: float | dict[str, float] | None) -> None:
+    if isinstance(tolerance, dict):
+        unknown = [name for name in tolerance if name not in METRICS]
+        if unknown:
+            raise SlbenchError(f"--tolerance names unknown metric(s) {', '.join(unknown)}; choose from {', '.join(METRICS)}")
+
+
+def check_candidate(
+    *,
+    candidate: str | Path,
+    baseline: str | Path,
+    tolerance: float | dict[str, float] | None = None,
+    data: str | Path | None = None,
+    weights_dir: str | Path | None = None,
+    trust_weights: str | Path | None = None,
+    batch: int = 64,
+    device: str | torch.device | None = None,
+) -> CheckOutcome:
+    """Re-evaluate ``candidate`` with the settings recorded in ``baseline`` and judge every metric."""
+    check_tolerance_names(tolerance)
+    baseline = Path(baseline)
+    stored = load_baseline(baseline)
+    info = read_checkpoint_info(candidate)
+    rows = baseline_rows(stored, info, baseline)
+    resolution = check_resolution(stored, info)
+    dataset = open_baseline_data(stored, Path(data) if data is not None else None)
+    settings = stored.settings
+    torch_device = resolve_device(device)
+    extractor = get_extractor(
+        settings["features"], weights_dir=weights_dir, trust_weights=trust_weights, device=torch_device,
+        data_fingerprint=dataset.fingerprint(), resolution=resolution,
+    )
+    recorded_sha = settings.get("extractor_sha256")
+    if recorded_sha and extractor.weights_sha256 != recorded_sha:
+        raise SlbenchError(
+            f"the {extractor.name} extractor found here has other weights than the baseline's "
+            f"({extractor.weights_sha256[:12]} vs {recorded_sha[:12]}); use the same weights"
+        )
+    wants_lpips = any(str(row["metric"]).startswith("lpips_") for row in rows)
+    lpips = (open_lpips(weights_dir, trust_weights, torch_device) if wants_lpips
+             else LpipsHandle(None, {"status": "skipped", "reason": "the baseline has no LPIPS rows"}))
+    context = EvaluationContext(dataset=dataset, extractor=extractor, lpips=lpips, resolution=resolution,
+                                seed=int(settings["seed"]), bootstrap=0, batch=batch, device=torch_device)
+    n_fake = int(rows[0]["n_fake"])
+    with console.status(f"re-evaluating {info.model}/{info.category} with the baseline's settings"):
+        result = evaluate_pair(context, model=info.model, category=info.category, checkpoint=info, n_fake=n_fake)
+    candidate_values = {row["metric"]: row["value"] for row in result.rows}
+    comparisons = tuple(
+        compare_metric(row, candidate_values.get(row["metric"], math.nan), tolerance=tolerance) for row in rows
+    )
+    replayed = {key: settings.get(key) for key in REQUIRED_SETTINGS} | {"n_fake": n_fake}
+    return CheckOutcome(info.path, baseline, info.model, info.category, replayed, comparisons)
+
+
+VERDICT_STYLES = {VERDICT_REGRESSED: "bold red", VERDICT_IMPROVED: "green", VERDICT_OK: "", VERDICT_REFERENCE: "dim",
+                  VERDICT_NOT_COMPARED: "yellow"}
+
+
+def print_outcome(outcome: CheckOutcome) -> None:
+    """The comparison as a rich table on stderr, then a one-line verdict."""
+    table = Table(title=f"check {outcome.model}/{outcome.category}: {outcome.candidate}", title_justify="left")
+    for column in ("metric", "baseline", "candidate", "delta", "rule", "verdict"):
+        table.add_column(column, justify="right" if column in ("baseline", "candidate", "delta") else "left")
+    for c in outcome.comparisons:
+        arrow = "↑" if c.higher_is_better else "↓"
+        style = VERDICT_STYLES.get(c.verdict, "")
+        table.add_row(f"{c.metric} {arrow}", _fmt(c.baseline), _fmt(c.candidate), _fmt(c.delta, signed=True),
+                      c.rule, f"[{style}]{c.verdict}[/]" if style else c.verdict)
+    console.print(table)
+    if outcome.regressed:
+        names = ", ".join(c.metric for c in outcome.regressions)
+        console.print(f"[bold red]regressed:[/] {names} (baseline {outcome.baseline})", highlight=False)
+    else:
+        console.print(f"[green]no regression[/] against {outcome.baseline}", highlight=False)
+
+
+def _fmt(value: float, signed: bool = False) -> str:
+    if not math.isfinite(value):
+        return "-"
+    return f"{value:+.4g}" if signed else f"{value:.4g}"

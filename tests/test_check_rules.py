@@ -68,8 +68,8 @@ def test_explicit_tolerance_overrides_the_interval():
 
 
 def test_reference_and_missing_values_are_not_judged():
-    assert compare_metric(row("lpips_diversity_real", 0.3, True), 0.0).verdict == VERDICT_REFERENCE
-    missing = compare_metric(row("lpips_diversity", 0.3, True), NAN)
+    assert compare_metric(row("lpips_real", 0.3, True), 0.0).verdict == VERDICT_REFERENCE
+    missing = compare_metric(row("lpips_fake", 0.3, True), NAN)
     assert missing.verdict == VERDICT_NOT_COMPARED
     assert missing.to_json()["candidate"] is None
 

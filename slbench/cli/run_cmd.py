@@ -1,9 +1,66 @@
-"""`slbench run` command."""
+"""`slbench run`: evaluate trained generators per lesion class and write a results folder."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated, Optional
+
 import typer
+
+from slbench.paths import DEFAULT_CHECKPOINTS, DEFAULT_DATA
+
+
+def run(
+    models: Annotated[str, typer.Option("--models", help="'all' or a comma list: sl-stylegan,stylegan,dcgan.")] = "all",
+    category: Annotated[str, typer.Option("--category", help="Lesion class code, a comma list, or 'all'.")] = "MEL",
+    data: Annotated[Path, typer.Option("--data", help="Dataset folder (any layout `slbench data info` knows).")] = DEFAULT_DATA,
+    checkpoints: Annotated[
+        Path, typer.Option("--checkpoints", help="Folder holding <model>/<category>/ checkpoint folders.")
+    ] = DEFAULT_CHECKPOINTS,
+    n_samples: Annotated[
+        Optional[int], typer.Option("--n-samples", help="Generated images per model and class [default: max(1000, class size)].")
+    ] = None,
+    features: Annotated[str, typer.Option("--features", help="Feature extractor: inception, dinov2, clip, vgg16, lesion.")] = "inception",
+    seed: Annotated[int, typer.Option("--seed", help="Seed of sampling, LPIPS pairs and bootstrap.")] = 0,
+    out: Annotated[
+        Optional[Path], typer.Option("--out", help="Results folder [default: results/<timestamp>-<short-id>/].")
+    ] = None,
+    bootstrap: Annotated[int, typer.Option("--bootstrap", help="Bootstrap resamples for confidence intervals (0: none).")] = 0,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --out, skipping what is done.")] = False,
+    weights_dir: Annotated[
+        Optional[Path], typer.Option("--weights-dir", help="Folder with pretrained weights (Inception, AlexNet, ...).")
+    ] = None,
+    trust_weights: Annotated[
+        Optional[Path], typer.Option("--trust-weights", help="Use this weights file although its hash is unknown.")
+    ] = None,
+    resolution: Annotated[
+        Optional[int],
+        typer.Option("--resolution", help="Evaluation resolution [default: the checkpoints' own, else the smallest]."),
+    ] = None,
+    batch: Annotated[int, typer.Option("--batch", help="Batch size of generation and feature extraction.")] = 64,
+) -> None:
+    """Compare generators per lesion class: FID, KID, precision/recall, density/coverage,
+    memorisation and LPIPS diversity, written to a results folder with its reports."""
+    from slbench.evaluation import run_evaluation
+
+    run_evaluation(
+        data=data,
+        models=models,
+        categories=category,
+        checkpoints=checkpoints,
+        n_samples=n_samples,
+        features=features,
+        out=out,
+        seed=seed,
+        bootstrap=bootstrap,
+        resume=resume,
+        weights_dir=weights_dir,
+        trust_weights=trust_weights,
+        resolution=resolution,
+        batch=batch,
+    )
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the app."""
+    """Add ``slbench run``."""
+    app.command("run")(run)

@@ -6,14 +6,15 @@ loaded (and checked against the sha256 the metadata records) when that checkpoin
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from generators.checkpoint import CheckpointError, load_checkpoint, resolve_checkpoint
+from generators.checkpoint import CheckpointError, load_checkpoint, read_checkpoint_metadata, resolve_checkpoint
+from generators.safe_io import sha256_file
 from slbench.errors import SlbenchError
 
 
@@ -23,6 +24,10 @@ class CheckpointInfo:
 
     path: Path
     metadata: dict[str, Any]
+
+    @cached_property
+    def sha256(self) -> str:
+        return sha256_file(self.path)
 
     @property
     def resolution(self) -> int | None:
@@ -43,16 +48,9 @@ def read_checkpoint_info(path: str | Path) -> CheckpointInfo:
     """Resolve a checkpoint file or folder (its ``latest``) and read its metadata, not its weights."""
     try:
         weights = resolve_checkpoint(path)
-    except CheckpointError as err:
+        return CheckpointInfo(weights, read_checkpoint_metadata(weights))
+    except (CheckpointError, OSError) as err:
         raise SlbenchError(str(err)) from None
-    metadata_path = weights.with_suffix(".json")
-    try:
-        metadata = json.loads(metadata_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise SlbenchError(f"checkpoint metadata {metadata_path} cannot be read ({err}); retrain or restore it") from None
-    if not isinstance(metadata, dict):
-        raise SlbenchError(f"checkpoint metadata {metadata_path} is not a JSON object; retrain or restore it")
-    return CheckpointInfo(weights, metadata)
 
 
 def load_generator(info: CheckpointInfo, device: torch.device) -> torch.nn.Module:

@@ -160,4 +160,5 @@ def describe_plan(plan: EvaluationPlan) -> dict[str, Any]:
         "resolution": plan.resolution,
         "resolution_source": plan.resolution_source,
         "checkpoints": {pair.key: str(pair.checkpoint.path) for pair in plan.pairs},
+        "checkpoint_sha256": {pair.key: pair.checkpoint.sha256 for pair in plan.pairs},
     }

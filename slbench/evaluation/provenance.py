@@ -12,10 +12,7 @@ import platform
 import time
 from contextlib import contextmanager
 from importlib import metadata
-from pathlib import Path
 from typing import Any, Iterator
-
-from generators.safe_io import sha256_file
 
 RECORDED_PACKAGES = (
     "slbench",
@@ -54,9 +51,9 @@ def extractor_provenance(extractor: Any) -> dict[str, Any]:
     }
 
 
-def checkpoint_provenance(path: Path, checkpoint_metadata: dict[str, Any]) -> dict[str, Any]:
+def checkpoint_provenance(checkpoint: Any) -> dict[str, Any]:
     """A checkpoint file's sha256 and the metadata its training wrote beside it."""
-    return {"path": str(path), "sha256": sha256_file(path), "metadata": checkpoint_metadata}
+    return {"path": str(checkpoint.path), "sha256": checkpoint.sha256, "metadata": checkpoint.metadata}
 
 
 def data_provenance(dataset: Any, *, resize: str, resize_filter: str) -> dict[str, Any]:

@@ -5,7 +5,7 @@ Real images reach the feature extractor as uint8 at the evaluation resolution (t
 decodes and resizes them with its recorded filter); generated images take the same path, so
 both sides differ only in where the pixels came from. Images are never upscaled: a model
 trained at a higher resolution than the evaluation resolution is scaled down with the data
-layer's filter.
+layer's filter (:data:`slbench.data.RESIZE_FILTER`).
 
 The chunk size is a constant, not the ``--batch`` option, so the images (and hence every
 metric) depend only on the checkpoint, N and the seed.
@@ -17,7 +17,7 @@ from typing import Callable
 
 import numpy as np
 import torch
-from PIL import Image
+import torch.nn.functional as F
 
 GENERATION_CHUNK = 256  # images per call to ``generator.sample``; fixed so results never depend on it
 
@@ -32,15 +32,13 @@ def to_uint8(images: torch.Tensor) -> torch.Tensor:
     return (images.detach().float().cpu() * 255.0 + 0.5).clamp(0, 255).to(torch.uint8)
 
 
-def resize_uint8(images: torch.Tensor, resolution: int, resample: int) -> torch.Tensor:
-    """Resize uint8 N x 3 x H x W to R x R with a PIL filter (the same one the real side uses)."""
+def resize_uint8(images: torch.Tensor, resolution: int) -> torch.Tensor:
+    """Resize uint8 N x 3 x H x W to R x R as the data layer resizes real images: bicubic with
+    antialiasing in torch's uint8 kernels (:data:`slbench.data.RESIZE_FILTER`)."""
     if images.shape[-2:] == (resolution, resolution):
         return images
-    resized = [
-        np.asarray(Image.fromarray(image.permute(1, 2, 0).numpy()).resize((resolution, resolution), resample))
-        for image in images
-    ]
-    return torch.from_numpy(np.stack(resized)).permute(0, 3, 1, 2).contiguous()
+    resized = F.interpolate(images, size=(resolution, resolution), mode="bicubic", antialias=True, align_corners=False)
+    return resized.contiguous()
 
 
 def generate_uint8(
@@ -49,7 +47,6 @@ def generate_uint8(
     *,
     seed: int,
     resolution: int,
-    resample: int,
     batch_size: int = 64,
     device: torch.device | str | None = None,
     on_chunk: Callable[[int], None] | None = None,
@@ -63,7 +60,7 @@ def generate_uint8(
         for index, start in enumerate(range(0, n, GENERATION_CHUNK)):
             count = min(GENERATION_CHUNK, n - start)
             images = generator.sample(count, seed=chunk_seed(seed, index), device=device, batch_size=batch_size)
-            chunks.append(resize_uint8(to_uint8(images), resolution, resample))
+            chunks.append(resize_uint8(to_uint8(images), resolution))
             if on_chunk is not None:
                 on_chunk(count)
     return torch.cat(chunks) if chunks else torch.empty((0, 3, resolution, resolution), dtype=torch.uint8)

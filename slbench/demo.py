@@ -1,0 +1,134 @@
+"""``slbench demo``: the whole workflow, offline on CPU, on the built-in synthetic data.
+
+Steps, each skipped when a previous demo in the same folder already did it:
+
+1. write the built-in synthetic dataset (all seven classes, balanced);
+2. train SL-StyleGAN, StyleGAN and DCGAN briefly on its melanoma images at 32 px (the two
+   baselines at reduced widths, so that the whole demo stays within minutes on two CPU cores;
+   SL-StyleGAN has no width settings and trains as published);
+3. train the ``lesion`` feature extractor on all seven classes;
+4. ``slbench run`` the three models with ``--features lesion`` (which writes the reports) into
+   ``results-<digest of the checkpoints>``, so a rerun resumes its own results;
+5. ``slbench check`` the SL-StyleGAN checkpoint against that run.
+
+It ends by printing where the HTML report is. Nothing is downloaded: LPIPS needs AlexNet
+weights that a fresh machine does not have, so without them the run skips LPIPS diversity,
+says so, and records why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from generators.checkpoint import CheckpointError, list_checkpoints
+from slbench.console import console
+from slbench.data import load_dataset
+from slbench.data.synth import write_synthetic_dataset
+from slbench.errors import SlbenchError
+from slbench.evaluation import run_evaluation
+from slbench.evaluation.checkpoints import read_checkpoint_info
+from slbench.features import get_extractor
+from slbench.features.lesion import train_lesion_extractor
+from slbench.gate import CheckOutcome, check_candidate, print_outcome
+from slbench.training import train_model
+
+DEFAULT_DEMO_FOLDER = Path("slbench-demo")
+
+
+@dataclass(frozen=True)
+class DemoConfig:
+    """Sizes of the demo: small enough for a few minutes on two CPU cores."""
+
+    category: str = "MEL"
+    resolution: int = 32
+    per_class: int = 40  # synthetic images per class (balanced)
+    image_size: tuple[int, int] = (64, 48)  # synthetic image width x height
+    steps: dict[str, int] = field(default_factory=lambda: {"sl-stylegan": 200, "stylegan": 200, "dcgan": 300})
+    # Training settings per model (``slbench train --set``): the baselines at reduced widths.
+    settings: dict[str, tuple[str, ...]] = field(default_factory=lambda: {
+        "sl-stylegan": ("snapshot_every=100",),
+        "stylegan": ("fmap_max=64", "w_dim=128", "z_dim=128", "mapping_layers=4", "snapshot_every=100"),
+        "dcgan": ("ngf=16", "ndf=16", "batch_size=32", "snapshot_every=100"),
+    })
+    lesion_epochs: int = 8
+    n_samples: int = 200  # generated images per model
+    bootstrap: int = 50
+    seed: int = 0
+    checked_model: str = "sl-stylegan"
+
+
+@dataclass(frozen=True)
+class DemoOutcome:
+    folder: Path
+    results: Path
+    report: Path
+    check: CheckOutcome
+
+
+def ensure_checkpoint(model: str, data: Path, checkpoints: Path, config: DemoConfig) -> Path:
+    """Train ``model`` up to its demo step count, resuming a shorter earlier run, skipping a finished one."""
+    out = checkpoints / model / config.category
+    target = config.steps[model]
+    try:
+        done = list_checkpoints(out)
+    except (CheckpointError, OSError):
+        done = []
+    if done and done[-1][0] >= target:
+        console.print(f"{model}: trained already ({done[-1][0]} steps), skipping", highlight=False)
+        return out
+    train_model(
+        model=model, category=config.category, data=data, resolution=config.resolution, steps=target,
+        out=out, seed=config.seed, resume=bool(done), settings=config.settings[model], device="cpu",
+    )
+    return out
+
+
+def ensure_lesion_extractor(data: Path, config: DemoConfig) -> None:
+    """Train the ``lesion`` extractor for the demo data unless one is already stored."""
+    fingerprint = load_dataset(data).fingerprint()
+    try:
+        get_extractor("lesion", data_fingerprint=fingerprint, resolution=config.resolution, device="cpu")
+    except SlbenchError:
+        train_lesion_extractor(data=data, resolution=config.resolution, epochs=config.lesion_epochs,
+                               seed=config.seed)
+        return
+    console.print("lesion extractor: trained already, skipping", highlight=False)
+
+
+def results_folder(folder: Path, checkpoints: Path, config: DemoConfig) -> Path:
+    """``results-<digest of the checkpoints>``: a rerun with the same checkpoints finds (and resumes)
+    its earlier results; new checkpoints get a new folder instead of mixing with stale numbers."""
+    digest = hashlib.sha256()
+    for model in config.steps:
+        digest.update(read_checkpoint_info(checkpoints / model / config.category).sha256.encode())
+    return folder / f"results-{digest.hexdigest()[:8]}"
+
+
+def run_demo(*, folder: str | Path = DEFAULT_DEMO_FOLDER, config: DemoConfig = DemoConfig()) -> DemoOutcome:
+    """Run every step of the demo in ``folder`` and return where its results and report are."""
+    folder = Path(folder)
+    console.rule("1/5 built-in synthetic data")
+    data = write_synthetic_dataset(folder / "data", per_class=config.per_class, balanced=True, seed=config.seed,
+                                   image_size=config.image_size)
+    console.rule(f"2/5 training three models on {config.category} at {config.resolution} px")
+    checkpoints = folder / "checkpoints"
+    for model in config.steps:
+        ensure_checkpoint(model, data, checkpoints, config)
+    console.rule("3/5 lesion feature extractor")
+    ensure_lesion_extractor(data, config)
+    console.rule("4/5 slbench run")
+    results = results_folder(folder, checkpoints, config)
+    run_evaluation(
+        data=data, models=",".join(config.steps), categories=config.category, checkpoints=checkpoints,
+        n_samples=config.n_samples, features="lesion", out=results, seed=config.seed,
+        bootstrap=config.bootstrap, resume=True, device="cpu",
+    )
+    console.rule(f"5/5 slbench check {config.checked_model}")
+    outcome = check_candidate(candidate=checkpoints / config.checked_model / config.category, baseline=results,
+                              device="cpu")
+    print_outcome(outcome)
+    report = (results / "report.html").resolve()
+    console.print(f"\n[bold]HTML report:[/] {report}", highlight=False)
+    return DemoOutcome(folder, results, report, outcome)

@@ -1,0 +1,247 @@
+"""``slbench run``: compare generators per lesion class and leave a results folder with reports.
+
+Order of work: open the data, resolve and validate the whole plan (every checkpoint, category
+and resolution, one error listing every problem), load the feature extractor and LPIPS, then
+evaluate each (model, category) pair. After each pair the results folder is rewritten in full
+through :func:`reports.results.write_results`, so an interrupted run keeps every finished pair
+and ``--resume`` skips them. Finally the reports (Markdown, LaTeX, CSV, HTML) are rendered from
+the stored results alone.
+
+``metrics.csv`` holds only what the seed and the inputs determine, so two runs with the same
+seed write identical files; timings and paths go to the provenance in ``metrics.json``.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from generators import MODELS
+from reports.render import FORMATS, render_report
+from reports.results import ResultsError, load_results, write_results
+from reports.schema import METRICS_JSON
+from slbench.console import console
+from slbench.data import CATEGORIES, RESIZE_FILTER, Dataset, load_dataset
+from slbench.errors import SlbenchError
+from slbench.evaluation.context import RESIZE_MODE, EvaluationContext, open_lpips
+from slbench.evaluation.display import RunDisplay
+from slbench.evaluation.grids import write_memorisation_pairs, write_sample_grid
+from slbench.evaluation.pair import PairResult, default_n_fake, evaluate_pair
+from slbench.evaluation.plan import EvaluationPlan, describe_plan, plan_evaluation
+from slbench.evaluation.provenance import data_provenance, extractor_provenance, package_versions
+from slbench.features import get_extractor
+from slbench.features.extractor import resolve_device
+from slbench.metrics import MetricSettings
+from slbench.paths import DEFAULT_DATA, DEFAULT_RESULTS
+
+# Settings that change the numbers: a resumed run must match the stored run on all of them.
+RESUME_KEYS = (
+    "data_fingerprint", "models", "categories", "checkpoint_sha256", "features", "extractor_sha256",
+    "n_samples", "seed", "bootstrap", "resolution", "resize",
+)
+
+
+def open_dataset(data: str | Path) -> Dataset:
+    """The dataset at ``data``; a missing default folder gets an error that says what to do."""
+    path = Path(data)
+    if not path.exists():
+        hint = " (the default)" if path == DEFAULT_DATA else ""
+        raise SlbenchError(
+            f"no dataset at {path}{hint}; give --data PATH, or write the built-in one with `slbench data synth {path}`"
+        )
+    return load_dataset(path)
+
+
+def default_out() -> Path:
+    """``results/<timestamp>-<short-id>/``."""
+    return DEFAULT_RESULTS / f"{datetime.now().strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
+
+
+@dataclass
+class RunRecord:
+    """Everything the results folder will hold, accumulated pair by pair."""
+
+    settings: dict[str, Any]
+    provenance: dict[str, Any]
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    artifacts: dict[str, dict[str, str]] = field(
+        default_factory=lambda: {"samples": {}, "real": {}, "memorisation_pairs": {}}
+    )
+
+    def done_pairs(self) -> set[str]:
+        return {f"{row['model']}/{row['category']}" for row in self.rows if row["table"] == "quality"}
+
+    def write(self, out: Path) -> None:
+        write_results(out, self.rows, settings=self.settings, provenance=self.provenance, artifacts=self.artifacts)
+
+
+def run_settings(*, plan: EvaluationPlan, dataset: Dataset, extractor: Any, n_samples: int | None,
+                 n_fake: dict[str, int], seed: int, bootstrap: int, batch: int) -> dict[str, Any]:
+    """The settings of a run as ``metrics.json`` stores them (``slbench check`` replays them)."""
+    return {
+        "command": "run",
+        "data": str(dataset.root),
+        "data_fingerprint": dataset.fingerprint(),
+        **describe_plan(plan),
+        "features": extractor.name,
+        "extractor_sha256": extractor.weights_sha256,
+        "n_samples": n_samples,
+        "n_fake": n_fake,
+        "seed": seed,
+        "bootstrap": bootstrap,
+        "resize": RESIZE_MODE,
+        "resize_filter": RESIZE_FILTER,
+        "batch": batch,
+    }
+
+
+def resumed_record(out: Path, settings: dict[str, Any]) -> RunRecord | None:
+    """The stored record of an interrupted run in ``out``, checked against this run's settings."""
+    if not (out / METRICS_JSON).is_file():
+        return None
+    try:
+        stored = load_results(out)
+    except ResultsError as err:
+        raise SlbenchError(f"cannot resume from {out}: {err}") from None
+    differing = [key for key in RESUME_KEYS if stored.settings.get(key) != settings.get(key)]
+    if differing:
+        raise SlbenchError(
+            f"cannot resume {out}: it was run with other {', '.join(differing)}; "
+            "repeat the original options, or start a new run with another --out"
+        )
+    rows = stored.rows.to_dict("records")
+    return RunRecord(stored.settings, stored.provenance, rows, {k: dict(v) for k, v in stored.artifacts.items()})
+
+
+def prepare_out(out: Path | None, resume: bool) -> Path:
+    if out is None:
+        if resume:
+            raise SlbenchError("--resume needs --out: the results folder of the run to continue")
+        return default_out()
+    if (out / METRICS_JSON).is_file() and not resume:
+        raise SlbenchError(f"{out} already holds results; add --resume to continue that run, or choose another --out")
+    return out
+
+
+def write_pair_images(out: Path, result: PairResult, real_images: torch.Tensor, record: RunRecord) -> None:
+    """Sample grid, real grid (once per class) and memorisation pairs of one evaluated pair."""
+    key = f"{result.model}/{result.category}"
+    stem = f"{result.model}_{result.category}"
+    write_sample_grid(result.fake_images, out / "samples" / f"{stem}.png")
+    record.artifacts["samples"][key] = f"samples/{stem}.png"
+    if result.category not in record.artifacts["real"]:
+        write_sample_grid(real_images, out / "real" / f"{result.category}.png")
+        record.artifacts["real"][result.category] = f"real/{result.category}.png"
+    if result.memorisation_pairs:
+        write_memorisation_pairs(result.fake_images, real_images, result.memorisation_pairs,
+                                 out / "memorisation" / f"{stem}.png")
+        record.artifacts["memorisation_pairs"][key] = f"memorisation/{stem}.png"
+
+
+def run_evaluation(
+    *,
+    data: str | Path = DEFAULT_DATA,
+    models: str = "all",
+    categories: str = "MEL",
+    checkpoints: str | Path = "checkpoints",
+    n_samples: int | None = None,
+    features: str = "inception",
+    out: str | Path | None = None,
+    seed: int = 0,
+    bootstrap: int = 0,
+    resume: bool = False,
+    weights_dir: str | Path | None = None,
+    trust_weights: str | Path | None = None,
+    resolution: int | None = None,
+    batch: int = 64,
+    device: str | torch.device | None = None,
+    report_formats: tuple[str, ...] = FORMATS,
+) -> Path:
+    """Evaluate every requested (model, category) pair and write the results folder; returns it.
+
+    The reports in ``report_formats`` (default: all of Markdown, LaTeX, wide CSV and HTML) are
+    rendered into the folder at the end."""
+    started = time.perf_counter()
+    check_counts(n_samples=n_samples, bootstrap=bootstrap, batch=batch)
+    dataset = open_dataset(data)
+    available = {category: len(dataset.records(category)) for category in dataset.categories()}
+    plan = plan_evaluation(
+        models=models, categories=categories, checkpoints=Path(checkpoints), known_models=tuple(MODELS),
+        known_categories=CATEGORIES, available=available, resolution=resolution,
+    )
+    out = prepare_out(Path(out) if out is not None else None, resume)
+    torch_device = resolve_device(device)
+    extractor = get_extractor(
+        features, weights_dir=weights_dir, trust_weights=trust_weights, device=torch_device,
+        data_fingerprint=dataset.fingerprint(), resolution=plan.resolution,
+    )
+    n_fake = {c: n_samples or default_n_fake(available[c]) for c in plan.categories}
+    settings = run_settings(plan=plan, dataset=dataset, extractor=extractor, n_samples=n_samples, n_fake=n_fake,
+                            seed=seed, bootstrap=bootstrap, batch=batch)
+    record = (resumed_record(out, settings) if resume else None) or RunRecord(settings, {})
+    context = EvaluationContext(dataset=dataset, extractor=extractor,
+                                lpips=open_lpips(weights_dir, trust_weights, torch_device),
+                                resolution=plan.resolution, seed=seed, bootstrap=bootstrap, batch=batch,
+                                device=torch_device)
+    record.provenance = run_provenance(context, record.provenance, plan)
+    console.print(f"results: {out} ({len(plan.pairs)} model/category pair(s), {extractor.name} features, "
+                  f"{plan.resolution} px: {plan.resolution_source})", highlight=False)
+    evaluate_plan(context, plan, record, out, n_fake)
+    record.provenance["timings_s"]["total_last_session"] = round(time.perf_counter() - started, 3)
+    record.write(out)
+    written = render_report(out, formats=report_formats)
+    console.print("report: " + ", ".join(str(path) for path in written.values()), highlight=False)
+    return out
+
+
+def evaluate_plan(context: EvaluationContext, plan: EvaluationPlan, record: RunRecord, out: Path,
+                  n_fake: dict[str, int]) -> None:
+    """Evaluate the pairs not done yet, saving the whole record after each."""
+    done = record.done_pairs()
+    with RunDisplay(len(plan.pairs), record.rows, completed=len(done & {p.key for p in plan.pairs})) as display:
+        for pair in plan.pairs:
+            if pair.key in done:
+                continue
+            result = evaluate_pair(
+                context, model=pair.model, category=pair.category, checkpoint=pair.checkpoint,
+                n_fake=n_fake[pair.category], on_stage=lambda stage, key=pair.key: display.stage(key, stage),
+            )
+            write_pair_images(out, result, context.real_side(pair.category).images, record)
+            record.rows.extend(result.rows)
+            record.provenance["pairs"][pair.key] = result.provenance
+            record.write(out)
+            display.pair_done(result.rows)
+
+
+def run_provenance(context: EvaluationContext, stored: dict[str, Any], plan: EvaluationPlan) -> dict[str, Any]:
+    """Provenance of this session, keeping the per-pair records of an interrupted one."""
+    metric_settings = MetricSettings(bootstrap=context.bootstrap, seed=context.seed)
+    return {
+        "packages": package_versions(),
+        "extractor": extractor_provenance(context.extractor),
+        "lpips": context.lpips.provenance,
+        "data": data_provenance(context.dataset, resize=RESIZE_MODE, resize_filter=RESIZE_FILTER),
+        "resolution": {"evaluation": plan.resolution, "source": plan.resolution_source,
+                       "generated_resize_filter": RESIZE_FILTER, "generated_images_upscaled": False},
+        "seeds": {"run": context.seed, "sampling": "per chunk of 256 images: SeedSequence(seed, spawn_key=(chunk,))",
+                  "lpips_pairs": context.seed, "bootstrap_and_kid_subsets": context.seed},
+        "metric_settings": metric_settings.to_dict(),
+        "device": str(context.device),
+        "pairs": dict(stored.get("pairs", {})),
+        "timings_s": dict(stored.get("timings_s", {})),
+    }
+
+
+def check_counts(*, n_samples: int | None, bootstrap: int, batch: int) -> None:
+    if n_samples is not None and n_samples < 2:
+        raise SlbenchError(f"--n-samples must be at least 2, got {n_samples}")
+    if bootstrap < 0:
+        raise SlbenchError(f"--bootstrap must be 0 or more, got {bootstrap}")
+    if batch < 1:
+        raise SlbenchError(f"--batch must be at least 1, got {batch}")

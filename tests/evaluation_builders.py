@@ -1,0 +1,63 @@
+"""Builders shared by the run, check and demo tests: checkpoints, a lesion extractor, a stand-in LPIPS."""
+
+from __future__ import annotations
+
+import shutil
+import warnings
+from pathlib import Path
+from typing import Any
+
+import lpips
+import pytest
+import torch
+
+from generators import build_generator
+from generators.checkpoint import module_tensors, save_checkpoint
+
+SMALL_ARCHITECTURE = {"dcgan": {"ngf": 8, "ndf": 8}, "sl-stylegan": {}, "stylegan": {}}
+
+
+def save_generator_checkpoint(
+    root: Path,
+    model: str,
+    category: str,
+    *,
+    resolution: int = 32,
+    seed: int = 0,
+    generator: torch.nn.Module | None = None,
+    step: int = 1,
+) -> Path:
+    """A checkpoint folder ``root/<model>/<category>/`` as `slbench train` leaves it, holding
+    ``generator`` (or a freshly initialised one, seeded)."""
+    architecture = SMALL_ARCHITECTURE[model]
+    if generator is None:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            generator = build_generator(model, resolution, **architecture)
+    metadata: dict[str, Any] = {
+        "model": model, "resolution": resolution, "category": category, "architecture": architecture,
+        "step": step, "images_seen": 0, "seed": seed, "split": "all",
+    }
+    save_checkpoint(root / model / category, step, module_tensors(generator, "G."), metadata)
+    return root / model / category
+
+
+def stand_in_lpips(*_args, **_kwargs) -> torch.nn.Module:
+    """LPIPS with its published linear layers over a randomly initialised AlexNet (no download);
+    seeded, so that every call builds the same network, as loading the real weights would."""
+    with warnings.catch_warnings(), torch.random.fork_rng(devices=[]):
+        warnings.simplefilter("ignore")
+        torch.manual_seed(0)
+        return lpips.LPIPS(net="alex", pretrained=True, pnet_rand=True, verbose=False).eval()
+
+
+def train_tiny_lesion_extractor(data: Path, store: Path, *, resolution: int = 32) -> Path:
+    """Train the ``lesion`` extractor briefly on ``data`` and copy it to ``store`` (a --weights-dir)."""
+    from slbench.features.lesion import train_lesion_extractor
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SLBENCH_CACHE", str(store / "cache"))
+        metadata = train_lesion_extractor(data=data, resolution=resolution, epochs=2)
+    for path in (metadata, metadata.with_suffix(".safetensors")):
+        shutil.copy2(path, store / path.name)
+    return store
