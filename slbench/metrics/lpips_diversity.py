@@ -111,19 +111,28 @@ def _group_pairs(first: np.ndarray, second: np.ndarray, capacity: int) -> list[t
     return groups
 
 
+def _member_features(net, images, members: np.ndarray, batch_size: int, device) -> list[torch.Tensor]:
+    """Every layer's normalised features of the images ``members``, computed in batches."""
+    features: list[torch.Tensor] = []
+    for start in range(0, len(members), batch_size):
+        batch = _layer_features(net, images[members[start : start + batch_size]].to(device))
+        if not features:
+            features = [torch.empty((len(members), *f.shape[1:]), dtype=f.dtype, device=device) for f in batch]
+        for stored, computed in zip(features, batch):
+            stored[start : start + len(computed)] = computed
+    return features
+
+
 def _scores_from_features(net, images, first, second, batch_size, device, cache_bytes) -> torch.Tensor:
     probe = _layer_features(net, images[:1].to(device))
     capacity = max(2, cache_bytes // sum(t.numel() * t.element_size() for t in probe))
     scores = []
     for pair_span, members in _group_pairs(first, second, capacity):
-        batches = [_layer_features(net, images[members[s : s + batch_size]].to(device))
-                   for s in range(0, len(members), batch_size)]
-        features = [torch.cat(layer) for layer in zip(*batches)]
-        row = {int(m): r for r, m in enumerate(members)}
-        a = torch.as_tensor([row[int(i)] for i in first[pair_span]], device=device)
-        b = torch.as_tensor([row[int(j)] for j in second[pair_span]], device=device)
-        for s in range(0, len(a), batch_size):
-            pick_a, pick_b = a[s : s + batch_size], b[s : s + batch_size]
+        features = _member_features(net, images, members, batch_size, device)
+        rows_a = torch.as_tensor(np.searchsorted(members, first[pair_span]), device=device)
+        rows_b = torch.as_tensor(np.searchsorted(members, second[pair_span]), device=device)
+        for start in range(0, len(rows_a), batch_size):
+            pick_a, pick_b = rows_a[start : start + batch_size], rows_b[start : start + batch_size]
             scores.append(_pair_distances(net, [f[pick_a] for f in features], [f[pick_b] for f in features]))
     return torch.cat(scores)
 
