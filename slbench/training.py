@@ -27,7 +27,8 @@ from generators.training import (
     train,
 )
 from slbench.console import console, make_progress
-from slbench.data import RESIZE_FILTER, load_dataset, load_images, parse_category, split_by_lesion
+from slbench.data import RESIZE_FILTER, load_dataset, load_images, split_by_lesion
+from slbench.data.categories import require_category
 from slbench.errors import SlbenchError
 from slbench.paths import DEFAULT_CHECKPOINTS
 
@@ -74,7 +75,7 @@ def train_model(
     """Train ``model`` on the ``category`` images of the dataset at ``data``; returns where it ended."""
     if model not in MODELS:
         raise SlbenchError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
-    category = parse_category(category)
+    category = require_category(category)
     out = Path(out) if out is not None else default_checkpoint_dir(model, category)
     request = TrainingRun(model=model, category=category, out_dir=out, resolution=resolution, steps=steps,
                           kimg=kimg, batch_size=batch, seed=seed, split=split,

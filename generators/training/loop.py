@@ -197,7 +197,7 @@ def run_steps(state: TrainingState, reporter: Reporter) -> TrainingResult:
                 raise TrainingInterrupted(state.step, state.last_checkpoint)
     return TrainingResult(step=state.step, images_seen=state.images_seen, checkpoint=state.last_checkpoint,
                           losses={k: v for k, v in stats.items() if k in LOSS_NAMES},
-                          generator=state.sampled_generator)
+                          generator=state.sampled_generator, discriminator=state.discriminator)
 
 
 def train_step(state: TrainingState) -> None:

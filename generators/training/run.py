@@ -102,13 +102,14 @@ class RunPlan:
 
 @dataclass(frozen=True)
 class TrainingResult:
-    """Where a run ended: its step, last checkpoint and last losses, and the trained generator."""
+    """Where a run ended: its step, last checkpoint and last losses, and the trained networks."""
 
     step: int
     images_seen: int
     checkpoint: Path | None
     losses: Mapping[str, float]
     generator: torch.nn.Module  # the moving average where the model keeps one
+    discriminator: torch.nn.Module
 
 
 def plan_run(run: TrainingRun) -> RunPlan:
@@ -129,6 +130,8 @@ def plan_run(run: TrainingRun) -> RunPlan:
         )
     training, architecture = split_overrides(run.model, run.overrides)
     if run.batch_size is not None:
+        if "batch_size" in training:
+            raise TrainingSetupError("the batch size is given twice (--batch and batch_size=); give it once")
         training["batch_size"] = str(run.batch_size)
     if run.resume:
         return _plan_resume(run, training, architecture)

@@ -1,0 +1,67 @@
+"""``slbench generate``: N images from a checkpoint as PNG files, plus a grid.
+
+The images are the ones ``slbench run`` evaluates for the same checkpoint, N and seed (before
+its resize to the evaluation resolution): they are drawn in the same fixed chunks with the
+same per-chunk seeds (:mod:`slbench.evaluation.samples`), so ``--batch`` changes the speed and
+memory, never the pixels. Files are named ``seed<S>-<index>.png`` and written atomically;
+``generate.json`` records where they came from.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import torch
+
+from generators.checkpoint import CheckpointError, load_checkpoint, resolve_checkpoint
+from generators.safe_io import atomic_write_json
+from generators.training.distributed import select_device
+from generators.training.images import image_grid, write_png
+from slbench.console import console, make_progress
+from slbench.data.workers import worker_count
+from slbench.errors import SlbenchError
+from slbench.evaluation.samples import GENERATION_CHUNK, chunk_seed, to_uint8
+
+GRID_IMAGES = 64  # the first images, tiled 8 x 8 in grid.png
+
+
+def image_name(seed: int, index: int) -> str:
+    """The file name of image ``index`` generated with ``seed``."""
+    return f"seed{seed}-{index:06d}.png"
+
+
+def generate_images(*, checkpoint: Path, n: int, out: Path, seed: int = 0, batch: int = 64,
+                    device: str = "auto") -> list[Path]:
+    """Write ``n`` images of the checkpoint's generator into ``out``; returns their paths."""
+    if n < 1 or batch < 1:
+        raise SlbenchError(f"--n and --batch must be at least 1, got {n} and {batch}")
+    if seed < 0:
+        raise SlbenchError(f"--seed must be a whole number >= 0, not {seed}")
+    try:
+        weights = resolve_checkpoint(checkpoint)
+        generator, metadata = load_checkpoint(weights)
+        target = select_device(device)
+    except (CheckpointError, ValueError) as err:
+        raise SlbenchError(str(err)) from None
+    generator = generator.to(target)
+    out = Path(out)
+    paths: list[Path] = []
+    grid: list[torch.Tensor] = []
+    with make_progress() as progress, ThreadPoolExecutor(max_workers=worker_count()) as pool:
+        task = progress.add_task(f"Generating {metadata.get('model', '')} images", total=n)
+        for chunk, start in enumerate(range(0, n, GENERATION_CHUNK)):
+            count = min(GENERATION_CHUNK, n - start)
+            images = to_uint8(generator.sample(count, seed=chunk_seed(seed, chunk), device=target, batch_size=batch))
+            names = [out / image_name(seed, start + offset) for offset in range(count)]
+            paths += list(pool.map(write_png, names, images))
+            grid += list(images[: max(0, GRID_IMAGES - len(grid))])
+            progress.update(task, advance=count)
+    write_png(out / "grid.png", image_grid(torch.stack(grid)))
+    atomic_write_json(out / "generate.json", {
+        "checkpoint": str(weights), "weights_sha256": metadata.get("weights_sha256"), "model": metadata.get("model"),
+        "category": metadata.get("category"), "step": metadata.get("step"), "resolution": metadata.get("resolution"),
+        "seed": seed, "n": n, "chunk": GENERATION_CHUNK, "files": f"{image_name(seed, 0)} ... {paths[-1].name}",
+    })
+    console.print(f"wrote {n} images and grid.png to {out}")
+    return paths

@@ -1,0 +1,141 @@
+"""Training settings: the papers' defaults, typed overrides, run planning, the growing schedule."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+
+import pytest
+from training_support import random_images, run_tiny, single_thread  # noqa: F401
+
+from generators.training import TrainingRun, TrainingSetupError, plan_run
+from generators.training.config import (
+    DCGANConfig,
+    SLStyleGANConfig,
+    StyleGANConfig,
+    config_from_dict,
+    with_overrides,
+)
+from generators.training.objectives import make_objective
+from generators.training.schedule import GrowthPhase, growth_phase, resolve_phase_kimg
+
+
+def test_defaults_are_the_published_hyperparameters():
+    sl = SLStyleGANConfig()
+    assert (sl.batch_size, sl.lr, sl.betas, sl.lr_decay, sl.r1_weight) == (16, 1e-4, (0.0, 0.99), 1e-5, 5.0)
+    assert (sl.fake_target, sl.real_target, sl.generator_target) == (-1.0, 1.0, 0.0)
+    assert sl.flip and sl.ema_kimg == 0
+    sg = StyleGANConfig()
+    assert (sg.lr, sg.betas, sg.adam_eps, sg.r1_gamma, sg.mixing_prob, sg.ema_kimg) == (1e-3, (0.0, 0.99), 1e-8,
+                                                                                        10.0, 0.9, 10.0)
+    assert sg.progressive and sg.start_resolution == 8
+    dc = DCGANConfig()
+    assert (dc.lr, dc.betas, dc.batch_size, dc.ema_kimg) == (2e-4, (0.5, 0.999), 128, 0.0)
+
+
+def test_sl_stylegan_learning_rate_decays_like_keras():
+    objective = make_objective("sl-stylegan", SLStyleGANConfig(), 32)
+    assert objective.learning_rate(0) == 1e-4
+    assert objective.learning_rate(100_000) == pytest.approx(5e-5)
+    assert objective.r1_gamma == 10.0  # 5 * sum of squares == gamma / 2 * sum of squares
+
+
+def test_overrides_are_parsed_to_each_fields_type():
+    config = with_overrides(StyleGANConfig(), {"betas": "0.5, 0.9", "progressive": "false", "batch_size": "32",
+                                               "phase_kimg": "none", "lr": "2e-3"})
+    assert config.betas == (0.5, 0.9) and config.progressive is False and config.batch_size == 32
+    assert config.phase_kimg is None and config.lr == 0.002
+    assert with_overrides(config, {"phase_kimg": "12.5"}).phase_kimg == 12.5
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [({"learning_rate": "1"}, "unknown setting 'learning_rate'.*valid: batch_size"),
+     ({"batch_size": "2.5"}, "batch_size='2.5' as int"),
+     ({"flip": "maybe"}, "true or false"),
+     ({"betas": "0.5"}, "2 comma-separated"),
+     ({"batch_size": "0"}, "batch_size=0")],
+)
+def test_bad_overrides_say_what_is_wrong(overrides, message):
+    with pytest.raises(ValueError, match=message):
+        with_overrides(DCGANConfig(), overrides)
+
+
+def test_a_config_survives_its_json_form():
+    config = with_overrides(StyleGANConfig(), {"betas": "0.1,0.2", "phase_kimg": "3"})
+    assert config_from_dict("stylegan", json.loads(json.dumps(dataclasses.asdict(config)))) == config
+
+
+def test_plan_sorts_settings_into_training_and_architecture(tmp_path):
+    plan = plan_run(TrainingRun(model="dcgan", category="MEL", out_dir=tmp_path, resolution=64, kimg=1.0,
+                                overrides={"ngf": "16", "lr": "0.001"}, batch_size=24))
+    assert plan.architecture == {"ngf": 16, "ndf": 64}
+    assert plan.config.lr == 0.001 and plan.config.batch_size == 24
+    assert plan.total_steps == math.ceil(1000 / 24)
+    with pytest.raises(TrainingSetupError, match="unknown setting 'width'.*architecture: ngf, ndf"):
+        plan_run(TrainingRun(model="dcgan", category="MEL", out_dir=tmp_path, overrides={"width": "3"}))
+
+
+def test_plan_defaults_to_the_paper_budget_at_256_pixels(tmp_path):
+    plan = plan_run(TrainingRun(model="sl-stylegan", category="MEL", out_dir=tmp_path))
+    assert (plan.resolution, plan.total_steps, plan.seed, plan.start_step) == (256, 20_000, 0, 0)
+
+
+@pytest.mark.parametrize(
+    ("request_fields", "message"),
+    [({"steps": 5, "kimg": 1.0}, "not both"),
+     ({"resolution": 48}, "does not support resolution 48"),
+     ({"split": "test"}, "unknown split"),
+     ({"model": "vae"}, "unknown model 'vae'"),
+     ({"resume": True}, "no checkpoint to resume")],
+)
+def test_plans_that_cannot_run_are_refused(tmp_path, request_fields, message):
+    fields = {"model": "dcgan", "category": "MEL", "out_dir": tmp_path, **request_fields}
+    with pytest.raises(TrainingSetupError, match=message):
+        plan_run(TrainingRun(**fields))
+
+
+@pytest.mark.usefixtures("single_thread")
+def test_a_fresh_run_never_overwrites_checkpoints_and_a_resume_keeps_what_cannot_change(tmp_path):
+    run_tiny("dcgan", tmp_path, random_images(), steps=1)
+    with pytest.raises(TrainingSetupError, match="already holds checkpoints.*--resume"):
+        plan_run(TrainingRun(model="dcgan", category="MEL", out_dir=tmp_path))
+    with pytest.raises(TrainingSetupError, match="category 'BCC'"):
+        plan_run(TrainingRun(model="dcgan", category="BCC", out_dir=tmp_path, resume=True))
+    with pytest.raises(TrainingSetupError, match=r"architecture \(ngf\)"):
+        plan_run(TrainingRun(model="dcgan", category="MEL", out_dir=tmp_path, resume=True, overrides={"ngf": "8"}))
+    plan = plan_run(TrainingRun(model="dcgan", category="MEL", out_dir=tmp_path, resume=True, steps=4,
+                                overrides={"snapshot_every": "2"}))
+    assert (plan.resolution, plan.seed, plan.start_step) == (32, 7, 1)
+    assert plan.architecture == {"ngf": 4, "ndf": 4} and plan.config.batch_size == 4
+    assert plan.config.snapshot_every == 2
+
+
+def test_growth_follows_the_official_schedule():
+    phase = dict(resolution=32, start_resolution=8, phase_kimg=1.0)
+    assert growth_phase(0.5, **phase) == GrowthPhase(8, 1.0)  # stabilise 8
+    assert growth_phase(1.25, **phase) == GrowthPhase(16, 0.25)  # fade 16 in
+    assert growth_phase(2.5, **phase) == GrowthPhase(16, 1.0)  # stabilise 16
+    assert growth_phase(3.75, **phase) == GrowthPhase(32, 0.75)  # fade 32 in
+    assert growth_phase(4.0, **phase) == GrowthPhase(32, 1.0)  # full resolution from 2 * d * P
+    assert growth_phase(90.0, **phase) == GrowthPhase(32, 1.0)
+
+
+def test_short_runs_reach_full_resolution_at_half_their_length():
+    assert resolve_phase_kimg(None, resolution=256, start_resolution=8, total_kimg=100_000) == 600.0
+    phase = resolve_phase_kimg(None, resolution=256, start_resolution=8, total_kimg=320)
+    assert phase == 16.0  # 5 doublings: 2 * 5 * 16 = 160 kimg = half of 320
+    assert growth_phase(160, resolution=256, start_resolution=8, phase_kimg=phase) == GrowthPhase(256, 1.0)
+    assert growth_phase(159, resolution=256, start_resolution=8, phase_kimg=phase).stage == 256
+    assert growth_phase(159, resolution=256, start_resolution=8, phase_kimg=phase).alpha < 1.0
+    assert resolve_phase_kimg(2.0, resolution=256, start_resolution=8, total_kimg=320) == 2.0
+
+
+def test_a_fresh_progressive_plan_records_its_resolved_phase(tmp_path):
+    plan = plan_run(TrainingRun(model="stylegan", category="MEL", out_dir=tmp_path, resolution=64, kimg=24))
+    assert plan.config.phase_kimg == 2.0  # 3 doublings from 8 px: 24 / (4 * 3)
+    off = plan_run(TrainingRun(model="stylegan", category="MEL", out_dir=tmp_path, resolution=64, kimg=24,
+                               overrides={"progressive": "false"}))
+    assert off.config.phase_kimg is None
+    assert make_objective("stylegan", off.config, 64).phase(0) == GrowthPhase(64, 1.0)
