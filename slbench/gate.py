@@ -227,6 +227,7 @@ class CheckOutcome:
         }
 
 
+DEFAULT_BATCH = 64
 REQUIRED_SETTINGS = ("data", "data_fingerprint", "features", "seed", "resolution", "resize")
 REQUIRED_ROW_FIELDS = ("value", "higher_is_better", "n_fake", "n_real")
 
@@ -309,10 +310,12 @@ def check_candidate(
     data: str | Path | None = None,
     weights_dir: str | Path | None = None,
     trust_weights: str | Path | None = None,
-    batch: int = 64,
+    batch: int | None = None,
     device: str | torch.device | None = None,
 ) -> CheckOutcome:
-    """Re-evaluate ``candidate`` with the settings recorded in ``baseline`` and judge every metric."""
+    """Re-evaluate ``candidate`` with the settings recorded in ``baseline`` and judge every metric.
+
+    ``batch`` defaults to the baseline's, so that even float rounding is replayed."""
     check_tolerance_names(tolerance)
     baseline = Path(baseline)
     stored = load_baseline(baseline)
@@ -335,6 +338,7 @@ def check_candidate(
     wants_lpips = any(str(row["metric"]).startswith("lpips_") for row in rows)
     lpips = (open_lpips(weights_dir, trust_weights, torch_device) if wants_lpips
              else LpipsHandle(None, {"status": "skipped", "reason": "the baseline has no LPIPS rows"}))
+    batch = batch or int(settings.get("batch") or DEFAULT_BATCH)
     context = EvaluationContext(dataset=dataset, extractor=extractor, lpips=lpips, resolution=resolution,
                                 seed=int(settings["seed"]), bootstrap=0, batch=batch, device=torch_device)
     n_fake = int(rows[0]["n_fake"])

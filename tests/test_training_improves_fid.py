@@ -52,5 +52,4 @@ def test_short_training_lowers_fid_clearly(model, lesion_space, synthetic_datase
         return fid(real, extractor.extract(generate_uint8(generator, N_FAKE, seed=1, resolution=RESOLUTION)))
 
     before, after = fid_of(untrained), fid_of(trained)
-    print("FIDS", model, before, after)
     assert after < 0.5 * before, f"{model}: FID {before:.3f} untrained, {after:.3f} after {steps} steps"

@@ -30,7 +30,9 @@ def check(
     trust_weights: Annotated[
         Optional[Path], typer.Option("--trust-weights", help="Use this weights file although its hash is unknown.")
     ] = None,
-    batch: Annotated[int, typer.Option("--batch", help="Batch size of generation and feature extraction.")] = 64,
+    batch: Annotated[
+        Optional[int], typer.Option("--batch", help="Batch size of generation and features [default: the baseline's].")
+    ] = None,
 ) -> None:
     """Re-evaluate CANDIDATE with the baseline's recorded settings and compare metric by metric.
 
