@@ -88,7 +88,7 @@ def train_model(
     except (TrainingSetupError, CheckpointError, NonFiniteLossError) as err:
         raise SlbenchError(str(err)) from None
     if _is_main_process():
-        console.print(f"{model} {category}: step {result.step}, {result.images_seen / 1000:.1f} kimg; "
+        console.print(f"{model} {category}: step {result.step}, {result.images_seen / 1000:.2f} kimg; "
                       f"checkpoint {result.checkpoint}")
     return result
 
@@ -134,7 +134,7 @@ class TrainingProgress:
         self.task = self.progress.add_task(self.description, total=total_steps, completed=start_step, status="")
 
     def update(self, step: int, stats: Mapping[str, float]) -> None:
-        status = f"{stats.get('kimg', 0.0):.1f} kimg"
+        status = f"{stats.get('kimg', 0.0):.2f} kimg"
         if "loss_D" in stats:
             status += f"  D {stats['loss_D']:.3f}  G {stats['loss_G']:.3f}"
         status += f"  {stats.get('img/s', 0.0):.1f} img/s"

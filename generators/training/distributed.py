@@ -28,6 +28,7 @@ class DistContext:
     rank: int = 0
     world_size: int = 1
     device: torch.device = torch.device("cpu")
+    owns_group: bool = False  # this run created the process group and so destroys it
 
     @property
     def is_main(self) -> bool:
@@ -61,15 +62,16 @@ def init_from_env(preference: str = "auto") -> DistContext:
     if device.type == "cuda":
         device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
         torch.cuda.set_device(device)
-    if not dist.is_initialized():
+    owns_group = not dist.is_initialized()
+    if owns_group:
         dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo",
                                 rank=rank, world_size=world_size)
-    return DistContext(rank=rank, world_size=world_size, device=device)
+    return DistContext(rank=rank, world_size=world_size, device=device, owns_group=owns_group)
 
 
 def shutdown(context: DistContext) -> None:
-    """Leave the process group if this run joined one."""
-    if context.distributed and dist.is_initialized():
+    """Destroy the process group if this run created it."""
+    if context.owns_group and dist.is_initialized():
         dist.destroy_process_group()
 
 

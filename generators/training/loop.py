@@ -62,6 +62,7 @@ from generators.training.run import (
     TrainingSetupError,
 )
 from generators.training.sampler import StepSampler, derive_seed, real_batch
+from generators.training.schedule import GrowthPhase
 from generators.training.state import capture_rng, load_optimizer, optimizer_tensors, restore_rng
 
 LOSS_NAMES = ("loss_D", "loss_G")
@@ -222,7 +223,7 @@ def train_step(state: TrainingState) -> None:
     state.step += 1
 
 
-def discriminator_step(state: TrainingState, real: torch.Tensor, z: torch.Tensor, phase) -> torch.Tensor:
+def discriminator_step(state: TrainingState, real: torch.Tensor, z: torch.Tensor, phase: GrowthPhase) -> torch.Tensor:
     """Minimise the discriminator's loss (plus R1 on the reals) for one batch."""
     objective, generator, discriminator = state.objective, state.generator, state.discriminator
     g_options, d_options = objective.generator_options(phase), objective.discriminator_options(phase)
@@ -242,7 +243,7 @@ def discriminator_step(state: TrainingState, real: torch.Tensor, z: torch.Tensor
     return loss.detach()
 
 
-def generator_step(state: TrainingState, z: torch.Tensor, phase) -> torch.Tensor:
+def generator_step(state: TrainingState, z: torch.Tensor, phase: GrowthPhase) -> torch.Tensor:
     """Minimise the generator's loss for one batch, the discriminator held fixed."""
     objective, generator, discriminator = state.objective, state.generator, state.discriminator
     discriminator.requires_grad_(False)

@@ -74,7 +74,8 @@ def train_command(
                     device=device.value, resize=resize.value)
     except KeyboardInterrupt as interrupt:
         checkpoint = getattr(interrupt, "checkpoint", None)
-        saved = f"checkpoint {checkpoint} written; continue with --resume" if checkpoint else "no checkpoint written"
+        saved = (f"checkpoint {checkpoint} written; continue with --resume" if checkpoint
+                 else "stopped before writing a checkpoint; earlier ones in the folder are kept")
         console.print(f"[bold yellow]interrupted:[/] {saved}", soft_wrap=True, highlight=False)
         raise typer.Exit(INTERRUPTED_EXIT_CODE) from None
 
