@@ -177,7 +177,8 @@ def compare_metric(
         return MetricComparison(metric, baseline, candidate, higher, threshold, rule, verdict)
 
     if metric in REFERENCE_METRICS:
-        return MetricComparison(metric, baseline, candidate, higher, math.nan, "describes the real data", VERDICT_REFERENCE)
+        return MetricComparison(metric, baseline, candidate, higher, math.nan, "describes the real data",
+                                VERDICT_REFERENCE)
     if not (math.isfinite(baseline) and math.isfinite(candidate)):
         return MetricComparison(metric, baseline, candidate, higher, math.nan, "no finite value", VERDICT_NOT_COMPARED)
     sign = 1.0 if higher else -1.0
@@ -299,7 +300,9 @@ def check_tolerance_names(tolerance: float | dict[str, float] | None) -> None:
     if isinstance(tolerance, dict):
         unknown = [name for name in tolerance if name not in METRICS]
         if unknown:
-            raise SlbenchError(f"--tolerance names unknown metric(s) {', '.join(unknown)}; choose from {', '.join(METRICS)}")
+            raise SlbenchError(
+                f"--tolerance names unknown metric(s) {', '.join(unknown)}; choose from {', '.join(METRICS)}"
+            )
 
 
 def check_candidate(

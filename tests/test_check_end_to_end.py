@@ -34,7 +34,8 @@ def baseline(tmp_path_factory, synthetic_dataset):
             n_samples=40, features="lesion", out=root / "results", seed=1, bootstrap=20, weights_dir=lesion,
             batch=20, report_formats=("md",),
         )
-    return {"root": root, "results": results, "weights_dir": lesion, "candidate": root / "checkpoints" / "dcgan" / "MEL"}
+    candidate = root / "checkpoints" / "dcgan" / "MEL"
+    return {"root": root, "results": results, "weights_dir": lesion, "candidate": candidate}
 
 
 @pytest.fixture(autouse=True)

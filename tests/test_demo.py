@@ -26,12 +26,14 @@ def test_default_demo_is_the_documented_workflow():
     assert config.category == "MEL" and config.resolution == 32
     assert set(config.steps) == {"sl-stylegan", "stylegan", "dcgan"} == set(config.settings)
     assert config.checked_model in config.steps
+    with pytest.raises(ValueError, match="same models"):
+        DemoConfig(steps={"dcgan": 5})
 
 
 def test_training_is_skipped_resumed_or_started_as_needed(tmp_path, monkeypatch):
     calls = []
     monkeypatch.setattr(demo, "train_model", lambda **kwargs: calls.append(kwargs))
-    config = DemoConfig(steps={"dcgan": 5})
+    config = DemoConfig(steps={"dcgan": 5}, settings={"dcgan": ()}, checked_model="dcgan")
     data = tmp_path / "data"
     ensure_checkpoint("dcgan", data, tmp_path / "fresh", config)
     assert calls[-1]["resume"] is False and calls[-1]["steps"] == 5 and calls[-1]["resolution"] == 32

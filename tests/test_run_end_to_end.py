@@ -98,7 +98,8 @@ def test_provenance_records_what_the_numbers_depend_on(first_run, workspace):
     assert pair["checkpoint"]["sha256"] == sha256_file(checkpoint)
     assert pair["checkpoint"]["metadata"]["category"] == "MEL"
     assert set(pair["timings_s"]) >= {"generate", "features", "metrics", "lpips"}
-    assert settings["seed"] == SEED and settings["resolution"] == 32 and settings["n_fake"] == {"MEL": N_FAKE, "NV": N_FAKE}
+    assert settings["seed"] == SEED and settings["resolution"] == 32
+    assert settings["n_fake"] == {"MEL": N_FAKE, "NV": N_FAKE}
     assert "timings" not in (first_run / "metrics.csv").read_text()
 
 
@@ -107,7 +108,9 @@ def test_same_seed_gives_identical_metrics_csv(first_run, workspace, tmp_path, l
     assert (second / "metrics.csv").read_bytes() == (first_run / "metrics.csv").read_bytes()
     other_seed = run(workspace, tmp_path / "other", models="dcgan", categories="MEL", seed=SEED + 1)
     first_rows = load_results(first_run).rows
-    fid = first_rows[(first_rows["model"] == "dcgan") & (first_rows["category"] == "MEL") & (first_rows["metric"] == "fid")]
+    fid = first_rows[
+        (first_rows["model"] == "dcgan") & (first_rows["category"] == "MEL") & (first_rows["metric"] == "fid")
+    ]
     other = load_results(other_seed).rows
     assert other[other["metric"] == "fid"]["value"].iloc[0] != fid["value"].iloc[0]
 

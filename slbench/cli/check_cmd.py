@@ -16,13 +16,14 @@ def check(
         Optional[str],
         typer.Option(
             "--tolerance",
-            help="Allowed relative worsening: one number for every metric, or per metric, e.g. fid=0.1,kid=0.2 "
-            "[default: the baseline's CI where there is one, else a per-metric default].",
+            help="Allowed relative worsening: one number for every metric, or per metric, e.g. fid=0.1,kid=0.2; "
+            "default: the baseline's CI where there is one, else a per-metric default.",
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a machine-readable verdict to stdout.")] = False,
     data: Annotated[
-        Optional[Path], typer.Option("--data", help="Dataset folder, if it moved since the baseline run (same content).")
+        Optional[Path],
+        typer.Option("--data", help="Dataset folder, if it moved since the baseline run (same content)."),
     ] = None,
     weights_dir: Annotated[
         Optional[Path], typer.Option("--weights-dir", help="Folder with pretrained weights (Inception, AlexNet, ...).")
@@ -31,7 +32,7 @@ def check(
         Optional[Path], typer.Option("--trust-weights", help="Use this weights file although its hash is unknown.")
     ] = None,
     batch: Annotated[
-        Optional[int], typer.Option("--batch", help="Batch size of generation and features [default: the baseline's].")
+        Optional[int], typer.Option("--batch", help="Batch size of generation and features; default: the baseline's.")
     ] = None,
 ) -> None:
     """Re-evaluate CANDIDATE with the baseline's recorded settings and compare metric by metric.

@@ -11,21 +11,30 @@ from slbench.paths import DEFAULT_CHECKPOINTS, DEFAULT_DATA
 
 
 def run(
-    models: Annotated[str, typer.Option("--models", help="'all' or a comma list: sl-stylegan,stylegan,dcgan.")] = "all",
+    models: Annotated[
+        str, typer.Option("--models", help="'all' or a comma list: sl-stylegan,stylegan,dcgan.")
+    ] = "all",
     category: Annotated[str, typer.Option("--category", help="Lesion class code, a comma list, or 'all'.")] = "MEL",
-    data: Annotated[Path, typer.Option("--data", help="Dataset folder (any layout `slbench data info` knows).")] = DEFAULT_DATA,
+    data: Annotated[
+        Path, typer.Option("--data", help="Dataset folder (any layout `slbench data info` knows).")
+    ] = DEFAULT_DATA,
     checkpoints: Annotated[
         Path, typer.Option("--checkpoints", help="Folder holding <model>/<category>/ checkpoint folders.")
     ] = DEFAULT_CHECKPOINTS,
     n_samples: Annotated[
-        Optional[int], typer.Option("--n-samples", help="Generated images per model and class [default: max(1000, class size)].")
+        Optional[int],
+        typer.Option("--n-samples", help="Generated images per model and class; default: max(1000, class size)."),
     ] = None,
-    features: Annotated[str, typer.Option("--features", help="Feature extractor: inception, dinov2, clip, vgg16, lesion.")] = "inception",
+    features: Annotated[
+        str, typer.Option("--features", help="Feature extractor: inception, dinov2, clip, vgg16, lesion.")
+    ] = "inception",
     seed: Annotated[int, typer.Option("--seed", help="Seed of sampling, LPIPS pairs and bootstrap.")] = 0,
     out: Annotated[
-        Optional[Path], typer.Option("--out", help="Results folder [default: results/<timestamp>-<short-id>/].")
+        Optional[Path], typer.Option("--out", help="Results folder; default: results/<timestamp>-<short-id>/.")
     ] = None,
-    bootstrap: Annotated[int, typer.Option("--bootstrap", help="Bootstrap resamples for confidence intervals (0: none).")] = 0,
+    bootstrap: Annotated[
+        int, typer.Option("--bootstrap", help="Bootstrap resamples for confidence intervals (0: none).")
+    ] = 0,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --out, skipping what is done.")] = False,
     weights_dir: Annotated[
         Optional[Path], typer.Option("--weights-dir", help="Folder with pretrained weights (Inception, AlexNet, ...).")
@@ -35,7 +44,7 @@ def run(
     ] = None,
     resolution: Annotated[
         Optional[int],
-        typer.Option("--resolution", help="Evaluation resolution [default: the checkpoints' own, else the smallest]."),
+        typer.Option("--resolution", help="Evaluation resolution; default: the checkpoints' own, else the smallest."),
     ] = None,
     batch: Annotated[int, typer.Option("--batch", help="Batch size of generation and feature extraction.")] = 64,
 ) -> None:

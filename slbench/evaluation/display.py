@@ -17,20 +17,19 @@ SHOWN_METRICS = ("fid", "kid", "precision", "recall", "density", "coverage", "me
 
 
 def format_value(row: dict[str, Any]) -> str:
-    """``value`` with its CI when there is one, ``-`` when it is missing."""
+    """``value`` to four significant digits, ``*`` when flagged low-reliability, ``-`` when missing."""
     value = row.get("value")
     if value is None or not math.isfinite(value):
         return "-"
-    text = f"{value:.4g}"
-    low, high = row.get("ci_low"), row.get("ci_high")
-    if low is not None and high is not None and math.isfinite(low) and math.isfinite(high):
-        text += f" [{low:.3g}, {high:.3g}]"
-    return text + (" (!)" if row.get("low_reliability") else "")
+    return f"{value:.4g}" + ("*" if row.get("low_reliability") else "")
 
 
 def results_table(rows: Iterable[dict[str, Any]], title: str = "results") -> Table:
-    """One line per (model, category), one column per headline metric, arrows for direction."""
-    table = Table(title=title, title_justify="left")
+    """One line per (model, category), one column per headline metric, arrows for direction.
+
+    Confidence intervals and every other metric are in the results folder and its reports."""
+    table = Table(title=title, title_justify="left", caption="* N below the feature dimension: low reliability",
+                  caption_justify="left")
     table.add_column("model")
     table.add_column("category")
     for name in SHOWN_METRICS:

@@ -192,7 +192,12 @@ def run_evaluation(
     record.provenance = run_provenance(context, record.provenance, plan)
     console.print(f"results: {out} ({len(plan.pairs)} model/category pair(s), {extractor.name} features, "
                   f"{plan.resolution} px: {plan.resolution_source})", highlight=False)
-    evaluate_plan(context, plan, record, out, n_fake)
+    try:
+        evaluate_plan(context, plan, record, out, n_fake)
+    except KeyboardInterrupt:
+        console.print(f"interrupted: {len(record.done_pairs())} finished pair(s) are saved in {out}; "
+                      f"continue with the same command plus --resume --out {out}", highlight=False)
+        raise
     record.provenance["timings_s"]["total_last_session"] = round(time.perf_counter() - started, 3)
     record.write(out)
     written = render_report(out, formats=report_formats)
