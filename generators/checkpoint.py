@@ -141,19 +141,7 @@ def load_module_state(module: nn.Module, tensors: Mapping[str, torch.Tensor], pr
 
 
 def _save_weights(path: Path, tensors: Mapping[str, torch.Tensor]) -> Path:
-    """Save tensors so that the file cannot be mistaken for a pickle by its first byte.
-
-    A safetensors file starts with its header length (little-endian); when that length is 128
-    modulo 256 the first byte is 0x80, a pickle's opening byte, and the reader's pickle guard
-    would refuse the file. A few bytes of header metadata shift the length off that value.
-    """
-    padding = ""
-    while True:
-        weights = save_safetensors(path, tensors, metadata={"format": FORMAT, "padding": padding})
-        with open(weights, "rb") as handle:
-            if handle.read(1) != b"\x80":
-                return weights
-        padding += " " * 8
+    return save_safetensors(path, tensors, metadata={"format": FORMAT})
 
 
 def _read_metadata(path: Path) -> dict[str, Any]:

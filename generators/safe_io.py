@@ -97,7 +97,7 @@ def load_safetensors_with_metadata(path: str | os.PathLike) -> tuple[dict[str, t
     if not path.is_file():
         raise FileNotFoundError(f"{path} does not exist")
     data = path.read_bytes()
-    if data.startswith(PICKLE_MAGICS):
+    if not _has_safetensors_header(data) and data.startswith(PICKLE_MAGICS):
         raise UnsafeWeightsError(
             f"{path} is a pickle, not safetensors: refused, since loading it could run code"
         )
@@ -110,6 +110,18 @@ def load_safetensors_with_metadata(path: str | os.PathLike) -> tuple[dict[str, t
             f"{path} is not a readable safetensors file ({err}): it is corrupt or truncated"
         ) from err
     return tensors, dict(metadata)
+
+
+def _has_safetensors_header(data: bytes) -> bool:
+    """True when ``data`` opens with a safetensors header: a little-endian length, then JSON.
+
+    The length's first byte can be 0x80, a pickle's opening byte, so the pickle guard asks this
+    first rather than judging a file by its first byte alone.
+    """
+    if len(data) < 9:
+        return False
+    (header_size,) = struct.unpack("<Q", data[:8])
+    return 8 + header_size <= len(data) and data[8:9] == b"{"
 
 
 def verify_sha256(path: str | os.PathLike, expected_sha256: str) -> str:

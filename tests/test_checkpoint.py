@@ -6,7 +6,6 @@ import json
 
 import pytest
 import torch
-from safetensors.torch import save
 
 from generators import build_generator, load_checkpoint
 from generators.checkpoint import (
@@ -120,15 +119,14 @@ def test_weights_of_another_architecture_are_refused(tmp_path):
         load_checkpoint(path)
 
 
-def test_no_checkpoint_starts_with_a_pickle_byte(tmp_path):
-    """A safetensors header length of 128 mod 256 would start the file with 0x80, a pickle's
-    first byte; among these tensor names some hit that case, and each still saves and loads."""
+def test_a_header_length_that_starts_with_a_pickle_byte_still_loads(tmp_path):
+    """A safetensors header length of 128 mod 256 starts the file with 0x80, a pickle's first
+    byte; among these tensor names some hit that case, and each still saves and loads."""
     hits = 0
     for length in range(1, 40):
         tensors = {"t" * length: torch.zeros(2)}
-        hits += save(tensors, metadata={"format": "slbench-checkpoint/1", "padding": ""})[0] == 0x80
         folder = tmp_path / str(length)
         path = save_checkpoint(folder, 1, tensors, _metadata(1))
-        assert path.read_bytes()[0] != 0x80
+        hits += path.read_bytes()[0] == 0x80
         assert torch.equal(read_checkpoint(path)[0]["t" * length], torch.zeros(2))
     assert hits > 0
