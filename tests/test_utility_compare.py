@@ -7,7 +7,7 @@ import math
 import pytest
 
 from reports.schema import COLUMNS
-from slbench.utility.compare import RowContext, mean_std, paired_gain, sensitivity_table, summary_table, utility_rows
+from slbench.utility.compare import RowContext, mean_interval, mean_std, paired_gain, sensitivity_table, summary_table, utility_rows
 from slbench.utility.scores import ClassificationScores
 
 
@@ -81,3 +81,11 @@ def test_tables_show_one_line_per_arm_with_its_numbers():
     sensitivity = sensitivity_table(rows, ["MEL", "NV"])
     assert [c.header for c in sensitivity.columns] == ["arm", "MEL", "NV"]
     assert list(sensitivity.columns[1].cells) == ["0.20", "0.30"]
+
+
+def test_mean_interval_is_the_student_t_interval_of_the_mean():
+    low, high = mean_interval([0.6, 0.7, 0.8])
+    # mean 0.7, sample std 0.1, t(0.975, df=2) = 4.302652729749464
+    half_width = 4.302652729749464 * 0.1 / 3**0.5
+    assert low == pytest.approx(0.7 - half_width) and high == pytest.approx(0.7 + half_width)
+    assert all(map(math.isnan, mean_interval([0.5])))

@@ -65,6 +65,16 @@ def mean_std(values: Sequence[float]) -> tuple[float, float]:
     return float(array.mean()), std
 
 
+def mean_interval(values: Sequence[float]) -> tuple[float, float]:
+    """95% Student-t interval of the mean over seeds; NaN bounds for fewer than two values."""
+    array = np.asarray(values, dtype=np.float64)
+    mean, std = mean_std(array)
+    if array.size < 2:
+        return math.nan, math.nan
+    half_width = stats.t.ppf(0.975, df=array.size - 1) * std / math.sqrt(array.size)
+    return mean - half_width, mean + half_width
+
+
 def paired_gain(baseline: Sequence[float], candidate: Sequence[float]) -> PairedGain:
     """Gain of ``candidate`` over ``baseline``, paired by seed."""
     base = np.asarray(baseline, dtype=np.float64)
@@ -108,7 +118,7 @@ def _arm_rows(
     first = per_seed[0]
     total_test = sum(first.test_counts.values())
     smallest = min(first.test_counts.values())
-    seeds_note = "mean and std over seeds " + ", ".join(str(s) for s in context.seeds)
+    seeds_note = "mean over seeds " + ", ".join(str(s) for s in context.seeds) + " with its 95% t interval"
     rows = [
         _row(arm, "all", metric, [getattr(s, metric) for s in per_seed], context,
              n_real=total_test, n_fake=sum(fake.values()), low=smallest < MIN_RELIABLE_TEST_IMAGES, note=seeds_note)
@@ -125,14 +135,15 @@ def _arm_rows(
 def _row(arm: str, category: str, metric: str, values: Sequence[float], context: RowContext, *,
          n_real: int, n_fake: int, low: bool, note: str) -> dict:
     mean, std = mean_std(values)
+    ci_low, ci_high = mean_interval(values)
     return {
         "table": TABLE,
         "model": arm,
         "category": category,
         "metric": metric,
         "value": mean,
-        "ci_low": math.nan,
-        "ci_high": math.nan,
+        "ci_low": ci_low,
+        "ci_high": ci_high,
         "std": std,
         "n_real": n_real,
         "n_fake": n_fake,
