@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from PIL import Image
 from typer.testing import CliRunner
 
 from generators.safe_io import sha256_file
@@ -15,6 +16,7 @@ from reports.results import load_results
 from slbench.cli import app
 from slbench.errors import SlbenchError
 from slbench.evaluation import runner
+from slbench.evaluation.grids import GRID_PADDING
 from slbench.metrics import FEATURE_METRICS
 from evaluation_builders import save_generator_checkpoint, stand_in_lpips, train_tiny_lesion_extractor
 
@@ -206,3 +208,17 @@ def test_cli_hands_every_option_to_the_library(monkeypatch, tmp_path):
         "n_samples": 50, "features": "lesion", "out": Path("o"), "seed": 7, "bootstrap": 10, "resume": True,
         "weights_dir": Path("w"), "trust_weights": Path("t.pth"), "resolution": 64, "batch": 8,
     }
+
+
+def test_a_larger_model_is_scaled_down_to_the_stated_resolution(workspace, tmp_path, lpips_stand_in):
+    checkpoints = tmp_path / "checkpoints"
+    save_generator_checkpoint(checkpoints, "dcgan", "MEL", resolution=64)
+    out = run(workspace, tmp_path / "scaled", models="dcgan", categories="MEL", checkpoints=checkpoints,
+              resolution=32)
+    stored = load_results(out)
+    assert set(stored.rows["resolution"]) == {32}
+    assert stored.settings["resolution"] == 32 and "requested" in stored.settings["resolution_source"]
+    assert stored.provenance["pairs"]["dcgan/MEL"]["native_resolution"] == 64
+    with Image.open(stored.artifact_path("samples", "dcgan/MEL")) as grid:
+        tile = 32 + GRID_PADDING  # 20 tiles of 32 px: 5 per row, 4 rows
+        assert grid.size == (5 * tile + GRID_PADDING, 4 * tile + GRID_PADDING)

@@ -96,3 +96,11 @@ def test_requested_resolution_is_never_an_upscale(tmp_path):
     assert plan(tmp_path, models="dcgan,sl-stylegan", resolution=32).resolution == 32
     with pytest.raises(SlbenchError, match="sl-stylegan/MEL is trained at 32 px, below --resolution 64"):
         plan(tmp_path, models="dcgan,sl-stylegan", resolution=64)
+
+
+def test_classes_too_small_for_the_metrics_are_listed(tmp_path):
+    fake_checkpoint(tmp_path, "dcgan", "DF")
+    fake_checkpoint(tmp_path, "dcgan", "MEL")
+    with pytest.raises(SlbenchError, match="only 5 images of DF, the metrics need 6"):
+        plan_evaluation(models="dcgan", categories="DF,MEL", checkpoints=tmp_path, known_models=MODELS,
+                        known_categories=CATEGORIES, available=AVAILABLE, min_images=6)

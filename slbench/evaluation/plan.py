@@ -123,15 +123,20 @@ def plan_evaluation(
     known_categories: tuple[str, ...],
     available: dict[str, int],
     resolution: int | None = None,
+    min_images: int = 2,
 ) -> EvaluationPlan:
     """Resolve and validate everything; one :class:`SlbenchError` lists every problem found.
 
-    ``available`` maps each category of the dataset to its number of usable images.
+    ``available`` maps each category of the dataset to its number of usable images; a class
+    with fewer than ``min_images`` cannot be measured.
     """
     model_names = parse_models(models, known_models)
     category_names = parse_categories(categories, known_categories, [c for c in known_categories if available.get(c)])
     problems: list[str] = [
-        f"the dataset has no images of {category}" for category in category_names if not available.get(category)
+        f"the dataset has no images of {category}" if not available.get(category)
+        else f"the dataset has only {available[category]} images of {category}, the metrics need {min_images}"
+        for category in category_names
+        if available.get(category, 0) < min_images
     ]
     pairs: list[PlannedPair] = []
     for model in model_names:

@@ -38,7 +38,12 @@ from slbench.evaluation.provenance import data_provenance, extractor_provenance,
 from slbench.features import get_extractor
 from slbench.features.extractor import resolve_device
 from slbench.metrics import MetricSettings
-from slbench.paths import DEFAULT_DATA, DEFAULT_RESULTS
+from slbench.paths import DEFAULT_CHECKPOINTS, DEFAULT_DATA, DEFAULT_RESULTS
+
+# Every sample needs k neighbours in its own set: precision/recall (k = 3) on both sides,
+# density/coverage (k = 5) on the real side.
+MIN_REAL_IMAGES = max(MetricSettings().k_prc, MetricSettings().k_dc) + 1
+MIN_FAKE_IMAGES = MetricSettings().k_prc + 1
 
 # Settings that change the numbers: a resumed run must match the stored run on all of them.
 RESUME_KEYS = (
@@ -55,7 +60,7 @@ def open_dataset(data: str | Path) -> Dataset:
         raise SlbenchError(
             f"no dataset at {path}{hint}; give --data PATH, or write the built-in one with `slbench data synth {path}`"
         )
-    return load_dataset(path)
+    return load_dataset(path).require_usable()
 
 
 def default_out() -> Path:
@@ -149,7 +154,7 @@ def run_evaluation(
     data: str | Path = DEFAULT_DATA,
     models: str = "all",
     categories: str = "MEL",
-    checkpoints: str | Path = "checkpoints",
+    checkpoints: str | Path = DEFAULT_CHECKPOINTS,
     n_samples: int | None = None,
     features: str = "inception",
     out: str | Path | None = None,
@@ -173,7 +178,7 @@ def run_evaluation(
     available = {category: len(dataset.records(category)) for category in dataset.categories()}
     plan = plan_evaluation(
         models=models, categories=categories, checkpoints=Path(checkpoints), known_models=tuple(MODELS),
-        known_categories=CATEGORIES, available=available, resolution=resolution,
+        known_categories=CATEGORIES, available=available, resolution=resolution, min_images=MIN_REAL_IMAGES,
     )
     out = prepare_out(Path(out) if out is not None else None, resume)
     torch_device = resolve_device(device)
@@ -244,8 +249,10 @@ def run_provenance(context: EvaluationContext, stored: dict[str, Any], plan: Eva
 
 
 def check_counts(*, n_samples: int | None, bootstrap: int, batch: int) -> None:
-    if n_samples is not None and n_samples < 2:
-        raise SlbenchError(f"--n-samples must be at least 2, got {n_samples}")
+    if n_samples is not None and n_samples < MIN_FAKE_IMAGES:
+        raise SlbenchError(
+            f"--n-samples must be at least {MIN_FAKE_IMAGES} (the k-NN metrics need k + 1), got {n_samples}"
+        )
     if bootstrap < 0:
         raise SlbenchError(f"--bootstrap must be 0 or more, got {bootstrap}")
     if batch < 1:
