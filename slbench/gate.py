@@ -309,7 +309,7 @@ def check_candidate(
     *,
     candidate: str | Path,
     baseline: str | Path,
-    tolerance: float | dict[str, float] | None = None,
+    tolerance: str | float | dict[str, float] | None = None,
     data: str | Path | None = None,
     weights_dir: str | Path | None = None,
     trust_weights: str | Path | None = None,
@@ -318,7 +318,10 @@ def check_candidate(
 ) -> CheckOutcome:
     """Re-evaluate ``candidate`` with the settings recorded in ``baseline`` and judge every metric.
 
+    ``tolerance`` is as :func:`parse_tolerance` returns it, or its text (``"fid=0.1,kid=0.2"``);
     ``batch`` defaults to the baseline's, so that even float rounding is replayed."""
+    if isinstance(tolerance, str):
+        tolerance = parse_tolerance(tolerance)
     check_tolerance_names(tolerance)
     baseline = Path(baseline)
     stored = load_baseline(baseline)

@@ -76,7 +76,7 @@ def test_re_initialised_weights_regress_with_exit_code_1(baseline):
 
 def test_a_generous_tolerance_lets_the_broken_checkpoint_pass(baseline):
     broken = save_generator_checkpoint(baseline["root"] / "broken-tolerated", "dcgan", "MEL", seed=5)
-    outcome = check_candidate(candidate=broken, baseline=baseline["results"], tolerance=1e6,
+    outcome = check_candidate(candidate=broken, baseline=baseline["results"], tolerance="1e6",
                               weights_dir=baseline["weights_dir"])
     assert not outcome.regressed
     assert {c.rule for c in outcome.comparisons if c.verdict != "reference"} == {"--tolerance 1e+06 relative"}
