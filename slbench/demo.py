@@ -45,7 +45,7 @@ class DemoConfig:
     resolution: int = 32
     per_class: int = 40  # synthetic images per class (balanced)
     image_size: tuple[int, int] = (64, 48)  # synthetic image width x height
-    steps: dict[str, int] = field(default_factory=lambda: {"sl-stylegan": 120, "stylegan": 40, "dcgan": 200})
+    steps: dict[str, int] = field(default_factory=lambda: {"sl-stylegan": 200, "stylegan": 60, "dcgan": 300})
     # Training settings per model (``slbench train --set``): the baselines at reduced widths, and
     # StyleGAN at full resolution from the start (its growing schedule needs far more images).
     settings: dict[str, tuple[str, ...]] = field(default_factory=lambda: {
