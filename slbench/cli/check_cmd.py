@@ -8,6 +8,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from slbench.cli.options import TrustWeightsOption, WeightsDirOption
+
 
 def check(
     candidate: Annotated[Path, typer.Argument(help="Checkpoint file or folder (its latest) to judge.")],
@@ -25,12 +27,8 @@ def check(
         Optional[Path],
         typer.Option("--data", help="Dataset folder, if it moved since the baseline run (same content)."),
     ] = None,
-    weights_dir: Annotated[
-        Optional[Path], typer.Option("--weights-dir", help="Folder with pretrained weights (Inception, AlexNet, ...).")
-    ] = None,
-    trust_weights: Annotated[
-        Optional[Path], typer.Option("--trust-weights", help="Use this weights file although its hash is unknown.")
-    ] = None,
+    weights_dir: WeightsDirOption = None,
+    trust_weights: TrustWeightsOption = None,
     batch: Annotated[
         Optional[int], typer.Option("--batch", help="Batch size of generation and features; default: the baseline's.")
     ] = None,

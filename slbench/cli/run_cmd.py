@@ -7,20 +7,15 @@ from typing import Annotated, Optional
 
 import typer
 
+from slbench.cli.options import CheckpointsOption, DataOption, ModelsOption, TrustWeightsOption, WeightsDirOption
 from slbench.paths import DEFAULT_CHECKPOINTS, DEFAULT_DATA
 
 
 def run(
-    models: Annotated[
-        str, typer.Option("--models", help="'all' or a comma list: sl-stylegan,stylegan,dcgan.")
-    ] = "all",
+    models: ModelsOption = "all",
     category: Annotated[str, typer.Option("--category", help="Lesion class code, a comma list, or 'all'.")] = "MEL",
-    data: Annotated[
-        Path, typer.Option("--data", help="Dataset folder (any layout `slbench data info` knows).")
-    ] = DEFAULT_DATA,
-    checkpoints: Annotated[
-        Path, typer.Option("--checkpoints", help="Folder holding <model>/<category>/ checkpoint folders.")
-    ] = DEFAULT_CHECKPOINTS,
+    data: DataOption = DEFAULT_DATA,
+    checkpoints: CheckpointsOption = DEFAULT_CHECKPOINTS,
     n_samples: Annotated[
         Optional[int],
         typer.Option("--n-samples", help="Generated images per model and class; default: max(1000, class size)."),
@@ -36,12 +31,8 @@ def run(
         int, typer.Option("--bootstrap", help="Bootstrap resamples for confidence intervals (0: none).")
     ] = 0,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --out, skipping what is done.")] = False,
-    weights_dir: Annotated[
-        Optional[Path], typer.Option("--weights-dir", help="Folder with pretrained weights (Inception, AlexNet, ...).")
-    ] = None,
-    trust_weights: Annotated[
-        Optional[Path], typer.Option("--trust-weights", help="Use this weights file although its hash is unknown.")
-    ] = None,
+    weights_dir: WeightsDirOption = None,
+    trust_weights: TrustWeightsOption = None,
     resolution: Annotated[
         Optional[int],
         typer.Option("--resolution", help="Evaluation resolution; default: the checkpoints' own, else the smallest."),

@@ -8,18 +8,17 @@ from typing import Annotated, Optional
 import typer
 
 from slbench.errors import SlbenchError
+from slbench.cli.options import CheckpointsOption, DataOption, ModelsOption
 from slbench.paths import DEFAULT_CHECKPOINTS, DEFAULT_DATA
 
 
 def utility(
-    data: Annotated[Path, typer.Option("--data", help="Dataset folder (any layout `slbench data info` knows).")] = DEFAULT_DATA,
-    models: Annotated[str, typer.Option("--models", help="'all' or a comma list: sl-stylegan,stylegan,dcgan.")] = "all",
+    data: DataOption = DEFAULT_DATA,
+    models: ModelsOption = "all",
     category: Annotated[
         str, typer.Option("--category", help="Classes that get synthetic images: 'all' or a comma list of codes.")
     ] = "all",
-    checkpoints: Annotated[
-        Path, typer.Option("--checkpoints", help="Folder holding <model>/<category>/ checkpoint folders.")
-    ] = DEFAULT_CHECKPOINTS,
+    checkpoints: CheckpointsOption = DEFAULT_CHECKPOINTS,
     synthetic_per_class: Annotated[
         Optional[int], typer.Option("--synthetic-per-class", help="Add N synthetic images to each chosen class.")
     ] = None,

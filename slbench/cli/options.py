@@ -1,0 +1,20 @@
+"""Option types that several commands share, declared once so their names and help agree."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+ModelsOption = Annotated[str, typer.Option("--models", help="'all' or a comma list: sl-stylegan,stylegan,dcgan.")]
+DataOption = Annotated[Path, typer.Option("--data", help="Dataset folder (any layout `slbench data info` knows).")]
+CheckpointsOption = Annotated[
+    Path, typer.Option("--checkpoints", help="Folder holding <model>/<category>/ checkpoint folders.")
+]
+WeightsDirOption = Annotated[
+    Optional[Path], typer.Option("--weights-dir", help="Folder with pretrained weights (Inception, AlexNet, ...).")
+]
+TrustWeightsOption = Annotated[
+    Optional[Path], typer.Option("--trust-weights", help="Use this weights file although its hash is unknown.")
+]
