@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 import torch
 
+import thread_limits
+
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "isic-sample"
 
 
@@ -20,6 +22,13 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
 @pytest.fixture(autouse=True)
 def _seeded():
     torch.manual_seed(0)
+
+
+@pytest.fixture
+def one_thread():
+    """Run a test on one torch and BLAS thread (see :mod:`thread_limits`)."""
+    with thread_limits.one_thread():
+        yield
 
 
 @pytest.fixture

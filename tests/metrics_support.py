@@ -3,22 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 import torch
-from threadpoolctl import threadpool_limits
 from torch_fidelity.metric_fid import fid_features_to_statistics, fid_statistics_to_metric
 from torch_fidelity.metric_kid import kid_features_to_metric
 from torch_fidelity.metric_prc import prc_features_to_metric
-
-
-@pytest.fixture
-def one_thread():
-    """One torch and BLAS thread: these matrices are small, and extra threads only add overhead."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    with threadpool_limits(limits=1):
-        yield
-    torch.set_num_threads(threads)
 
 
 def torch_fidelity_fid(real: np.ndarray, fake: np.ndarray) -> float:

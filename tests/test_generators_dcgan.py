@@ -6,8 +6,9 @@ import pytest
 import torch
 from torch import nn
 
-from generators_support import one_thread  # noqa: F401 (one_thread is a fixture)
 from generators import build_discriminator, build_generator
+
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _weights(model: nn.Module, kind: type) -> torch.Tensor:

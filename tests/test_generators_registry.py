@@ -8,10 +8,11 @@ import pytest
 import torch
 
 import generators
-from generators_support import one_thread  # noqa: F401 (one_thread is a fixture)
 from generators import MODELS, build_discriminator, build_generator
 from generators.base import Discriminator, Generator
 from generators.registry import ModelSpec, register_model
+
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_registry_names_the_three_families():

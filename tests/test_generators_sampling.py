@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from generators_support import TINY_STYLEGAN, one_thread  # noqa: F401 (one_thread is a fixture)
+from generators_support import TINY_STYLEGAN
 from generators import MODELS, build_generator
+
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 TINY = {"stylegan": TINY_STYLEGAN, "dcgan": {"ngf": 8}, "sl-stylegan": {}}
 CASES = [(name, resolution) for name in ("sl-stylegan", "stylegan", "dcgan") for resolution in (32, 64)]

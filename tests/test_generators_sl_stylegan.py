@@ -8,9 +8,10 @@ import pytest
 import torch
 from torch import nn
 
-from generators_support import one_thread  # noqa: F401 (one_thread is a fixture)
 from generators import build_discriminator, build_generator
 from generators.sl_stylegan import AdaIN, SLStyleGANGenerator
+
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 # Block channels, copied from the spec's text (docs/sl-stylegan-spec.md, section 1):
 # generator blocks after 4x4 take "512 if R >= 1024, 384 if R >= 512, 256 if R >= 256, 192 if R >= 128,

@@ -8,9 +8,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from generators_support import TINY_STYLEGAN, one_thread  # noqa: F401 (one_thread is a fixture)
+from generators_support import TINY_STYLEGAN
 from generators import build_discriminator, build_generator
 from generators.stylegan_layers import EqualizedConv2d, EqualizedLinear, LayerEpilogue, minibatch_stddev
+
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 @pytest.fixture(scope="module")
 def generator():

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from metrics_support import one_thread, torch_fidelity_fid, torch_fidelity_prc  # noqa: F401 (one_thread is a fixture)
+from metrics_support import torch_fidelity_fid, torch_fidelity_prc
 
 from slbench.errors import SlbenchError
 from slbench.metrics import (

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from metrics_support import one_thread, structured_features, torch_fidelity_fid  # noqa: F401 (one_thread is a fixture)
+from metrics_support import structured_features, torch_fidelity_fid
 
 from slbench.errors import SlbenchError
 from slbench.metrics import fid, fid_infinity

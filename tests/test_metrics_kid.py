@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from metrics_support import one_thread, torch_fidelity_kid  # noqa: F401 (one_thread is a fixture)
+from metrics_support import torch_fidelity_kid
 
 from slbench.errors import SlbenchError
 from slbench.metrics import kid

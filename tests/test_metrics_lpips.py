@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 import torch
 
-from metrics_support import one_thread  # noqa: F401 (fixture)
 
 from slbench.errors import SlbenchError
 from slbench.metrics import lpips_diversity

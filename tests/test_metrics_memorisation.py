@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 from scipy.spatial.distance import cdist
 
-from metrics_support import one_thread  # noqa: F401 (fixture)
 
 from slbench.errors import SlbenchError
 from slbench.metrics import memorisation

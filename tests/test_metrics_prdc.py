@@ -7,7 +7,7 @@ import pytest
 import torch
 from prdc import compute_prdc
 
-from metrics_support import one_thread, structured_features, torch_fidelity_prc  # noqa: F401 (one_thread is a fixture)
+from metrics_support import structured_features, torch_fidelity_prc
 
 from slbench.errors import SlbenchError
 from slbench.metrics import density_coverage, precision_recall

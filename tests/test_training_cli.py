@@ -8,7 +8,6 @@ import os
 import signal
 
 import pytest
-from training_support import single_thread  # noqa: F401
 from typer.testing import CliRunner
 
 from generators.training import losses
@@ -16,7 +15,7 @@ from slbench.cli import app
 from slbench.data import load_dataset, split_by_lesion
 from slbench.training import TrainingProgress
 
-pytestmark = pytest.mark.usefixtures("single_thread")
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _train(data, out, *extra: str):

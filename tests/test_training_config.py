@@ -7,7 +7,7 @@ import json
 import math
 
 import pytest
-from training_support import random_images, run_tiny, single_thread  # noqa: F401
+from training_support import random_images, run_tiny
 
 from generators.training import TrainingRun, TrainingSetupError, plan_run
 from generators.training.config import (
@@ -96,7 +96,7 @@ def test_plans_that_cannot_run_are_refused(tmp_path, request_fields, message):
         plan_run(TrainingRun(**fields))
 
 
-@pytest.mark.usefixtures("single_thread")
+@pytest.mark.usefixtures("one_thread")
 def test_a_fresh_run_never_overwrites_checkpoints_and_a_resume_keeps_what_cannot_change(tmp_path):
     run_tiny("dcgan", tmp_path, random_images(), steps=1)
     with pytest.raises(TrainingSetupError, match="already holds checkpoints.*--resume"):

@@ -8,7 +8,8 @@ import math
 
 import pytest
 import torch
-from training_support import MODELS, RESOLUTION, checkpoint_tensors, one_thread, run_tiny, single_thread  # noqa: F401
+from thread_limits import one_thread
+from training_support import MODELS, RESOLUTION, checkpoint_tensors, run_tiny
 
 from generators import load_checkpoint
 from generators.checkpoint import read_checkpoint
@@ -16,7 +17,7 @@ from generators.training import NonFiniteLossError, losses
 from slbench.data import load_dataset, load_images
 
 
-pytestmark = pytest.mark.usefixtures("single_thread")
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

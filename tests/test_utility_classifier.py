@@ -25,13 +25,7 @@ CPU = torch.device("cpu")
 SHORT = ClassifierConfig(epochs=1, batch_size=8)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny 32 px batches train fastest, and least disturbed by other load, on one CPU thread."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _two_colour_images(n_per_class: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:

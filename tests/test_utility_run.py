@@ -14,7 +14,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-import torch
 from typer.testing import CliRunner
 
 from reports.results import load_results
@@ -29,13 +28,7 @@ IMAGES = "ISIC2018_Task3_Training_Input"
 RUN = dict(models="dcgan", categories="all", synthetic_per_class=4, epochs=1, batch=32)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny 32 px batches train fastest, and least disturbed by other load, on one CPU thread."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:

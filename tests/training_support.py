@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
-from typing import Iterator
 
-import pytest
 import torch
 from safetensors.torch import load_file
 
@@ -23,23 +20,6 @@ TINY = {
     "dcgan": {"ngf": "4", "ndf": "4"},
 }
 MODELS = tuple(TINY)
-
-
-@contextlib.contextmanager
-def one_thread() -> Iterator[None]:
-    """Tiny convolutions run fastest, and least disturbed by other load, on one thread."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
-
-
-@pytest.fixture
-def single_thread():
-    with one_thread():
-        yield
 
 
 def random_images(count: int = 10, resolution: int = RESOLUTION, seed: int = 0) -> torch.Tensor:
