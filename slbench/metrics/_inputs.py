@@ -62,6 +62,16 @@ def check_same_dim(a: torch.Tensor, a_name: str, b: torch.Tensor, b_name: str) -
         )
 
 
+def feature_pair(
+    reference: ArrayLike, fake: ArrayLike, device: str | torch.device | None, *, reference_name: str = "real"
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Both sets checked (:func:`as_features`) and in one feature space, on the resolved device."""
+    dev = resolve_device(device)
+    reference_t, fake_t = as_features(reference, reference_name, dev), as_features(fake, "fake", dev)
+    check_same_dim(reference_t, reference_name, fake_t, "fake")
+    return reference_t, fake_t
+
+
 def require_samples(n: int, needed: int, which: str, purpose: str) -> None:
     """At least ``needed`` samples in a set, or a message that says how many ``purpose`` needs."""
     if n < needed:

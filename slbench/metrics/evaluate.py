@@ -15,8 +15,8 @@ import numpy as np
 import torch
 
 from slbench.errors import SlbenchError
-from slbench.metrics._inputs import ArrayLike, as_features, check_positive_int, check_same_dim, require_samples
-from slbench.metrics._inputs import resolve_device
+from slbench.metrics._inputs import ArrayLike, as_features, check_positive_int, check_same_dim, feature_pair
+from slbench.metrics._inputs import require_samples
 from slbench.metrics.bootstrap import bootstrap_counts, percentile_interval
 from slbench.metrics.fid import fit_real_gaussian, project_fake, weighted_fid
 from slbench.metrics.fid_infinity import DEFAULT_MIN_FRACTION, DEFAULT_POINTS, FidInfinityFit, fit_fid_infinity
@@ -121,14 +121,14 @@ def run_evaluation(
     device: str | torch.device | None = None,
 ) -> Evaluation:
     """Like :func:`evaluate_features`, with the details: memorisation pairs, FID-infinity fit, replicates."""
-    dev = resolve_device(device)
-    real_t, fake_t = as_features(real, "real", dev), as_features(fake, "fake", dev)
-    check_same_dim(real_t, "real", fake_t, "fake")
+    real_t, fake_t = feature_pair(real, fake, device)
     train_t = None
     if train_real is not None and "memorisation" in settings.metrics:
-        train_t = as_features(train_real, "training", dev)
+        train_t = as_features(train_real, "training", real_t.device)
         check_same_dim(train_t, "training", fake_t, "fake")
-    weights = bootstrap_counts(fake_t.shape[0], settings.bootstrap, settings.seed, dev) if settings.bootstrap else None
+    weights = (
+        bootstrap_counts(fake_t.shape[0], settings.bootstrap, settings.seed, real_t.device) if settings.bootstrap else None
+    )
     # every check runs before any heavy work
     wants_gaussian = bool({"fid", "fid_infinity"} & set(settings.metrics))
     if wants_gaussian:

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import torch
 
-from slbench.metrics._inputs import ArrayLike, as_features, check_same_dim, require_samples, resolve_device
+from slbench.metrics._inputs import ArrayLike, feature_pair, require_samples
 
 
 @dataclass(frozen=True)
@@ -117,9 +117,7 @@ def weighted_fid(real: RealGaussian, fake: ProjectedFake, weights: torch.Tensor 
 
 def fid(real: ArrayLike, fake: ArrayLike, *, device: str | torch.device | None = None) -> float:
     """Fréchet distance between Gaussians fitted to two feature sets (float64 throughout)."""
-    dev = resolve_device(device)
-    real_t, fake_t = as_features(real, "real", dev), as_features(fake, "fake", dev)
-    check_same_dim(real_t, "real", fake_t, "fake")
+    real_t, fake_t = feature_pair(real, fake, device)
     require_samples(real_t.shape[0], 2, "real", "FID")
     require_samples(fake_t.shape[0], 2, "fake", "FID")
     gaussian = fit_real_gaussian(real_t)

@@ -22,8 +22,7 @@ import numpy as np
 import torch
 
 from slbench.errors import SlbenchError
-from slbench.metrics._inputs import ArrayLike, as_features, check_positive_int, check_same_dim, require_samples
-from slbench.metrics._inputs import resolve_device
+from slbench.metrics._inputs import ArrayLike, check_positive_int, feature_pair, require_samples
 from slbench.metrics.fid import ProjectedFake, RealGaussian, fit_real_gaussian, project_fake, weighted_fid
 
 DEFAULT_POINTS = 15
@@ -80,9 +79,7 @@ def fid_infinity(
     device: str | torch.device | None = None,
 ) -> float:
     """FID extrapolated to an infinite generated set (Chong and Forsyth 2020)."""
-    dev = resolve_device(device)
-    real_t, fake_t = as_features(real, "real", dev), as_features(fake, "fake", dev)
-    check_same_dim(real_t, "real", fake_t, "fake")
+    real_t, fake_t = feature_pair(real, fake, device)
     require_samples(real_t.shape[0], 2, "real", "FID-infinity")
     require_samples(fake_t.shape[0], 3, "fake", "FID-infinity")
     gaussian = fit_real_gaussian(real_t)

@@ -27,8 +27,7 @@ from typing import Literal, NamedTuple
 import numpy as np
 import torch
 
-from slbench.metrics._inputs import ArrayLike, as_features, check_positive_int, check_same_dim, require_samples
-from slbench.metrics._inputs import resolve_device
+from slbench.metrics._inputs import ArrayLike, check_positive_int, feature_pair, require_samples
 from slbench.metrics.knn import DEFAULT_BLOCK_SIZE, Block, Neighbours, Reducer, feature_space, run_passes
 
 
@@ -191,14 +190,12 @@ def kid(
     device: str | torch.device | None = None,
 ) -> Kid:
     """KID between two feature sets: (mean, std) of the unbiased MMD^2 over ``subsets`` subsets."""
-    dev = resolve_device(device)
-    real_t, fake_t = as_features(real, "real", dev), as_features(fake, "fake", dev)
-    check_same_dim(real_t, "real", fake_t, "fake")
+    real_t, fake_t = feature_pair(real, fake, device)
     plan = plan_kid_subsets(real_t.shape[0], fake_t.shape[0], subsets=subsets, subset_size=subset_size, seed=seed)
     centre = real_t.mean(dim=0)
     real_space = feature_space(real_t, centre, gram_dtype)
     fake_space = feature_space(fake_t, centre, gram_dtype)
-    job = KidJob(plan, real_t.shape[0], fake_t.shape[0], dev, weights=None)
+    job = KidJob(plan, real_t.shape[0], fake_t.shape[0], real_t.device, weights=None)
     run_passes(real_space, fake_space, [job], block_size=block_size)
     outcome = job.outcome(real_space.kernel_diag, fake_space.kernel_diag)
     return Kid(mean=outcome.mean, std=outcome.std)

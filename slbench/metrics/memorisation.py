@@ -26,8 +26,7 @@ import numpy as np
 import torch
 
 from slbench.errors import SlbenchError
-from slbench.metrics._inputs import ArrayLike, as_features, check_positive_int, check_same_dim, require_samples
-from slbench.metrics._inputs import resolve_device
+from slbench.metrics._inputs import ArrayLike, check_positive_int, feature_pair, require_samples
 from slbench.metrics.knn import DEFAULT_BLOCK_SIZE, FeatureSpace, Neighbours, Reducer, RowNearest
 from slbench.metrics.knn import exact_sq_distances, feature_space, run_passes
 
@@ -115,9 +114,7 @@ def memorisation(
     device: str | torch.device | None = None,
 ) -> MemorisationResult:
     """Share of generated samples closer to a training sample than the training set's ``percentile``."""
-    dev = resolve_device(device)
-    train_t, fake_t = as_features(train, "training", dev), as_features(fake, "fake", dev)
-    check_same_dim(train_t, "training", fake_t, "fake")
+    train_t, fake_t = feature_pair(train, fake, device, reference_name="training")
     require_samples(train_t.shape[0], 2, "training", "memorisation")
     centre = train_t.mean(dim=0)
     train_space, fake_space = feature_space(train_t, centre, gram_dtype), feature_space(fake_t, centre, gram_dtype)

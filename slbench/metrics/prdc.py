@@ -33,8 +33,7 @@ from typing import Literal, NamedTuple
 import numpy as np
 import torch
 
-from slbench.metrics._inputs import ArrayLike, as_features, check_positive_int, check_same_dim, require_samples
-from slbench.metrics._inputs import resolve_device
+from slbench.metrics._inputs import ArrayLike, check_positive_int, feature_pair, require_samples
 from slbench.metrics.knn import DEFAULT_BLOCK_SIZE, BallCount, Neighbours, PairsWithin, Reducer
 from slbench.metrics.knn import feature_space, run_passes
 
@@ -151,9 +150,7 @@ class DensityCoverageJob:
 
 
 def _run(real: ArrayLike, fake: ArrayLike, job_for, block_size: int, gram_dtype: torch.dtype, device):
-    dev = resolve_device(device)
-    real_t, fake_t = as_features(real, "real", dev), as_features(fake, "fake", dev)
-    check_same_dim(real_t, "real", fake_t, "fake")
+    real_t, fake_t = feature_pair(real, fake, device)
     job = job_for(real_t.shape[0], fake_t.shape[0])
     centre = real_t.mean(dim=0)
     spaces = feature_space(real_t, centre, gram_dtype), feature_space(fake_t, centre, gram_dtype)
