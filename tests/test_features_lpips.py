@@ -13,16 +13,11 @@ from slbench.errors import SlbenchError
 from slbench.features import load_lpips
 from slbench.features import lpips_net
 from slbench.features.known_weights import KNOWN_WEIGHTS
-from slbench.features.lesion import single_cpu_thread
 
 ALEXNET_FILE = KNOWN_WEIGHTS["alexnet"].file_name
 
 
-@pytest.fixture(autouse=True)
-def _one_cpu_thread():
-    """Small CPU workloads on shared cores run faster (and identically) on one thread."""
-    with single_cpu_thread():
-        yield
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

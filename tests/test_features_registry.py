@@ -23,16 +23,12 @@ from slbench.features import EXTRACTORS, get_extractor
 from slbench.features.extractor import FeatureExtractor
 from slbench.features.fidelity_nets import CLIP_VARIANT, VerifiedCLIP, dinov2_repo_dir
 from slbench.features.known_weights import KNOWN_WEIGHTS
-from slbench.features.lesion import LesionNet, single_cpu_thread
+from slbench.features.lesion import LesionNet
 from slbench.features.lpips_net import lpips_weights_dir
 from slbench.features.weights import find_weights_file, hub_checkpoints_dir
 
 
-@pytest.fixture(autouse=True)
-def _one_cpu_thread():
-    """Small CPU workloads on shared cores run faster (and identically) on one thread."""
-    with single_cpu_thread():
-        yield
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_registry_names_dims_and_default():

@@ -34,17 +34,13 @@ from slbench.features import cached_features, get_extractor, load_lpips
 from slbench.features.cache import cache_key, entry_path, image_content_sha256
 from slbench.features.extractor import FeatureExtractor
 from slbench.features.known_weights import KNOWN_WEIGHTS
-from slbench.features.lesion import lesion_dir, load_lesion_extractor, model_stem, single_cpu_thread
+from slbench.features.lesion import lesion_dir, load_lesion_extractor, model_stem
 
 INCEPTION_FILE = KNOWN_WEIGHTS["inception"].file_name
 ALEXNET_FILE = KNOWN_WEIGHTS["alexnet"].file_name
 
 
-@pytest.fixture(autouse=True)
-def _one_cpu_thread():
-    """Small CPU workloads on shared cores run faster (and identically) on one thread."""
-    with single_cpu_thread():
-        yield
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
