@@ -23,6 +23,8 @@ METRIC_LABELS: dict[str, MetricLabel] = {
     "fid": MetricLabel("FID", "FID"),
     "fid_infinity": MetricLabel("FID∞", r"FID$_\infty$"),
     "kid": MetricLabel("KID", "KID"),
+    "cmmd": MetricLabel("CMMD", "CMMD"),
+    "mmd_rbf": MetricLabel("MMD-RBF", "MMD\\textsubscript{RBF}"),
     "precision": MetricLabel("Precision", "Prec."),
     "recall": MetricLabel("Recall", "Rec."),
     "density": MetricLabel("Density", "Dens."),

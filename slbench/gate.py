@@ -67,6 +67,8 @@ DEFAULT_TOLERANCES: dict[str, Tolerance] = {
     "fid": Tolerance(relative=0.10),
     "fid_infinity": Tolerance(relative=0.10),
     "kid": Tolerance(relative=0.25, absolute=0.001),
+    "mmd_rbf": Tolerance(relative=0.25, absolute=0.01),
+    "cmmd": Tolerance(relative=0.25, absolute=0.01),
     "precision": Tolerance(absolute=0.05),
     "recall": Tolerance(absolute=0.05),
     "density": Tolerance(relative=0.10),

@@ -12,7 +12,7 @@ from metrics_support import torch_fidelity_fid, torch_fidelity_prc
 
 from slbench.errors import SlbenchError
 from slbench.metrics import (
-    FEATURE_METRICS,
+    DEFAULT_FEATURE_METRICS,
     METRICS,
     MetricSettings,
     bootstrap_counts,
@@ -41,7 +41,7 @@ def by_name(values):
 
 def test_one_value_per_metric_in_report_order_with_directions(features):
     values = evaluate_features(*features, kid_subset_size=50)
-    assert [v.metric for v in values] == list(FEATURE_METRICS)
+    assert [v.metric for v in values] == list(DEFAULT_FEATURE_METRICS)
     for v in values:
         assert v.higher_is_better == METRICS[v.metric].higher_is_better
         assert (v.n_real, v.n_fake) == (120, 100)

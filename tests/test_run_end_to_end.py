@@ -17,7 +17,7 @@ from slbench.cli import app
 from slbench.errors import SlbenchError
 from slbench.evaluation import runner
 from slbench.evaluation.grids import GRID_PADDING
-from slbench.metrics import FEATURE_METRICS
+from slbench.metrics import DEFAULT_FEATURE_METRICS
 from evaluation_builders import save_generator_checkpoint, stand_in_lpips, train_tiny_lesion_extractor
 
 MODELS = ("sl-stylegan", "dcgan")
@@ -77,7 +77,7 @@ def test_run_writes_every_file(first_run):
 
 def test_tables_hold_one_row_per_model_category_and_metric(first_run, workspace):
     rows = load_results(first_run).rows
-    expected = {(m, c, metric) for m in MODELS for c in CATEGORIES for metric in FEATURE_METRICS + LPIPS_METRICS}
+    expected = {(m, c, metric) for m in MODELS for c in CATEGORIES for metric in DEFAULT_FEATURE_METRICS + LPIPS_METRICS}
     assert set(zip(rows["model"], rows["category"], rows["metric"])) == expected
     assert len(rows) == len(expected)
     assert (rows["table"] == "quality").all()
@@ -166,7 +166,7 @@ def test_without_lpips_weights_every_other_metric_is_written(workspace, tmp_path
     monkeypatch.setattr("slbench.evaluation.context.load_lpips", missing)
     out = run(workspace, tmp_path / "no-lpips", models="dcgan", categories="MEL")
     stored = load_results(out)
-    assert list(stored.rows["metric"]) == list(FEATURE_METRICS)
+    assert list(stored.rows["metric"]) == list(DEFAULT_FEATURE_METRICS)
     assert stored.provenance["lpips"] == {
         "status": "skipped",
         "reason": "weights file alexnet-owt-7be5be79.pth not found: download it into /somewhere",

@@ -20,7 +20,7 @@ from slbench.console import console
 from slbench.data import RESIZE_FILTER, Dataset, load_images
 from slbench.errors import SlbenchError
 from slbench.features import cached_features, load_lpips
-from slbench.metrics import lpips_diversity
+from slbench.metrics import DEFAULT_FEATURE_METRICS, MetricSettings, lpips_diversity, rbf_metric_name
 
 RESIZE_MODE = "squash"  # how real images become square, as the reference code fed its networks
 
@@ -76,6 +76,12 @@ class EvaluationContext:
     batch: int
     device: torch.device
     _real: dict[str, RealSide] = field(default_factory=dict)
+
+    def metric_settings(self) -> MetricSettings:
+        """The feature metrics of this run; the RBF MMD is named CMMD only on CMMD's own embedding."""
+        rbf_name = rbf_metric_name(self.extractor.name, self.extractor.resize_filter)
+        metrics = tuple(rbf_name if name == "mmd_rbf" else name for name in DEFAULT_FEATURE_METRICS)
+        return MetricSettings(metrics=metrics, bootstrap=self.bootstrap, seed=self.seed)
 
     @property
     def data_fingerprint(self) -> str:

@@ -16,7 +16,7 @@ from slbench.evaluation.checkpoints import CheckpointInfo, load_generator
 from slbench.evaluation.context import EvaluationContext
 from slbench.evaluation.provenance import Timings, checkpoint_provenance
 from slbench.evaluation.samples import generate_uint8
-from slbench.metrics import MetricSettings, MetricValue, lpips_metric_values
+from slbench.metrics import MetricValue, lpips_metric_values
 from slbench.metrics import run_evaluation as compute_metrics
 
 TABLE = "quality"
@@ -66,7 +66,7 @@ def evaluate_pair(
         fake_features = context.extractor.extract(fake, batch_size=context.batch)
     on_stage("metrics")
     with timings.stage("metrics"):
-        settings = MetricSettings(bootstrap=context.bootstrap, seed=context.seed)
+        settings = context.metric_settings()
         evaluation = compute_metrics(real.features, fake_features, train_real=real.features, settings=settings)
     on_stage("LPIPS")
     with timings.stage("lpips"):

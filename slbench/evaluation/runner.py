@@ -231,7 +231,7 @@ def evaluate_plan(context: EvaluationContext, plan: EvaluationPlan, record: RunR
 
 def run_provenance(context: EvaluationContext, stored: dict[str, Any], plan: EvaluationPlan) -> dict[str, Any]:
     """Provenance of this session, keeping the per-pair records of an interrupted one."""
-    metric_settings = MetricSettings(bootstrap=context.bootstrap, seed=context.seed)
+    metric_settings = context.metric_settings()
     return {
         "packages": package_versions(),
         "extractor": extractor_provenance(context.extractor),

@@ -7,6 +7,7 @@ one (model, category) pair from one shared blocked pass over the Gram matrices a
 """
 
 from slbench.metrics.bootstrap import bootstrap_counts, percentile_interval
+from slbench.metrics.cmmd import cmmd, rbf_metric_name, rbf_mmd
 from slbench.metrics.evaluate import Evaluation, MetricSettings, evaluate_features, run_evaluation
 from slbench.metrics.fid import fid
 from slbench.metrics.fid_infinity import FidInfinityFit, fid_infinity
@@ -14,9 +15,11 @@ from slbench.metrics.kid import Kid, kid
 from slbench.metrics.lpips_diversity import lpips_diversity, lpips_metric_values
 from slbench.metrics.memorisation import MemorisationResult, memorisation
 from slbench.metrics.prdc import DensityCoverage, PrecisionRecall, density_coverage, precision_recall
-from slbench.metrics.registry import FEATURE_METRICS, METRICS, MetricInfo, MetricValue, get_metric, metric_value
+from slbench.metrics.registry import DEFAULT_FEATURE_METRICS, FEATURE_METRICS, METRICS, MetricInfo, MetricValue
+from slbench.metrics.registry import get_metric, metric_value
 
 __all__ = [
+    "DEFAULT_FEATURE_METRICS",
     "FEATURE_METRICS",
     "METRICS",
     "DensityCoverage",
@@ -29,6 +32,7 @@ __all__ = [
     "MetricValue",
     "PrecisionRecall",
     "bootstrap_counts",
+    "cmmd",
     "density_coverage",
     "evaluate_features",
     "fid",
@@ -41,5 +45,7 @@ __all__ = [
     "metric_value",
     "percentile_interval",
     "precision_recall",
+    "rbf_metric_name",
+    "rbf_mmd",
     "run_evaluation",
 ]

@@ -1,10 +1,11 @@
 """Every feature metric of one (model, category) pair from one shared computation.
 
 :func:`evaluate_features` validates the feature sets once, runs a single blocked pass over the
-real-real, fake-fake and fake-real Gram matrices for KID, precision/recall, density/coverage and
-memorisation (:mod:`slbench.metrics.knn`), fits the Gaussians for FID and FID-infinity once,
-and, when asked, bootstraps FID, KID, precision and recall by reweighting what those steps kept.
-It returns one :class:`~slbench.metrics.registry.MetricValue` per metric, in report order.
+real-real, fake-fake and fake-real Gram matrices for KID, the RBF MMD (CMMD), precision/recall,
+density/coverage and memorisation (:mod:`slbench.metrics.knn`), fits the Gaussians for FID and
+FID-infinity once, and, when asked, bootstraps FID, KID, the RBF MMD, precision and recall by
+reweighting what those steps kept. It returns one :class:`~slbench.metrics.registry.MetricValue`
+per metric, in report order.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from slbench.metrics.kid import KidJob, plan_kid_subsets
 from slbench.metrics.knn import DEFAULT_BLOCK_SIZE, FeatureSpace, PassJob, feature_space, run_passes
 from slbench.metrics.memorisation import DEFAULT_PAIRS, DEFAULT_PERCENTILE, MemorisationJob, MemorisationResult
 from slbench.metrics.prdc import DensityCoverageJob, PrecisionRecallJob, check_density_coverage, check_neighbourhood
-from slbench.metrics.registry import FEATURE_METRICS, MetricValue, metric_value
+from slbench.metrics.cmmd import RbfMmdJob
+from slbench.metrics.registry import DEFAULT_FEATURE_METRICS, FEATURE_METRICS, SAME_QUANTITY, MetricValue, metric_value
 
 GRAM_DTYPES = {"float32": torch.float32, "float64": torch.float64}
 NAN_CI = (float("nan"), float("nan"))
@@ -34,8 +36,8 @@ NAN_CI = (float("nan"), float("nan"))
 class MetricSettings:
     """Everything that changes a metric's value besides the features; recorded with every result."""
 
-    metrics: tuple[str, ...] = FEATURE_METRICS  # which of FEATURE_METRICS to compute
-    bootstrap: int = 0  # bootstrap replicates for FID, KID, precision and recall (0: no intervals)
+    metrics: tuple[str, ...] = DEFAULT_FEATURE_METRICS  # which of FEATURE_METRICS to compute
+    bootstrap: int = 0  # bootstrap replicates for FID, KID, the RBF MMD, precision and recall (0: no intervals)
     seed: int = 0  # KID subsets, bootstrap draws and FID-infinity subsets
     k_prc: int = 3  # neighbourhood size of precision/recall (Kynkäänniemi et al.)
     k_dc: int = 5  # neighbourhood size of density/coverage (Naeem et al.)
@@ -54,6 +56,10 @@ class MetricSettings:
             raise SlbenchError(
                 f"cannot compute metrics {unknown or '(none)'} from features; choose from {', '.join(FEATURE_METRICS)} "
                 "(LPIPS comes from images, see lpips_diversity)"
+            )
+        if SAME_QUANTITY <= set(self.metrics):
+            raise SlbenchError(
+                "cmmd and mmd_rbf are one quantity under two names (cmmd on CLIP ViT-L/14@336 features only); ask for one"
             )
         object.__setattr__(self, "metrics", tuple(m for m in FEATURE_METRICS if m in self.metrics))
         check_positive_int(self.bootstrap, "bootstrap", minimum=0)
@@ -88,7 +94,7 @@ def evaluate_features(
     kid_subsets: int = 100,
     kid_subset_size: int = 1000,
     memorisation_percentile: float = DEFAULT_PERCENTILE,
-    metrics: tuple[str, ...] = FEATURE_METRICS,
+    metrics: tuple[str, ...] = DEFAULT_FEATURE_METRICS,
     block_size: int = DEFAULT_BLOCK_SIZE,
     device: str | torch.device | None = None,
 ) -> list[MetricValue]:
@@ -209,13 +215,15 @@ class _SharedPass:
     real: FeatureSpace
     fake: FeatureSpace
     kid: KidJob | None
+    rbf_mmd: tuple[str, RbfMmdJob] | None  # the name it is reported under, and the job
     precision_recall: PrecisionRecallJob | None
     density_coverage: DensityCoverageJob | None
     memorisation: MemorisationJob | None
     separate_training_set: bool
 
     def run(self, block_size: int) -> None:
-        jobs: list[PassJob] = [j for j in (self.kid, self.precision_recall, self.density_coverage) if j is not None]
+        rbf = self.rbf_mmd[1] if self.rbf_mmd is not None else None
+        jobs: list[PassJob] = [j for j in (self.kid, rbf, self.precision_recall, self.density_coverage) if j is not None]
         if self.memorisation is not None and not self.separate_training_set:
             jobs.append(self.memorisation)
         run_passes(self.real, self.fake, jobs, block_size=block_size)
@@ -227,6 +235,10 @@ class _SharedPass:
         if self.kid is not None:
             kid = self.kid.outcome(self.real.kernel_diag, self.fake.kernel_diag)
             collected.add("kid", kid.mean, n_real, n_fake, kid.replicates, std=kid.std, note=kid.note)
+        if self.rbf_mmd is not None:
+            name, job = self.rbf_mmd
+            rbf = job.outcome()
+            collected.add(name, rbf.value, n_real, n_fake, rbf.replicates, note="sigma = 10, L2-normalised features")
         if self.precision_recall is not None:
             job = self.precision_recall
             result = job.result()
@@ -250,12 +262,14 @@ def _plan_shared_pass(real_t, fake_t, train_t, settings: MetricSettings, weights
     dtype, dev = GRAM_DTYPES[settings.gram_dtype], real_t.device
     centre = real_t.mean(dim=0)
     real_space, fake_space = feature_space(real_t, centre, dtype), feature_space(fake_t, centre, dtype)
-    kid = pr = dc = memo = None
+    kid = rbf = pr = dc = memo = None
     if "kid" in wanted:
         plan = plan_kid_subsets(
             n_real, n_fake, subsets=settings.kid_subsets, subset_size=settings.kid_subset_size, seed=settings.seed
         )
         kid = KidJob(plan, n_real, n_fake, dev, weights)
+    if wanted & SAME_QUANTITY:
+        rbf = (next(name for name in settings.metrics if name in SAME_QUANTITY), RbfMmdJob(real_space, fake_space, weights))
     if wanted & {"precision", "recall"}:
         k = check_neighbourhood(settings.k_prc, n_real, n_fake, "precision/recall")
         pr = PrecisionRecallJob(k, n_real, n_fake, weights)
@@ -267,4 +281,4 @@ def _plan_shared_pass(real_t, fake_t, train_t, settings: MetricSettings, weights
         memo = MemorisationJob(
             train_space, fake_space, percentile=settings.memorisation_percentile, pairs=settings.memorisation_pairs
         )
-    return _SharedPass(real_space, fake_space, kid, pr, dc, memo, separate_training_set=train_t is not None)
+    return _SharedPass(real_space, fake_space, kid, rbf, pr, dc, memo, separate_training_set=train_t is not None)

@@ -1,6 +1,7 @@
 """One blocked pass over the real-real, fake-fake and fake-real Gram matrices.
 
-KID (Binkowski et al. 2018) needs the cubic polynomial kernel of every pair of samples;
+KID (Binkowski et al. 2018) needs the cubic polynomial kernel of every pair of samples, CMMD
+(Jayasumana et al. 2024) an RBF kernel of their cosine similarity (:attr:`Block.gram`);
 precision/recall (Kynkäänniemi et al. 2019), density/coverage (Naeem et al. 2020) and
 memorisation need Euclidean distances between them. Both derive from the Gram matrices
 ``X Y^T``, so :func:`run_passes` computes the real-real, fake-fake and fake-real Gram matrices
@@ -61,10 +62,14 @@ class FeatureSpace:
         return self.shifted.shape[1]
 
     @cached_property
+    def gram_diag(self) -> torch.Tensor:
+        """``|x|^2`` of the unshifted rows, float64, consistent with :attr:`Block.gram`."""
+        return self.sq_norms + 2.0 * self.centre_dot + self.centre_sq
+
+    @cached_property
     def kernel_diag(self) -> torch.Tensor:
         """``k(x, x)`` for every row, computed directly (float64)."""
-        gram_diag = self.sq_norms + 2.0 * self.centre_dot + self.centre_sq
-        return polynomial_kernel(gram_diag, self.dim)
+        return polynomial_kernel(self.gram_diag, self.dim)
 
 
 def feature_space(features: torch.Tensor, centre: torch.Tensor, gram_dtype: torch.dtype) -> FeatureSpace:
@@ -128,11 +133,15 @@ class Block:
             sq[r, c] = (diff * diff).sum(dim=1)
 
     @cached_property
+    def gram(self) -> torch.Tensor:
+        """``x.y`` of the unshifted features, float64 (restored from the shifted products)."""
+        gram = torch.add(self.a.centre_dot[self.rows, None], self._shifted_gram)  # float64 by type promotion
+        return gram.add_(self.b.centre_dot[None, self.cols]).add_(self.a.centre_sq)
+
+    @cached_property
     def kernel(self) -> torch.Tensor:
         """KID's polynomial kernel of the unshifted features, float64."""
-        gram = torch.add(self.a.centre_dot[self.rows, None], self._shifted_gram)  # float64 by type promotion
-        gram.add_(self.b.centre_dot[None, self.cols]).add_(self.a.centre_sq)
-        kernel = gram.div_(self.a.dim).add_(KID_KERNEL_COEF0).pow_(KID_KERNEL_DEGREE)
+        kernel = torch.div(self.gram, self.a.dim).add_(KID_KERNEL_COEF0).pow_(KID_KERNEL_DEGREE)
         if self.diagonal:
             kernel.diagonal().copy_(self.a.kernel_diag[self.rows])
         return kernel

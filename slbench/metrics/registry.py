@@ -89,6 +89,7 @@ def _registry(*infos: MetricInfo) -> MappingProxyType:
 
 _KYNKAANNIEMI = 'Kynkäänniemi et al. 2019, "Improved Precision and Recall Metric for Assessing Generative Models"'
 _NAEEM = 'Naeem et al. 2020, "Reliable Fidelity and Diversity Metrics for Generative Models"'
+_CMMD = 'Jayasumana et al. 2024, "Rethinking FID: Towards a Better Evaluation Metric for Image Generation"'
 _LPIPS = 'Zhang et al. 2018, "The Unreasonable Effectiveness of Deep Features as a Perceptual Metric"'
 
 METRICS = _registry(
@@ -161,6 +162,24 @@ METRICS = _registry(
         description="share of generated samples nearer a training image than training images are to each other",
     ),
     MetricInfo(
+        name="mmd_rbf",
+        label="MMD-RBF",
+        higher_is_better=False,
+        paper=_CMMD + " (its distance, on features other than CLIP ViT-L/14@336)",
+        reference="google-research cmmd/distance.py",
+        description="MMD^2 x 1000, Gaussian RBF kernel (sigma 10) on L2-normalised features, biased estimator",
+        bootstrap=True,
+    ),
+    MetricInfo(
+        name="cmmd",
+        label="CMMD",
+        higher_is_better=False,
+        paper=_CMMD,
+        reference="google-research cmmd/distance.py",
+        description="MMD^2 x 1000, Gaussian RBF kernel (sigma 10) on L2-normalised CLIP ViT-L/14@336 embeddings",
+        bootstrap=True,
+    ),
+    MetricInfo(
         name="lpips_fake",
         label="LPIPS (generated)",
         higher_is_better=True,
@@ -186,8 +205,15 @@ METRICS = _registry(
     ),
 )
 
-FEATURE_METRICS = ("fid", "fid_infinity", "kid", "precision", "recall", "density", "coverage", "memorisation")
+FEATURE_METRICS = (
+    "fid", "fid_infinity", "kid", "mmd_rbf", "cmmd", "precision", "recall", "density", "coverage", "memorisation",
+)
 """The metrics :func:`slbench.metrics.evaluate_features` computes from feature arrays, in report order."""
+
+DEFAULT_FEATURE_METRICS = tuple(name for name in FEATURE_METRICS if name != "cmmd")
+"""What an evaluation computes unless told otherwise: ``cmmd`` replaces ``mmd_rbf`` only on CMMD's embedding."""
+
+SAME_QUANTITY = frozenset({"mmd_rbf", "cmmd"})  # one value under two names: ask for one
 
 
 def get_metric(name: str) -> MetricInfo:
