@@ -21,6 +21,7 @@ from slbench.cli import (
     demo_cmd,
     features_cmd,
     generate_cmd,
+    reader_study_cmd,
     report_cmd,
     run_cmd,
     train_cmd,
@@ -38,6 +39,7 @@ COMMAND_MODULES = (
     check_cmd,
     report_cmd,
     utility_cmd,
+    reader_study_cmd,
     demo_cmd,
 )
 
