@@ -24,6 +24,7 @@ from slbench.cli import (
     reader_study_cmd,
     report_cmd,
     run_cmd,
+    track_cmd,
     train_cmd,
     utility_cmd,
 )
@@ -36,6 +37,7 @@ COMMAND_MODULES = (
     generate_cmd,
     features_cmd,
     run_cmd,
+    track_cmd,
     check_cmd,
     report_cmd,
     utility_cmd,

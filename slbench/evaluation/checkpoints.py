@@ -53,10 +53,21 @@ def read_checkpoint_info(path: str | Path) -> CheckpointInfo:
         raise SlbenchError(str(err)) from None
 
 
+class NonFiniteWeightsError(SlbenchError):
+    """A checkpoint whose generator holds NaN or infinite weights: it cannot produce images."""
+
+
 def load_generator(info: CheckpointInfo, device: torch.device) -> torch.nn.Module:
-    """The checkpoint's generator on ``device`` in eval mode; a refused or corrupt file is a user error."""
+    """The checkpoint's generator on ``device`` in eval mode; a refused, corrupt or non-finite file is a
+    user error."""
     try:
         generator, _ = load_checkpoint(info.path)
     except CheckpointError as err:
         raise SlbenchError(str(err)) from None
+    broken = [name for name, tensor in generator.state_dict().items()
+              if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all())]
+    if broken:
+        raise NonFiniteWeightsError(f"{info.path} holds non-finite generator weights ({broken[0]}"
+                                    f"{f' and {len(broken) - 1} more' if len(broken) > 1 else ''}); "
+                                    "evaluate an earlier checkpoint")
     return generator.to(device).eval()

@@ -1,0 +1,112 @@
+"""``slbench track``: evaluate the checkpoints of one training run that are on disk.
+
+A training folder keeps only its newest ``keep_last`` checkpoints, so a track of a finished
+run covers what is left; ``slbench train --eval-every`` evaluates each checkpoint as it is
+written, before it can be deleted. ``--every K`` takes every K-th checkpoint: the steps that
+are multiples of K times the run's ``snapshot_every``, and always the newest.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, Iterable
+
+from rich.markup import escape
+from rich.table import Table
+
+from generators.checkpoint import list_checkpoints
+from reports.tracks import STATUS_OK
+from slbench.console import console, make_progress
+from slbench.errors import SlbenchError
+from slbench.evaluation.checkpoints import read_checkpoint_info
+from slbench.metrics import METRICS
+from slbench.tracking.tracker import TrackOptions, Tracker, open_tracker
+
+SHOWN_METRICS = ("fid", "kid", "precision", "recall", "coverage", "memorisation")
+
+
+def is_tracked(step: int, *, every: int, snapshot_every: int, last: int) -> bool:
+    """Whether ``step`` is one of every ``every``-th checkpoint of a run that saves every
+    ``snapshot_every`` steps; the last step of the run always is."""
+    return every == 1 or step == last or step % (every * max(snapshot_every, 1)) == 0
+
+
+def check_every(every: int) -> None:
+    if every < 1:
+        raise SlbenchError(f"--every must be at least 1 (1: every checkpoint), got {every}")
+
+
+def track_folder(folder: str | Path, *, data: str | Path | None = None, every: int = 1, out: str | Path | None = None,
+                 resolution: int | None = None, **options: Any) -> Tracker:
+    """Evaluate every (or every ``every``-th) checkpoint in ``folder`` not yet in the track at ``out``
+    (default: ``folder`` itself); returns the tracker holding the whole track.
+
+    ``options`` are the fields of :class:`TrackOptions` other than ``data``, which defaults to
+    the dataset the checkpoints were trained on."""
+    check_every(every)
+    folder = Path(folder)
+    on_disk = list_checkpoints(folder) if folder.is_dir() else []
+    if not on_disk:
+        raise SlbenchError(f"{folder} holds no checkpoint; give the folder `slbench train --out` wrote")
+    newest = read_checkpoint_info(on_disk[-1][1])
+    if newest.model is None or newest.category is None or newest.resolution is None:
+        raise SlbenchError(f"{newest.path} does not record its model, category and resolution")
+    if resolution is not None and resolution > newest.resolution:
+        raise SlbenchError(f"--resolution {resolution} is above the checkpoints' {newest.resolution} px "
+                           "(generated images are never upscaled)")
+    snapshot_every = int(newest.metadata.get("config", {}).get("snapshot_every", 1))
+    chosen = [(step, path) for step, path in on_disk
+              if is_tracked(step, every=every, snapshot_every=snapshot_every, last=on_disk[-1][0])]
+    tracker = open_tracker(model=newest.model, category=newest.category, resolution=resolution or newest.resolution,
+                           checkpoints=folder, out=Path(out) if out is not None else folder,
+                           options=TrackOptions(data=Path(data) if data is not None else trained_on(newest),
+                                                **options))
+    todo = [(step, path) for step, path in chosen if step not in tracker.done_steps]
+    console.print(f"track: {escape(str(tracker.out))} ({escape(tracker.model)}/{tracker.category}, {len(chosen)} step(s) chosen, "
+                  f"{len(chosen) - len(todo)} already evaluated, {tracker.settings['features']} features, "
+                  f"N = {tracker.n_fake}, {tracker.context.resolution} px)", highlight=False, soft_wrap=True)
+    with make_progress() as progress:
+        task = progress.add_task(f"{tracker.model} {tracker.category}", total=len(todo))
+        for step, path in todo:
+            progress.update(task, description=f"{tracker.model} {tracker.category} step {step}")
+            tracker.evaluate(path, step)
+            progress.advance(task)
+    tracker.write()
+    console.print(track_table(tracker.rows, title=f"track {escape(tracker.model)}/{tracker.category}"))
+    return tracker
+
+
+def trained_on(info) -> Path:
+    """The dataset folder a checkpoint's training recorded, for a track without ``--data``."""
+    recorded = info.metadata.get("data", {}).get("dataset") if isinstance(info.metadata.get("data"), dict) else None
+    if not recorded:
+        raise SlbenchError(f"{info.path} does not record the dataset it was trained on; give --data PATH")
+    return Path(recorded)
+
+
+def track_table(rows: Iterable[dict[str, Any]], title: str = "track") -> Table:
+    """One line per step: kimg, the headline metrics (arrows for direction) and what went wrong."""
+    by_step: dict[int, dict[str, dict[str, Any]]] = {}
+    for row in rows:
+        by_step.setdefault(row["step"], {})[row["metric"]] = row
+    shown = [name for name in SHOWN_METRICS if any(name in metrics for metrics in by_step.values())]
+    table = Table(title=title, title_justify="left")
+    table.add_column("step", justify="right")
+    table.add_column("kimg", justify="right")
+    for name in shown:
+        table.add_column(f"{METRICS[name].label} {'↑' if METRICS[name].higher_is_better else '↓'}", justify="right")
+    table.add_column("status")
+    for step, metrics in sorted(by_step.items()):
+        kimg = next(iter(metrics.values()))["kimg"]
+        cells = [_cell(metrics.get(name)) for name in shown]
+        problems = [row for row in metrics.values() if row["status"] != STATUS_OK]
+        status = "; ".join(f"{row['status']}: {row['reason']}" for row in problems[:1]) or STATUS_OK
+        table.add_row(str(step), "-" if math.isnan(kimg) else f"{kimg:.2f}", *cells, escape(status))
+    return table
+
+
+def _cell(row: dict[str, Any] | None) -> str:
+    if row is None or row["status"] != STATUS_OK:
+        return "-"
+    return f"{row['value']:.4g}"

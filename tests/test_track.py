@@ -1,0 +1,170 @@
+"""`slbench track` on a short DCGAN run: one row per step and metric, resume, repair, bad steps, CLI."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pandas as pd
+import pytest
+import torch
+from safetensors.torch import load_file, save_file
+from typer.testing import CliRunner
+
+from generators.checkpoint import list_checkpoints
+from generators.safe_io import sha256_file
+from reports.tracks import TRACK_COLUMNS, load_track
+from slbench.cli import app
+from slbench.errors import SlbenchError
+from slbench.evaluation import runner
+from slbench.metrics import FEATURE_METRICS
+from slbench.tracking import track_folder
+from slbench.training import train_model
+from evaluation_builders import train_tiny_lesion_extractor
+
+STEPS, SNAPSHOT_EVERY, N_FAKE = 6, 2, 24
+DCGAN_SETTINGS = ("ngf=8", "ndf=8", "batch_size=8", f"snapshot_every={SNAPSHOT_EVERY}", "keep_last=10")
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory, synthetic_dataset):
+    """A 6-step DCGAN run on MEL with a checkpoint every 2 steps, and a lesion extractor."""
+    root = tmp_path_factory.mktemp("track")
+    lesion = root / "lesion"
+    lesion.mkdir()
+    train_tiny_lesion_extractor(synthetic_dataset, lesion)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SLBENCH_CACHE", str(root / "cache"))
+        train_model(model="dcgan", category="MEL", data=synthetic_dataset, resolution=32, steps=STEPS,
+                    out=root / "dcgan-MEL", seed=0, settings=DCGAN_SETTINGS, device="cpu")
+    return {"root": root, "data": synthetic_dataset, "weights_dir": lesion, "checkpoints": root / "dcgan-MEL"}
+
+
+@pytest.fixture(autouse=True)
+def private_cache(workspace, monkeypatch, one_thread):
+    monkeypatch.setenv("SLBENCH_CACHE", str(workspace["root"] / "cache"))
+
+
+def track(workspace, out, **overrides):
+    options = dict(features="lesion", n_samples=N_FAKE, seed=1, batch=12, out=out,
+                   weights_dir=workspace["weights_dir"])
+    return track_folder(workspace["checkpoints"], **(options | overrides))
+
+
+@pytest.fixture(scope="module")
+def first_track(workspace):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SLBENCH_CACHE", str(workspace["root"] / "cache"))
+        track(workspace, workspace["root"] / "first")
+    return workspace["root"] / "first"
+
+
+def test_a_track_holds_every_saved_step_and_metric(first_track, workspace):
+    stored = load_track(first_track)
+    saved = [step for step, _ in list_checkpoints(workspace["checkpoints"])]
+    assert saved == [2, 4, 6]
+    assert stored.steps() == saved
+    frame = pd.read_csv(first_track / "track.csv")
+    assert tuple(frame.columns) == TRACK_COLUMNS
+    assert set(frame["status"]) == {"ok"}
+    for step in saved:
+        at_step = frame[frame["step"] == step]
+        assert set(at_step["metric"]) == set(FEATURE_METRICS)
+        assert (at_step["kimg"] == step * 8 / 1000).all()
+    assert stored.settings["model"] == "dcgan" and stored.settings["category"] == "MEL"
+    assert stored.settings["n_fake"] == N_FAKE and stored.settings["data"] == str(workspace["data"])
+    assert set(stored.provenance["steps"]) == {"2", "4", "6"}
+    assert stored.provenance["steps"]["4"]["metadata"]["step"] == 4
+    assert "rng" not in stored.provenance["steps"]["4"]["metadata"]
+
+
+def test_step_values_equal_a_run_of_that_checkpoint(first_track, workspace, tmp_path):
+    checkpoints = tmp_path / "checkpoints" / "dcgan" / "MEL"
+    checkpoints.mkdir(parents=True)
+    for suffix in (".safetensors", ".json"):
+        shutil.copy2(workspace["checkpoints"] / f"step-0000004{suffix}", checkpoints / f"step-0000004{suffix}")
+    (checkpoints / "latest").write_text("step-0000004\n")
+    out = runner.run_evaluation(data=workspace["data"], models="dcgan", categories="MEL",
+                                checkpoints=tmp_path / "checkpoints", n_samples=N_FAKE, features="lesion",
+                                out=tmp_path / "run", seed=1, weights_dir=workspace["weights_dir"], batch=12,
+                                report_formats=("md",))
+    run_rows = pd.read_csv(out / "metrics.csv").set_index("metric")["value"]
+    tracked = pd.read_csv(first_track / "track.csv")
+    at_step = tracked[tracked["step"] == 4].set_index("metric")["value"]
+    for metric in FEATURE_METRICS:
+        assert at_step[metric] == run_rows[metric], metric
+
+
+def test_a_rerun_skips_every_step_and_a_repaired_track_is_identical(first_track, workspace, tmp_path, monkeypatch):
+    out = tmp_path / "copy"
+    shutil.copytree(first_track, out)
+    original = (first_track / "track.csv").read_bytes()
+    evaluated = []
+    real_evaluate = runner.evaluate_pair
+
+    def counting(*args, **kwargs):
+        evaluated.append(kwargs["checkpoint"].metadata["step"])
+        return real_evaluate(*args, **kwargs)
+
+    monkeypatch.setattr("slbench.tracking.tracker.evaluate_pair", counting)
+    track(workspace, out)
+    assert evaluated == []
+    assert (out / "track.csv").read_bytes() == original
+    lines = original.decode().splitlines(keepends=True)
+    kept = [line for line in lines if not line.startswith("6,")]
+    assert len(kept) < len(lines)
+    (out / "track.csv").write_text("".join(kept))
+    track(workspace, out)
+    assert evaluated == [6]
+    assert (out / "track.csv").read_bytes() == original
+
+
+def test_every_k_takes_multiples_of_k_snapshots_and_the_newest(workspace, tmp_path):
+    tracker = track(workspace, tmp_path / "every", every=2)
+    assert sorted(tracker.done_steps) == [4, 6]
+
+
+def test_a_broken_or_non_finite_step_is_recorded_and_the_track_goes_on(workspace, tmp_path):
+    folder = tmp_path / "broken"
+    shutil.copytree(workspace["checkpoints"], folder)
+    (folder / "step-0000002.safetensors").write_bytes(b"not a checkpoint")
+    weights = folder / "step-0000004.safetensors"
+    tensors = load_file(str(weights))
+    name = next(key for key, value in tensors.items() if key.startswith("G") and value.is_floating_point())
+    tensors[name] = torch.full_like(tensors[name], float("nan"))
+    save_file(tensors, str(weights), metadata={"format": "slbench-checkpoint/1"})
+    metadata = json.loads(weights.with_suffix(".json").read_text())
+    weights.with_suffix(".json").write_text(json.dumps({**metadata, "weights_sha256": sha256_file(weights)}))
+    tracker = track_folder(folder, features="lesion", n_samples=N_FAKE, seed=1, batch=12, out=tmp_path / "t",
+                           weights_dir=workspace["weights_dir"])
+    stored = load_track(tracker.out)
+    by_step = {step: [row for row in stored.rows if row["step"] == step] for step in stored.steps()}
+    assert [row["status"] for row in by_step[2]] == ["unreadable"]
+    assert "sha256" in by_step[2][0]["reason"] or "refused" in by_step[2][0]["reason"]
+    assert [row["status"] for row in by_step[4]] == ["non-finite"]
+    assert "non-finite" in by_step[4][0]["reason"]
+    assert {row["status"] for row in by_step[6]} == {"ok"}
+
+
+def test_other_settings_cannot_continue_a_track(first_track, workspace, tmp_path):
+    out = tmp_path / "other"
+    shutil.copytree(first_track, out)
+    with pytest.raises(SlbenchError, match="other settings.*seed"):
+        track(workspace, out, seed=2)
+
+
+def test_the_cli_writes_beside_the_checkpoints_and_refuses_bad_input(workspace, tmp_path):
+    folder = tmp_path / "ckpt"
+    shutil.copytree(workspace["checkpoints"], folder)
+    args = ["track", str(folder), "--features", "lesion", "--n-samples", str(N_FAKE), "--seed", "1", "--batch", "12",
+            "--weights-dir", str(workspace["weights_dir"]), "--every", "3"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert load_track(folder).steps() == [6]
+    assert (folder / "track.csv").read_text() != ""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    refused = CliRunner().invoke(app, ["track", str(empty)])
+    assert refused.exit_code == 2 and "holds no checkpoint" in refused.output
+    zero = CliRunner().invoke(app, [*args[:2], "--every", "0"])
+    assert zero.exit_code == 2 and "--every must be at least 1" in zero.output
