@@ -17,7 +17,7 @@ from reports.tracks import TRACK_COLUMNS, load_track
 from slbench.cli import app
 from slbench.errors import SlbenchError
 from slbench.evaluation import runner
-from slbench.metrics import FEATURE_METRICS
+from slbench.metrics import DEFAULT_FEATURE_METRICS
 from slbench.tracking import track_folder
 from slbench.training import train_model
 from evaluation_builders import train_tiny_lesion_extractor
@@ -69,7 +69,7 @@ def test_a_track_holds_every_saved_step_and_metric(first_track, workspace):
     assert set(frame["status"]) == {"ok"}
     for step in saved:
         at_step = frame[frame["step"] == step]
-        assert set(at_step["metric"]) == set(FEATURE_METRICS)
+        assert set(at_step["metric"]) == set(DEFAULT_FEATURE_METRICS)
         assert (at_step["kimg"] == step * 8 / 1000).all()
     assert stored.settings["model"] == "dcgan" and stored.settings["category"] == "MEL"
     assert stored.settings["n_fake"] == N_FAKE and stored.settings["data"] == str(workspace["data"])
@@ -91,7 +91,7 @@ def test_step_values_equal_a_run_of_that_checkpoint(first_track, workspace, tmp_
     run_rows = pd.read_csv(out / "metrics.csv").set_index("metric")["value"]
     tracked = pd.read_csv(first_track / "track.csv")
     at_step = tracked[tracked["step"] == 4].set_index("metric")["value"]
-    for metric in FEATURE_METRICS:
+    for metric in DEFAULT_FEATURE_METRICS:
         assert at_step[metric] == run_rows[metric], metric
 
 
