@@ -74,13 +74,15 @@ DEFAULT_TOLERANCES: dict[str, Tolerance] = {
     "density": Tolerance(relative=0.10),
     "coverage": Tolerance(absolute=0.05),
     "memorisation": Tolerance(absolute=0.05),
+    "vendi_fake": Tolerance(relative=0.10),
+    "vendi_ratio": Tolerance(relative=0.10),
     "lpips_fake": Tolerance(relative=0.10),
     "lpips_ratio": Tolerance(relative=0.10),
 }
 FALLBACK_TOLERANCE = Tolerance(relative=0.10)
 
 # Rows that describe the real data, not the generator: shown, never judged.
-REFERENCE_METRICS = frozenset({"lpips_real"})
+REFERENCE_METRICS = frozenset({"lpips_real", "vendi_real"})
 
 VERDICT_OK = "ok"
 VERDICT_IMPROVED = "improved"

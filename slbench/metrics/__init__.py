@@ -17,6 +17,7 @@ from slbench.metrics.memorisation import MemorisationResult, memorisation
 from slbench.metrics.prdc import DensityCoverage, PrecisionRecall, density_coverage, precision_recall
 from slbench.metrics.registry import DEFAULT_FEATURE_METRICS, FEATURE_METRICS, METRICS, MetricInfo, MetricValue
 from slbench.metrics.registry import get_metric, metric_value
+from slbench.metrics.vendi import vendi_score
 
 __all__ = [
     "DEFAULT_FEATURE_METRICS",
@@ -48,4 +49,5 @@ __all__ = [
     "rbf_metric_name",
     "rbf_mmd",
     "run_evaluation",
+    "vendi_score",
 ]

@@ -2,10 +2,10 @@
 
 :func:`evaluate_features` validates the feature sets once, runs a single blocked pass over the
 real-real, fake-fake and fake-real Gram matrices for KID, the RBF MMD (CMMD), precision/recall,
-density/coverage and memorisation (:mod:`slbench.metrics.knn`), fits the Gaussians for FID and
-FID-infinity once, and, when asked, bootstraps FID, KID, the RBF MMD, precision and recall by
-reweighting what those steps kept. It returns one :class:`~slbench.metrics.registry.MetricValue`
-per metric, in report order.
+density/coverage, memorisation and the Vendi scores (:mod:`slbench.metrics.knn`), fits the
+Gaussians for FID and FID-infinity once, and, when asked, bootstraps FID, KID, the RBF MMD,
+precision and recall by reweighting what those steps kept. It returns one
+:class:`~slbench.metrics.registry.MetricValue` per metric, in report order.
 """
 
 from __future__ import annotations
@@ -19,17 +19,19 @@ from slbench.errors import SlbenchError
 from slbench.metrics._inputs import ArrayLike, as_features, check_positive_int, check_same_dim, feature_pair
 from slbench.metrics._inputs import require_samples
 from slbench.metrics.bootstrap import bootstrap_counts, percentile_interval
+from slbench.metrics.cmmd import RbfMmdJob
 from slbench.metrics.fid import fit_real_gaussian, project_fake, weighted_fid
 from slbench.metrics.fid_infinity import DEFAULT_MIN_FRACTION, DEFAULT_POINTS, FidInfinityFit, fit_fid_infinity
 from slbench.metrics.kid import KidJob, plan_kid_subsets
 from slbench.metrics.knn import DEFAULT_BLOCK_SIZE, FeatureSpace, PassJob, feature_space, run_passes
 from slbench.metrics.memorisation import DEFAULT_PAIRS, DEFAULT_PERCENTILE, MemorisationJob, MemorisationResult
 from slbench.metrics.prdc import DensityCoverageJob, PrecisionRecallJob, check_density_coverage, check_neighbourhood
-from slbench.metrics.cmmd import RbfMmdJob
 from slbench.metrics.registry import DEFAULT_FEATURE_METRICS, FEATURE_METRICS, SAME_QUANTITY, MetricValue, metric_value
+from slbench.metrics.vendi import VendiJob
 
 GRAM_DTYPES = {"float32": torch.float32, "float64": torch.float64}
 NAN_CI = (float("nan"), float("nan"))
+VENDI_METRICS = frozenset({"vendi_fake", "vendi_real", "vendi_ratio"})
 
 
 @dataclass(frozen=True)
@@ -219,11 +221,13 @@ class _SharedPass:
     precision_recall: PrecisionRecallJob | None
     density_coverage: DensityCoverageJob | None
     memorisation: MemorisationJob | None
+    vendi: VendiJob | None
     separate_training_set: bool
 
     def run(self, block_size: int) -> None:
         rbf = self.rbf_mmd[1] if self.rbf_mmd is not None else None
-        jobs: list[PassJob] = [j for j in (self.kid, rbf, self.precision_recall, self.density_coverage) if j is not None]
+        pass_jobs = (self.kid, rbf, self.precision_recall, self.density_coverage, self.vendi)
+        jobs: list[PassJob] = [j for j in pass_jobs if j is not None]
         if self.memorisation is not None and not self.separate_training_set:
             jobs.append(self.memorisation)
         run_passes(self.real, self.fake, jobs, block_size=block_size)
@@ -249,10 +253,20 @@ class _SharedPass:
             result, k = self.density_coverage.result(), self.density_coverage.k
             collected.add("density", result.density, n_real, n_fake, note=f"k = {k}")
             collected.add("coverage", result.coverage, n_real, n_fake, note=f"k = {k}")
+        if self.vendi is not None:
+            _collect_vendi(self.vendi, n_real, n_fake, collected)
         if self.memorisation is not None:
             memo = self.memorisation.result()
             collected.memorisation = memo
             collected.add("memorisation", memo.share, memo.n_train, n_fake, note=memo.note)
+
+
+def _collect_vendi(job: VendiJob, n_real: int, n_fake: int, collected: _Collected) -> None:
+    outcome = job.outcome()
+    collected.add("vendi_fake", outcome.fake, n_real, n_fake, note=f"cosine kernel, {outcome.fake_form} form")
+    collected.add("vendi_real", outcome.real, n_real, n_fake, note=f"cosine kernel, {outcome.real_form} form")
+    note = f"generated over real; N fake = {n_fake}, N real = {n_real} (the score grows with N)"
+    collected.add("vendi_ratio", outcome.fake / outcome.real, n_real, n_fake, note=note)
 
 
 def _plan_shared_pass(real_t, fake_t, train_t, settings: MetricSettings, weights) -> _SharedPass:
@@ -262,7 +276,7 @@ def _plan_shared_pass(real_t, fake_t, train_t, settings: MetricSettings, weights
     dtype, dev = GRAM_DTYPES[settings.gram_dtype], real_t.device
     centre = real_t.mean(dim=0)
     real_space, fake_space = feature_space(real_t, centre, dtype), feature_space(fake_t, centre, dtype)
-    kid = rbf = pr = dc = memo = None
+    kid = rbf = pr = dc = memo = vendi = None
     if "kid" in wanted:
         plan = plan_kid_subsets(
             n_real, n_fake, subsets=settings.kid_subsets, subset_size=settings.kid_subset_size, seed=settings.seed
@@ -275,10 +289,12 @@ def _plan_shared_pass(real_t, fake_t, train_t, settings: MetricSettings, weights
         pr = PrecisionRecallJob(k, n_real, n_fake, weights)
     if wanted & {"density", "coverage"}:
         dc = DensityCoverageJob(check_density_coverage(settings.k_dc, n_real, n_fake), n_real, n_fake)
+    if wanted & VENDI_METRICS:
+        vendi = VendiJob(real_space, fake_space, centre)
     if "memorisation" in wanted:
         train_space = real_space if train_t is None else feature_space(train_t, centre, dtype)
         require_samples(train_space.n, 2, "training", "memorisation")
         memo = MemorisationJob(
             train_space, fake_space, percentile=settings.memorisation_percentile, pairs=settings.memorisation_pairs
         )
-    return _SharedPass(real_space, fake_space, kid, rbf, pr, dc, memo, separate_training_set=train_t is not None)
+    return _SharedPass(real_space, fake_space, kid, rbf, pr, dc, memo, vendi, separate_training_set=train_t is not None)

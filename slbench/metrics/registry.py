@@ -90,6 +90,7 @@ def _registry(*infos: MetricInfo) -> MappingProxyType:
 _KYNKAANNIEMI = 'Kynkäänniemi et al. 2019, "Improved Precision and Recall Metric for Assessing Generative Models"'
 _NAEEM = 'Naeem et al. 2020, "Reliable Fidelity and Diversity Metrics for Generative Models"'
 _CMMD = 'Jayasumana et al. 2024, "Rethinking FID: Towards a Better Evaluation Metric for Image Generation"'
+_VENDI = 'Friedman and Dieng 2023, "The Vendi Score: A Diversity Evaluation Metric for Machine Learning"'
 _LPIPS = 'Zhang et al. 2018, "The Unreasonable Effectiveness of Deep Features as a Perceptual Metric"'
 
 METRICS = _registry(
@@ -180,6 +181,30 @@ METRICS = _registry(
         bootstrap=True,
     ),
     MetricInfo(
+        name="vendi_fake",
+        label="Vendi (generated)",
+        higher_is_better=True,
+        paper=_VENDI,
+        reference="vendi-score (score_X / score_dual)",
+        description="effective number of distinct generated samples (cosine kernel; diversity, no reference set)",
+    ),
+    MetricInfo(
+        name="vendi_real",
+        label="Vendi (real)",
+        higher_is_better=True,
+        paper=_VENDI,
+        reference="vendi-score (score_X / score_dual)",
+        description="effective number of distinct real images of the class (cosine kernel; for scale)",
+    ),
+    MetricInfo(
+        name="vendi_ratio",
+        label="Vendi ratio",
+        higher_is_better=True,
+        paper=_VENDI,
+        reference="vendi-score (score_X / score_dual)",
+        description="generated over real Vendi score: well below 1 signals mode collapse",
+    ),
+    MetricInfo(
         name="lpips_fake",
         label="LPIPS (generated)",
         higher_is_better=True,
@@ -207,6 +232,7 @@ METRICS = _registry(
 
 FEATURE_METRICS = (
     "fid", "fid_infinity", "kid", "mmd_rbf", "cmmd", "precision", "recall", "density", "coverage", "memorisation",
+    "vendi_fake", "vendi_real", "vendi_ratio",
 )
 """The metrics :func:`slbench.metrics.evaluate_features` computes from feature arrays, in report order."""
 
