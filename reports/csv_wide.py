@@ -4,6 +4,11 @@ Column names are ``<category>/<metric>``, with ``<category>/<metric>/ci_low`` an
 ``/ci_high`` beside them where the column has intervals, and ``/std`` where it has a spread
 (KID over subsets, utility over seeds). Values are written at full precision (the tidy
 ``metrics.csv`` remains the complete record, with N and notes).
+
+This file is meant for spreadsheets, so no text from the results may run there as a formula:
+text cells and column names are put on one line (:func:`reports.plain_text.one_line`), and
+one that starts with ``=``, ``+``, ``-`` or ``@`` gets a leading apostrophe. Numbers are numbers, never text, so a negative value
+(``-0.21``) stays a negative number.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import math
 
 import pandas as pd
 
+from reports.plain_text import one_line
 from reports.tables import WideTable
 
 ID_COLUMNS = ("table", "features", "resolution", "model")
@@ -48,6 +54,19 @@ def wide_frame(tables: list[WideTable]) -> pd.DataFrame:
     return frame
 
 
+FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+def spreadsheet_text(text: str) -> str:
+    """``text`` on one line, as a spreadsheet shows text: an apostrophe in front of a formula start."""
+    text = one_line(text)
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+
+
 def render_csv_wide(tables: list[WideTable]) -> str:
-    """The wide table as CSV text."""
-    return wide_frame(tables).to_csv(index=False, lineterminator="\n")
+    """The wide table as CSV text, with every text cell and column name neutralised."""
+    frame = wide_frame(tables)
+    for name in ("table", "features", "model"):
+        frame[name] = frame[name].map(spreadsheet_text)
+    frame.columns = [spreadsheet_text(str(name)) for name in frame.columns]
+    return frame.to_csv(index=False, lineterminator="\n")

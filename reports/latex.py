@@ -14,6 +14,7 @@ from __future__ import annotations
 from reports.captions import caption, direction_arrow, table_notes
 from reports.formatting import format_interval, format_number
 from reports.names import metric_label_latex
+from reports.plain_text import one_line
 from reports.results import ResultSet
 from reports.tables import MAX_TABLE_COLUMNS, Cell, Column, WideTable, split_columns
 
@@ -34,7 +35,12 @@ LATEX_SPECIALS = {
     "<": r"\textless{}",
     ">": r"\textgreater{}",
     "|": r"\textbar{}",
+    "[": "{[}",
+    "]": "{]}",
+    "*": "{*}",
 }
+"""Characters TeX reads as markup. Brackets and the star are braced because a cell that starts
+with them right after a row's ``\\`` would otherwise be read as its optional argument."""
 UNICODE_TO_LATEX = {
     "±": r"$\pm$",
     "∞": r"$\infty$",
@@ -53,14 +59,19 @@ UNICODE_TO_LATEX = {
 
 
 def latex_escape(text: str) -> str:
-    """Text safe in LaTeX text mode: specials escaped, common symbols as math."""
-    return "".join(LATEX_SPECIALS.get(ch, UNICODE_TO_LATEX.get(ch, ch)) for ch in str(text))
+    """Text safe in LaTeX text mode, on one line: specials escaped, common symbols as math.
+
+    With every backslash, brace and caret escaped no control sequence and no ``^^`` notation
+    can form, and with line breaks gone (:func:`reports.plain_text.one_line`) none can end
+    a ``%`` comment either, so nothing from the results is ever read as a command.
+    """
+    return "".join(LATEX_SPECIALS.get(ch, UNICODE_TO_LATEX.get(ch, ch)) for ch in one_line(text))
 
 
 def render_latex(result_set: ResultSet, tables: list[WideTable]) -> str:
     """Every table of the report as LaTeX floats, one after the other."""
-    runs = ", ".join(run.label for run in result_set.runs())
-    chunks = [PREAMBLE_NOTE, f"% Results: {runs.replace(chr(10), ' ')}", ""]
+    runs = ", ".join(latex_escape(run.label) for run in result_set.runs())
+    chunks = [PREAMBLE_NOTE, f"% Results: {runs}", ""]
     for table in tables:
         parts = split_columns(table, MAX_TABLE_COLUMNS)
         for index, part in enumerate(parts):

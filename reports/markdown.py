@@ -7,23 +7,46 @@ low-reliability values and lettered notes under each table.
 
 from __future__ import annotations
 
+import re
+
 from reports.captions import DAGGER, caption, direction_arrow, table_notes
 from reports.formatting import format_interval, format_number
 from reports.names import metric_label
+from reports.plain_text import one_line
 from reports.results import ResultSet
 from reports.tables import MAX_TABLE_COLUMNS, Cell, Column, WideTable, split_columns
 
-MARKDOWN_SPECIALS = "\\`*_[]<>|#"
+MARKDOWN_SPECIALS = "\\`*_[]<>|#~$&"
+"""Inline markup: emphasis, code spans, links, raw HTML and entities, cell borders, GitHub's
+strikethrough and math. Each is backslash-escaped, which CommonMark allows for any ASCII
+punctuation."""
+BLOCK_MARKER = re.compile(r"^(\s*)([-+=]|\d+[.)])")
+"""What opens a list, a setext heading underline or an ordered list at the start of a line."""
 
 
 def md_escape(text: str) -> str:
-    """Escape characters that Markdown would read as markup (or as a table cell border)."""
-    return "".join(f"\\{ch}" if ch in MARKDOWN_SPECIALS else ch for ch in str(text))
+    """Text Markdown shows as it is, on one line: no markup, no raw HTML, no cell border.
+
+    Line breaks become spaces (:func:`reports.plain_text.one_line`), so a name cannot end a
+    table row or start a block of its own; a leading list or heading marker is escaped too,
+    for strings that open a line (notes).
+    """
+    escaped = "".join(f"\\{ch}" if ch in MARKDOWN_SPECIALS else ch for ch in one_line(text))
+    return BLOCK_MARKER.sub(lambda match: f"{match.group(1)}{match.group(2)[:-1]}\\{match.group(2)[-1]}", escaped)
+
+
+def md_code(text: str) -> str:
+    """``text`` as one code span whatever it holds: the fence is one backtick longer than any
+    run of backticks inside, so none can close it (code spans read no other markup)."""
+    text = one_line(text)
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    padding = " " if text.startswith(("`", " ")) or text.endswith(("`", " ")) else ""
+    return f"{fence}{padding}{text}{padding}{fence}"
 
 
 def render_markdown(result_set: ResultSet, tables: list[WideTable]) -> str:
     """The whole Markdown report: a heading naming the runs, then every table with its notes."""
-    runs = ", ".join(f"`{run.label}`" for run in result_set.runs())
+    runs = ", ".join(md_code(run.label) for run in result_set.runs())
     lines = ["# slbench report", "", f"Results: {runs}.", ""]
     for table in tables:
         lines.extend(markdown_table(table))
@@ -33,7 +56,7 @@ def render_markdown(result_set: ResultSet, tables: list[WideTable]) -> str:
 def markdown_table(table: WideTable) -> list[str]:
     """One table as Markdown lines: heading, caption, pipe tables (split when wide), notes."""
     resolution = f" · {table.resolution} px" if table.resolution is not None else ""
-    lines = [f"## {table.title} · {md_escape(table.features)}{resolution}", "", md_escape(caption(table)), ""]
+    lines = [f"## {md_escape(table.title)} · {md_escape(table.features)}{resolution}", "", md_escape(caption(table)), ""]
     for part in split_columns(table, MAX_TABLE_COLUMNS):
         lines.append(_row(["Model"] + [_header_cell(column, table.column_mark(column)) for column in part.columns]))
         lines.append(_row([":--"] + ["--:"] * len(part.columns)))

@@ -92,7 +92,7 @@ class WideTable:
     def slug(self) -> str:
         """A short identifier for labels and anchors, e.g. ``quality-inception-256``."""
         parts = [self.kind, self.features] + ([str(self.resolution)] if self.resolution is not None else [])
-        return "-".join("".join(ch if ch.isalnum() else "-" for ch in part).strip("-") for part in parts)
+        return "-".join("".join(ch if ch.isascii() and ch.isalnum() else "-" for ch in part).strip("-") for part in parts)
 
     def cell(self, model: str, column: Column) -> Cell | None:
         return self.cells.get((model, column.category, column.metric))
