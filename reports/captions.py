@@ -7,6 +7,8 @@ values rest on. Renderers escape this text for their own format.
 
 from __future__ import annotations
 
+from typing import Any, Mapping
+
 from reports.tables import WideTable
 
 LOW_RELIABILITY_NOTE = (
@@ -42,7 +44,23 @@ def caption(table: WideTable) -> str:
     parts = [lead, setting + sample_size_text(table) + ".", DIRECTION_NOTE]
     if table.any_ci:
         parts.append(CI_NOTE)
+    if table.checkpoint_note:
+        parts.append(table.checkpoint_note)
     return " ".join(parts)
+
+
+OPTIMISTIC_NOTE = "a step chosen on the images its value is reported on makes that value optimistic"
+
+
+def checkpoint_note(selections: Mapping[str, Mapping[str, Any]]) -> str:
+    """Which step each ``"<model>/<category>"`` was chosen at and why (as ``slbench run --select``
+    records it in its settings), in one sentence; empty when no step was chosen from a track."""
+    if not selections:
+        return ""
+    chosen = "; ".join(f"{key} {record.get('reason', '')}".strip()
+                       for key, record in sorted(selections.items()))
+    optimistic = any(record.get("selection_set") != "train" for record in selections.values())
+    return f"Checkpoints chosen from training tracks: {chosen}" + (f" ({OPTIMISTIC_NOTE})." if optimistic else ".")
 
 
 def table_notes(table: WideTable) -> list[tuple[str, str]]:

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Iterable
 
+from reports.captions import checkpoint_note
 from reports.csv_wide import render_csv_wide
 from reports.files import atomic_write_text
 from reports.html import render_html
@@ -54,12 +56,20 @@ def render_report(
     result_set = combine([load_results(path) for path in paths])
     if result_set.rows.empty:
         raise ResultsError(f"{', '.join(str(p) for p in paths)} hold(s) no result rows; nothing to report")
-    tables = build_tables(result_set.rows)
+    tables = with_checkpoint_notes(build_tables(result_set.rows), result_set)
     target = Path(out) if out is not None else default_output_folder(paths)
     written = {}
     for name in chosen:
         written[name] = atomic_write_text(target / OUTPUT_NAMES[name], _render(name, result_set, tables))
     return written
+
+
+def with_checkpoint_notes(tables: list[WideTable], result_set: ResultSet) -> list[WideTable]:
+    """Quality tables captioned with the steps their checkpoints were chosen at, where a run chose them."""
+    selections = {key: record for run in result_set.runs()
+                  for key, record in (run.settings.get("selection") or {}).items()}
+    note = checkpoint_note(selections)
+    return [replace(table, checkpoint_note=note) if table.kind == "quality" and note else table for table in tables]
 
 
 def _render(name: str, result_set: ResultSet, tables: list[WideTable]) -> str:

@@ -83,6 +83,7 @@ class WideTable:
     sample_sizes: tuple[SampleSize, ...]
     notes: tuple[str, ...]  # every distinct note, in order of appearance
     shared_notes: tuple[str, ...] = ()  # notes every value carries: listed under the table, unmarked
+    checkpoint_note: str = ""  # which checkpoint each model's values come from, when chosen from a track
 
     @property
     def title(self) -> str:

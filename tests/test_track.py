@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 
@@ -13,11 +14,13 @@ from typer.testing import CliRunner
 
 from generators.checkpoint import list_checkpoints
 from generators.safe_io import sha256_file
-from reports.tracks import TRACK_COLUMNS, load_track
+from reports.results import load_results
+from reports.tracks import TRACK_COLUMNS, load_track, track_row, write_track
 from slbench.cli import app
 from slbench.errors import SlbenchError
 from slbench.evaluation import runner
-from slbench.metrics import DEFAULT_FEATURE_METRICS
+from slbench.evaluation.selection import best_step, parse_select
+from slbench.metrics import DEFAULT_FEATURE_METRICS, METRICS
 from slbench.tracking import track_folder
 from slbench.training import train_model
 from evaluation_builders import train_tiny_lesion_extractor
@@ -168,3 +171,68 @@ def test_the_cli_writes_beside_the_checkpoints_and_refuses_bad_input(workspace, 
     assert refused.exit_code == 2 and "holds no checkpoint" in refused.output
     zero = CliRunner().invoke(app, [*args[:2], "--every", "0"])
     assert zero.exit_code == 2 and "--every must be at least 1" in zero.output
+
+
+def synthetic_track(folder, values):
+    """A track of dcgan/MEL whose rows are ``{step: {metric: value}}``."""
+    rows = [track_row(step, step / 100, metric, value, higher_is_better=METRICS[metric].higher_is_better)
+            for step, metrics in values.items() for metric, value in metrics.items()]
+    rows.append(track_row(9, 0.09, "", float("nan"), status="unreadable", reason="gone"))
+    write_track(folder, rows, settings={"model": "dcgan", "category": "MEL"}, provenance={})
+    return load_track(folder)
+
+
+def test_best_fid_is_the_lowest_and_best_precision_the_highest(tmp_path):
+    stored = synthetic_track(tmp_path, {2: {"fid": 30.0, "precision": 0.2}, 4: {"fid": 10.0, "precision": 0.5},
+                                        6: {"fid": 20.0, "precision": 0.7}, 8: {"fid": 10.0, "precision": 0.1}})
+    assert best_step(stored, "fid").step == 4  # ties go to the earliest step
+    assert best_step(stored, "precision").step == 6
+    assert best_step(stored, "fid").candidates == 4
+    assert "lowest FID" in best_step(stored, "fid").describe()
+
+
+def test_the_direction_comes_from_the_registry(tmp_path, monkeypatch):
+    stored = synthetic_track(tmp_path, {2: {"fid": 30.0}, 4: {"fid": 10.0}})
+    flipped = dataclasses.replace(METRICS["fid"], higher_is_better=True)
+    monkeypatch.setattr("slbench.evaluation.selection.get_metric", lambda name: flipped)
+    assert best_step(stored, "fid").step == 2
+
+
+@pytest.mark.parametrize("text, message", [("best:nope", "unknown metric 'nope'"), ("worst:fid", "not 'latest'")])
+def test_a_bad_select_rule_is_refused(text, message):
+    with pytest.raises(SlbenchError, match=message):
+        parse_select(text)
+
+
+def test_run_select_best_evaluates_the_best_tracked_step(first_track, workspace, tmp_path):
+    checkpoints = tmp_path / "checkpoints"
+    shutil.copytree(workspace["checkpoints"], checkpoints / "dcgan" / "MEL")
+    for name in ("track.csv", "track.json"):
+        shutil.copy2(first_track / name, checkpoints / "dcgan" / "MEL" / name)
+    tracked = pd.read_csv(first_track / "track.csv")
+    kid = tracked[tracked["metric"] == "kid"].sort_values(["value", "step"]).iloc[0]
+    out = runner.run_evaluation(data=workspace["data"], models="dcgan", categories="MEL", checkpoints=checkpoints,
+                                n_samples=N_FAKE, features="lesion", out=tmp_path / "run", seed=1, batch=12,
+                                weights_dir=workspace["weights_dir"], report_formats=("md",), select="best:kid")
+    stored = load_results(out)
+    selection = stored.provenance["pairs"]["dcgan/MEL"]["selection"]
+    assert selection["step"] == kid["step"] and selection["metric"] == "kid"
+    assert stored.provenance["pairs"]["dcgan/MEL"]["checkpoint"]["metadata"]["step"] == kid["step"]
+    assert stored.settings["select"] == "best:kid"
+    run_kid = stored.rows.set_index("metric").loc["kid", "value"]
+    assert run_kid == kid["value"]
+    report = (out / "report.md").read_text()
+    assert f"step {kid['step']}" in report and "lowest KID" in report and "optimistic" in report
+
+
+def test_a_best_step_no_longer_on_disk_is_an_error(first_track, workspace, tmp_path):
+    folder = tmp_path / "checkpoints" / "dcgan" / "MEL"
+    shutil.copytree(workspace["checkpoints"], folder)
+    for name in ("track.csv", "track.json"):
+        shutil.copy2(first_track / name, folder / name)
+    best = best_step(load_track(folder), "fid").step
+    (folder / f"step-{best:07d}.safetensors").unlink()
+    with pytest.raises(SlbenchError, match=f"best step by fid .* is {best}.*keep_last"):
+        runner.run_evaluation(data=workspace["data"], models="dcgan", categories="MEL",
+                              checkpoints=tmp_path / "checkpoints", n_samples=N_FAKE, features="lesion",
+                              out=tmp_path / "run", weights_dir=workspace["weights_dir"], select="best:fid")

@@ -38,6 +38,11 @@ def run(
         typer.Option("--resolution", help="Evaluation resolution; default: the checkpoints' own, else the smallest."),
     ] = None,
     batch: Annotated[int, typer.Option("--batch", help="Batch size of generation and feature extraction.")] = 64,
+    select: Annotated[
+        str,
+        typer.Option("--select", help="Which checkpoint of each folder: latest, or best:METRIC (e.g. best:kid), "
+                                      "the best step of the folder's track (`slbench track`)."),
+    ] = "latest",
 ) -> None:
     """Compare generators per lesion class: FID, KID, precision/recall, density/coverage,
     memorisation and LPIPS diversity, written to a results folder with its reports."""
@@ -58,6 +63,7 @@ def run(
         trust_weights=trust_weights,
         resolution=resolution,
         batch=batch,
+        select=select,
     )
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from slbench.errors import SlbenchError
 from slbench.evaluation.checkpoints import CheckpointInfo, read_checkpoint_info
+from slbench.evaluation.selection import Selection, select_checkpoint
 
 ALL = "all"
 MIN_RESOLUTION = 16
@@ -28,6 +29,7 @@ class PlannedPair:
     model: str
     category: str
     checkpoint: CheckpointInfo
+    selection: Selection | None = None  # why this checkpoint, when chosen from a track
 
     @property
     def key(self) -> str:
@@ -124,11 +126,14 @@ def plan_evaluation(
     available: dict[str, int],
     resolution: int | None = None,
     min_images: int = 2,
+    select: str | None = None,
 ) -> EvaluationPlan:
     """Resolve and validate everything; one :class:`SlbenchError` lists every problem found.
 
     ``available`` maps each category of the dataset to its number of usable images; a class
-    with fewer than ``min_images`` cannot be measured.
+    with fewer than ``min_images`` cannot be measured. ``select`` names the metric whose best
+    step of each folder's track is evaluated (:mod:`~slbench.evaluation.selection`); ``None``
+    takes each folder's latest checkpoint.
     """
     model_names = parse_models(models, known_models)
     category_names = parse_categories(categories, known_categories, [c for c in known_categories if available.get(c)])
@@ -143,12 +148,13 @@ def plan_evaluation(
         for category in category_names:
             folder = checkpoint_folder(checkpoints, model, category)
             try:
-                info = read_checkpoint_info(folder)
+                info, selection = (read_checkpoint_info(folder), None) if select is None \
+                    else select_checkpoint(folder, select)
             except SlbenchError as err:
                 problems.append(f"missing checkpoint for {model}/{category} ({err})")
                 continue
             problems.extend(_check_pair(model, category, info))
-            pairs.append(PlannedPair(model, category, info))
+            pairs.append(PlannedPair(model, category, info, selection))
     chosen, source, resolution_problems = choose_resolution(pairs, resolution)
     problems.extend(resolution_problems)
     if problems:
@@ -166,4 +172,6 @@ def describe_plan(plan: EvaluationPlan) -> dict[str, Any]:
         "resolution_source": plan.resolution_source,
         "checkpoints": {pair.key: str(pair.checkpoint.path) for pair in plan.pairs},
         "checkpoint_sha256": {pair.key: pair.checkpoint.sha256 for pair in plan.pairs},
+        "select": next((pair.selection.rule for pair in plan.pairs if pair.selection), "latest"),
+        "selection": {pair.key: pair.selection.to_json() for pair in plan.pairs if pair.selection},
     }

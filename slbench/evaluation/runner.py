@@ -35,6 +35,7 @@ from slbench.evaluation.grids import write_memorisation_pairs, write_sample_grid
 from slbench.evaluation.pair import PairResult, default_n_fake, evaluate_pair
 from slbench.evaluation.plan import EvaluationPlan, describe_plan, plan_evaluation
 from slbench.evaluation.provenance import data_provenance, extractor_provenance, package_versions
+from slbench.evaluation.selection import parse_select
 from slbench.features import get_extractor
 from slbench.features.extractor import resolve_device
 from slbench.metrics import MetricSettings
@@ -167,11 +168,13 @@ def run_evaluation(
     batch: int = 64,
     device: str | torch.device | None = None,
     report_formats: tuple[str, ...] = FORMATS,
+    select: str = "latest",
 ) -> Path:
     """Evaluate every requested (model, category) pair and write the results folder; returns it.
 
     The reports in ``report_formats`` (default: all of Markdown, LaTeX, wide CSV and HTML) are
-    rendered into the folder at the end."""
+    rendered into the folder at the end. ``select`` is ``latest`` (each folder's newest
+    checkpoint) or ``best:METRIC`` (the best step of each folder's track)."""
     started = time.perf_counter()
     check_counts(n_samples=n_samples, bootstrap=bootstrap, batch=batch)
     dataset = open_dataset(data)
@@ -179,6 +182,7 @@ def run_evaluation(
     plan = plan_evaluation(
         models=models, categories=categories, checkpoints=Path(checkpoints), known_models=tuple(MODELS),
         known_categories=CATEGORIES, available=available, resolution=resolution, min_images=MIN_REAL_IMAGES,
+        select=parse_select(select),
     )
     out = prepare_out(Path(out) if out is not None else None, resume)
     torch_device = resolve_device(device)
@@ -224,7 +228,8 @@ def evaluate_plan(context: EvaluationContext, plan: EvaluationPlan, record: RunR
             )
             write_pair_images(out, result, context.real_side(pair.category).images, record)
             record.rows.extend(result.rows)
-            record.provenance["pairs"][pair.key] = result.provenance
+            selection = {"selection": pair.selection.to_json()} if pair.selection else {}
+            record.provenance["pairs"][pair.key] = {**result.provenance, **selection}
             record.write(out)
             display.pair_done(result.rows)
 
