@@ -36,6 +36,8 @@ METRIC_LABELS: dict[str, MetricLabel] = {
     "vendi_fake": MetricLabel("Vendi (fake)", "Vendi\\textsubscript{fake}"),
     "vendi_real": MetricLabel("Vendi (real)", "Vendi\\textsubscript{real}"),
     "vendi_ratio": MetricLabel("Vendi ratio", "Vendi ratio"),
+    "class_consistency": MetricLabel("Class consistency", "Cons."),
+    "class_consistency_real": MetricLabel("Class consistency (real)", "Cons.\\textsubscript{real}"),
     "balanced_accuracy": MetricLabel("Balanced accuracy", "Bal. acc."),
     "gain_balanced_accuracy": MetricLabel("Gain in balanced accuracy", r"$\Delta$ bal. acc."),
     "accuracy": MetricLabel("Accuracy", "Acc."),

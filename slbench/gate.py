@@ -76,13 +76,14 @@ DEFAULT_TOLERANCES: dict[str, Tolerance] = {
     "memorisation": Tolerance(absolute=0.05),
     "vendi_fake": Tolerance(relative=0.10),
     "vendi_ratio": Tolerance(relative=0.10),
+    "class_consistency": Tolerance(absolute=0.05),
     "lpips_fake": Tolerance(relative=0.10),
     "lpips_ratio": Tolerance(relative=0.10),
 }
 FALLBACK_TOLERANCE = Tolerance(relative=0.10)
 
 # Rows that describe the real data, not the generator: shown, never judged.
-REFERENCE_METRICS = frozenset({"lpips_real", "vendi_real"})
+REFERENCE_METRICS = frozenset({"lpips_real", "vendi_real", "class_consistency_real"})
 
 VERDICT_OK = "ok"
 VERDICT_IMPROVED = "improved"

@@ -16,7 +16,8 @@ from slbench.metrics.lpips_diversity import lpips_metric_values
 
 
 def test_every_reported_metric_is_registered_with_its_direction():
-    assert set(FEATURE_METRICS) | {"lpips_fake", "lpips_real", "lpips_ratio"} == set(METRICS)
+    image_metrics = {"lpips_fake", "lpips_real", "lpips_ratio", "class_consistency", "class_consistency_real"}
+    assert set(FEATURE_METRICS) | image_metrics == set(METRICS)
     lower_is_better = {name for name, info in METRICS.items() if not info.higher_is_better}
     assert lower_is_better == {"fid", "fid_infinity", "kid", "mmd_rbf", "cmmd", "memorisation"}
     assert {name for name, info in METRICS.items() if info.bootstrap} == {"fid", "kid", "mmd_rbf", "cmmd", "precision", "recall"}

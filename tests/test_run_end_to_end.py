@@ -25,6 +25,7 @@ CATEGORIES = ("MEL", "NV")
 N_FAKE = 20
 SEED = 3
 LPIPS_METRICS = ("lpips_fake", "lpips_real", "lpips_ratio")
+CONSISTENCY_METRICS = ("class_consistency", "class_consistency_real")
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +78,8 @@ def test_run_writes_every_file(first_run):
 
 def test_tables_hold_one_row_per_model_category_and_metric(first_run, workspace):
     rows = load_results(first_run).rows
-    expected = {(m, c, metric) for m in MODELS for c in CATEGORIES for metric in DEFAULT_FEATURE_METRICS + LPIPS_METRICS}
+    metrics = DEFAULT_FEATURE_METRICS + LPIPS_METRICS + CONSISTENCY_METRICS
+    expected = {(m, c, metric) for m in MODELS for c in CATEGORIES for metric in metrics}
     assert set(zip(rows["model"], rows["category"], rows["metric"])) == expected
     assert len(rows) == len(expected)
     assert (rows["table"] == "quality").all()
@@ -96,6 +98,8 @@ def test_provenance_records_what_the_numbers_depend_on(first_run, workspace):
     assert provenance["data"]["fingerprint"] == settings["data_fingerprint"]
     assert provenance["packages"]["torch"]
     pair = provenance["pairs"]["dcgan/MEL"]
+    assert pair["class_consistency"]["status"] == "computed"
+    assert pair["class_consistency"]["weights_sha256"] == provenance["extractor"]["weights_sha256"]
     checkpoint = Path(pair["checkpoint"]["path"])
     assert pair["checkpoint"]["sha256"] == sha256_file(checkpoint)
     assert pair["checkpoint"]["metadata"]["category"] == "MEL"
@@ -166,7 +170,7 @@ def test_without_lpips_weights_every_other_metric_is_written(workspace, tmp_path
     monkeypatch.setattr("slbench.evaluation.context.load_lpips", missing)
     out = run(workspace, tmp_path / "no-lpips", models="dcgan", categories="MEL")
     stored = load_results(out)
-    assert list(stored.rows["metric"]) == list(DEFAULT_FEATURE_METRICS)
+    assert list(stored.rows["metric"]) == list(DEFAULT_FEATURE_METRICS + CONSISTENCY_METRICS)
     assert stored.provenance["lpips"] == {
         "status": "skipped",
         "reason": "weights file alexnet-owt-7be5be79.pth not found: download it into /somewhere",

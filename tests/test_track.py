@@ -72,7 +72,7 @@ def test_a_track_holds_every_saved_step_and_metric(first_track, workspace):
     assert set(frame["status"]) == {"ok"}
     for step in saved:
         at_step = frame[frame["step"] == step]
-        assert set(at_step["metric"]) == set(DEFAULT_FEATURE_METRICS)
+        assert set(at_step["metric"]) == set(DEFAULT_FEATURE_METRICS) | {"class_consistency", "class_consistency_real"}
         assert (at_step["kimg"] == step * 8 / 1000).all()
     assert stored.settings["model"] == "dcgan" and stored.settings["category"] == "MEL"
     assert stored.settings["n_fake"] == N_FAKE and stored.settings["data"] == str(workspace["data"])

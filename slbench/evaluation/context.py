@@ -19,8 +19,10 @@ from generators.safe_io import UnsafeWeightsError
 from slbench.console import console
 from slbench.data import RESIZE_FILTER, Dataset, load_images
 from slbench.errors import SlbenchError
+from slbench.evaluation.consistency import ClassifierHandle, consistency_values, open_classifier, score_images
 from slbench.features import cached_features, load_lpips
-from slbench.metrics import DEFAULT_FEATURE_METRICS, MetricSettings, lpips_diversity, rbf_metric_name
+from slbench.metrics import DEFAULT_FEATURE_METRICS, MetricSettings, MetricValue, lpips_diversity, rbf_metric_name
+from slbench.metrics.class_consistency import ClassConsistency
 
 RESIZE_MODE = "squash"  # how real images become square, as the reference code fed its networks
 
@@ -76,6 +78,27 @@ class EvaluationContext:
     batch: int
     device: torch.device
     _real: dict[str, RealSide] = field(default_factory=dict)
+    _classifier: ClassifierHandle | None = None
+    _real_consistency: dict[str, ClassConsistency] = field(default_factory=dict)
+
+    @property
+    def classifier(self) -> ClassifierHandle:
+        """The lesion classifier for class consistency, opened on first use (None inside when absent)."""
+        if self._classifier is None:
+            self._classifier = open_classifier(self.extractor, self.data_fingerprint)
+        return self._classifier
+
+    def consistency(self, category: str, fake: torch.Tensor) -> list[MetricValue]:
+        """Class consistency of ``fake`` and of the real images of ``category``; none without a classifier."""
+        net = self.classifier.net
+        if net is None:
+            return []
+        if category not in self._real_consistency:
+            real = self.real_side(category).images
+            self._real_consistency[category] = score_images(net, real, category, batch_size=self.batch,
+                                                            device=self.device)
+        scored = score_images(net, fake, category, batch_size=self.batch, device=self.device)
+        return consistency_values(scored, self._real_consistency[category])
 
     def metric_settings(self) -> MetricSettings:
         """The feature metrics of this run; the RBF MMD is named CMMD only on CMMD's own embedding."""

@@ -71,6 +71,9 @@ def evaluate_pair(
     on_stage("LPIPS")
     with timings.stage("lpips"):
         lpips_values = lpips_values_of(context.diversity(fake), real.lpips, n_real=len(real.images), n_fake=n_fake)
+    on_stage("class consistency")
+    with timings.stage("class_consistency"):
+        consistency = context.consistency(category, fake)
     common = {
         "table": TABLE,
         "model": model,
@@ -79,13 +82,14 @@ def evaluate_pair(
         "resolution": context.resolution,
         "seed": context.seed,
     }
-    rows = [{**common, **value.to_row()} for value in (*evaluation.values, *lpips_values)]
+    rows = [{**common, **value.to_row()} for value in (*evaluation.values, *lpips_values, *consistency)]
     pairs = closest_pairs(evaluation.memorisation)
     provenance = {
         "checkpoint": checkpoint_provenance(checkpoint),
         "native_resolution": checkpoint.resolution,
         "n_real": len(real.images),
         "n_fake": n_fake,
+        "class_consistency": context.classifier.provenance,
         "timings_s": timings.seconds,
     }
     return PairResult(model, category, rows, fake, pairs, provenance)

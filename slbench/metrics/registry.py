@@ -91,6 +91,7 @@ _KYNKAANNIEMI = 'Kynkäänniemi et al. 2019, "Improved Precision and Recall Metr
 _NAEEM = 'Naeem et al. 2020, "Reliable Fidelity and Diversity Metrics for Generative Models"'
 _CMMD = 'Jayasumana et al. 2024, "Rethinking FID: Towards a Better Evaluation Metric for Image Generation"'
 _VENDI = 'Friedman and Dieng 2023, "The Vendi Score: A Diversity Evaluation Metric for Machine Learning"'
+_CONSISTENCY = "slbench, after the classifier-agreement checks of conditional GANs (Wilson 1927 for the interval)"
 _LPIPS = 'Zhang et al. 2018, "The Unreasonable Effectiveness of Deep Features as a Perceptual Metric"'
 
 METRICS = _registry(
@@ -203,6 +204,22 @@ METRICS = _registry(
         paper=_VENDI,
         reference="vendi-score (score_X / score_dual)",
         description="generated over real Vendi score: well below 1 signals mode collapse",
+    ),
+    MetricInfo(
+        name="class_consistency",
+        label="Class consistency",
+        higher_is_better=True,
+        paper=_CONSISTENCY,
+        reference="slbench (lesion classifier head, Wilson 95% interval)",
+        description="share of generated samples the lesion classifier assigns to the generator's class",
+    ),
+    MetricInfo(
+        name="class_consistency_real",
+        label="Class consistency (real)",
+        higher_is_better=True,
+        paper=_CONSISTENCY,
+        reference="slbench (lesion classifier head, Wilson 95% interval)",
+        description="the same share for real images of the class: the ceiling with this classifier",
     ),
     MetricInfo(
         name="lpips_fake",
