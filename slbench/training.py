@@ -10,15 +10,19 @@ models, their losses and their checkpoints lives in :mod:`generators.training`.
 from __future__ import annotations
 
 import os
+import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
+from rich.markup import escape
 from rich.progress import TextColumn
 
 from generators.checkpoint import CheckpointError
 from generators.registry import MODELS
 from generators.training import (
     NonFiniteLossError,
+    RunPlan,
     TrainingData,
     TrainingResult,
     TrainingRun,
@@ -26,11 +30,15 @@ from generators.training import (
     plan_run,
     train,
 )
+from reports.tracks import STATUS_OK, TRACK_CSV
 from slbench.console import console, make_progress
 from slbench.data import RESIZE_FILTER, load_dataset, load_images, split_by_lesion
 from slbench.data.categories import require_category
 from slbench.errors import SlbenchError
+from slbench.metrics import METRICS
 from slbench.paths import DEFAULT_CHECKPOINTS
+from slbench.tracking.folder import SHOWN_METRICS, check_every, is_tracked
+from slbench.tracking.tracker import TrackOptions, Tracker, open_tracker
 
 SPLIT_SEED = 0  # the lesion-grouped split of `slbench utility` (data layer defaults)
 SPLIT_TEST_FRACTION = 0.2
@@ -71,8 +79,14 @@ def train_model(
     settings: Sequence[str] = (),
     device: str = "auto",
     resize: str = "squash",
+    eval_every: int | None = None,
+    eval_options: Mapping[str, Any] | None = None,
 ) -> TrainingResult:
-    """Train ``model`` on the ``category`` images of the dataset at ``data``; returns where it ended."""
+    """Train ``model`` on the ``category`` images of the dataset at ``data``; returns where it ended.
+
+    With ``eval_every`` K, every K-th checkpoint is evaluated as it is written and its metrics
+    appended to ``track.csv`` beside the checkpoints (see :mod:`slbench.tracking`);
+    ``eval_options`` are the :class:`~slbench.tracking.TrackOptions` fields other than ``data``."""
     if model not in MODELS:
         raise SlbenchError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
     category = require_category(category)
@@ -83,13 +97,19 @@ def train_model(
     try:
         plan = plan_run(request)
         training_data = load_training_data(data, category, plan.resolution, split=plan.split, resize=resize)
+        evaluation = (TrainingEvaluation.open(plan, data, eval_every, eval_options or {})
+                      if eval_every is not None and _is_main_process() else None)
+        started = time.perf_counter()
         with TrainingProgress(f"{model} {category}") as reporter:
-            result = train(plan, training_data, reporter=reporter)
+            hook = evaluation.hook(reporter) if evaluation is not None else None
+            result = train(plan, training_data, reporter=reporter, on_checkpoint=hook)
     except (TrainingSetupError, CheckpointError, NonFiniteLossError) as err:
         raise SlbenchError(str(err)) from None
     if _is_main_process():
-        console.print(f"{model} {category}: step {result.step}, {result.images_seen / 1000:.2f} kimg; "
-                      f"checkpoint {result.checkpoint}")
+        console.print(f"{escape(model)} {category}: step {result.step}, {result.images_seen / 1000:.2f} kimg; "
+                      f"checkpoint {escape(str(result.checkpoint))}", highlight=False)
+        if evaluation is not None:
+            console.print(evaluation.cost_line(time.perf_counter() - started), highlight=False)
     return result
 
 
@@ -112,6 +132,50 @@ def load_training_data(data: Path, category: str, resolution: int, *, split: str
     images = load_images(records, resolution, resize=resize)
     return TrainingData(images=images, category=category, fingerprint=dataset.fingerprint(), split=split,
                         split_fingerprint=split_fingerprint, info=info)
+
+
+@dataclass
+class TrainingEvaluation:
+    """``--eval-every``: a track of the run's checkpoints, filled in as training writes them."""
+
+    tracker: Tracker
+    every: int
+    snapshot_every: int
+    last_step: int
+
+    @classmethod
+    def open(cls, plan: RunPlan, data: Path, every: int, options: Mapping[str, Any]) -> "TrainingEvaluation":
+        check_every(every)
+        tracker = open_tracker(model=plan.model, category=plan.category, resolution=plan.resolution,
+                               checkpoints=plan.out_dir, out=plan.out_dir,
+                               options=TrackOptions(data=Path(data), **options))
+        return cls(tracker, every, plan.config.snapshot_every, plan.total_steps)
+
+    def hook(self, reporter: "TrainingProgress"):
+        """The training loop's checkpoint hook: evaluate the checkpoint when it is one of the tracked."""
+
+        def evaluate(step: int, path: Path) -> None:
+            tracked = is_tracked(step, every=self.every, snapshot_every=self.snapshot_every, last=self.last_step)
+            if tracked and step not in self.tracker.done_steps:
+                rows = self.tracker.evaluate(path, step)
+                reporter.note(escape(f"step {step}: " + step_summary(rows)))
+
+        return evaluate
+
+    def cost_line(self, total_seconds: float) -> str:
+        """How much of the training time went to evaluation, and where the track is."""
+        share = self.tracker.seconds / total_seconds if total_seconds > 0 else 0.0
+        return (f"evaluation: {self.tracker.seconds:.1f} s of {total_seconds:.1f} s ({share:.0%} of the training time); "
+                f"track {escape(str(self.tracker.out / TRACK_CSV))}")
+
+
+def step_summary(rows: list[dict[str, Any]]) -> str:
+    """``FID 123.4, KID 0.05, Precision 0.41`` of one step's rows, or its status and reason."""
+    values = {row["metric"]: row for row in rows if row["status"] == STATUS_OK}
+    if not values:
+        return "; ".join(f"{row['status']}: {row['reason']}" for row in rows[:1])
+    shown = [name for name in SHOWN_METRICS if name in values][:3]
+    return ", ".join(f"{METRICS[name].label} {values[name]['value']:.4g}" for name in shown)
 
 
 class TrainingProgress:

@@ -236,3 +236,50 @@ def test_a_best_step_no_longer_on_disk_is_an_error(first_track, workspace, tmp_p
         runner.run_evaluation(data=workspace["data"], models="dcgan", categories="MEL",
                               checkpoints=tmp_path / "checkpoints", n_samples=N_FAKE, features="lesion",
                               out=tmp_path / "run", weights_dir=workspace["weights_dir"], select="best:fid")
+
+
+EVAL_OPTIONS = {"features": "lesion", "n_samples": N_FAKE, "device": "cpu"}
+
+
+@pytest.fixture(scope="module")
+def trained_with_eval(workspace):
+    """The workspace's DCGAN run again, evaluated at every checkpoint as training writes it."""
+    out = workspace["root"] / "eval-dcgan-MEL"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SLBENCH_CACHE", str(workspace["root"] / "cache"))
+        train_model(model="dcgan", category="MEL", data=workspace["data"], resolution=32, steps=STEPS, out=out,
+                    seed=0, settings=DCGAN_SETTINGS, device="cpu", eval_every=1,
+                    eval_options=EVAL_OPTIONS | {"weights_dir": workspace["weights_dir"]})
+    return out
+
+
+def test_eval_every_tracks_the_saved_checkpoints_without_changing_training(trained_with_eval, workspace):
+    saved = [step for step, _ in list_checkpoints(trained_with_eval)]
+    assert load_track(trained_with_eval).steps() == saved == [2, 4, 6]
+    for step in saved:
+        name = f"step-{step:07d}.safetensors"
+        with_eval, without = load_file(str(trained_with_eval / name)), load_file(str(workspace["checkpoints"] / name))
+        assert with_eval.keys() == without.keys()
+        assert all(torch.equal(with_eval[key], without[key]) for key in with_eval)
+
+
+def test_track_of_a_folder_evaluated_during_training_gives_identical_values(trained_with_eval, workspace, tmp_path):
+    tracker = track_folder(trained_with_eval, out=tmp_path / "again", weights_dir=workspace["weights_dir"],
+                           **EVAL_OPTIONS)
+    assert (tracker.out / "track.csv").read_bytes() == (trained_with_eval / "track.csv").read_bytes()
+    rerun = track_folder(trained_with_eval, weights_dir=workspace["weights_dir"], **EVAL_OPTIONS)
+    assert rerun.seconds == 0.0  # every step was already in the track beside the checkpoints
+
+
+def test_eval_every_sees_checkpoints_that_keep_last_deletes(workspace, tmp_path):
+    out = tmp_path / "dcgan-MEL"
+    settings = [arg for item in DCGAN_SETTINGS[:-1] + ("keep_last=1",) for arg in ("--set", item)]
+    result = CliRunner().invoke(app, [
+        "train", "--model", "dcgan", "--category", "MEL", "--data", str(workspace["data"]), "--resolution", "32",
+        "--steps", str(STEPS), "--out", str(out), "--device", "cpu", *settings, "--eval-every", "2",
+        "--eval-features", "lesion", "--eval-n-samples", str(N_FAKE), "--weights-dir", str(workspace["weights_dir"]),
+    ])
+    assert result.exit_code == 0, result.output
+    assert [step for step, _ in list_checkpoints(out)] == [6]
+    assert load_track(out).steps() == [4, 6]
+    assert "of the training time" in result.output

@@ -26,7 +26,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Protocol
+from typing import Any, Callable, Iterator, Mapping, Protocol
 
 import torch
 from torch import nn
@@ -131,13 +131,24 @@ class TrainingState:
         return self.generator_ema if self.generator_ema is not None else self.generator
 
 
-def train(plan: RunPlan, data: TrainingData, *, reporter: Reporter | None = None) -> TrainingResult:
-    """Run a plan to its last step; joins a process group when launched by ``torchrun``."""
+CheckpointHook = Callable[[int, Path], None]
+"""Called as ``hook(step, weights_path)`` on the main process after each regular checkpoint."""
+
+
+def train(plan: RunPlan, data: TrainingData, *, reporter: Reporter | None = None,
+          on_checkpoint: CheckpointHook | None = None) -> TrainingResult:
+    """Run a plan to its last step; joins a process group when launched by ``torchrun``.
+
+    ``on_checkpoint`` hears of every checkpoint written on schedule (every ``snapshot_every``
+    steps and at the end, not the one Ctrl-C writes) while that file is still on disk, before
+    ``keep_last`` can delete it: an evaluation hook reads it from there. It runs on the main
+    process with the RNG states forked, so whatever it does leaves training bit for bit as it
+    would be without it; the other processes wait for it at their next collective."""
     context = init_from_env(plan.device)
     try:
         state = setup(plan, data, context)
         active = reporter if (reporter is not None and context.is_main) else SilentReporter()
-        return run_steps(state, active)
+        return run_steps(state, active, on_checkpoint if context.is_main else None)
     finally:
         shutdown(context)
 
@@ -171,7 +182,7 @@ def setup(plan: RunPlan, data: TrainingData, context: DistContext) -> TrainingSt
     return state
 
 
-def run_steps(state: TrainingState, reporter: Reporter) -> TrainingResult:
+def run_steps(state: TrainingState, reporter: Reporter, on_checkpoint: CheckpointHook | None = None) -> TrainingResult:
     """Train until the plan's last step, checking losses, reporting and taking snapshots."""
     plan, config = state.plan, state.plan.config
     reporter.start(start_step=state.step, total_steps=plan.total_steps)
@@ -194,6 +205,11 @@ def run_steps(state: TrainingState, reporter: Reporter) -> TrainingResult:
                 window_start, window_step = time.perf_counter(), state.step
             if at_snapshot or stop:
                 snapshot(state)
+            if at_snapshot and not stop and on_checkpoint is not None:
+                devices = [state.context.device] if state.context.device.type == "cuda" else []
+                with torch.random.fork_rng(devices=devices):
+                    on_checkpoint(state.step, state.last_checkpoint)
+                window_start = time.perf_counter()
             if stop:
                 raise TrainingInterrupted(state.step, state.last_checkpoint)
     return TrainingResult(step=state.step, images_seen=state.images_seen, checkpoint=state.last_checkpoint,

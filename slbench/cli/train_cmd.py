@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from slbench.cli.options import TrustWeightsOption, WeightsDirOption
 from slbench.console import console
 from slbench.training import train_model
 
@@ -62,6 +63,20 @@ def train_command(
     ] = None,
     device: Annotated[Device, typer.Option("--device", help="Where to train (auto: CUDA when present).")] = Device.auto,
     resize: Annotated[Resize, typer.Option("--resize", help="How real images reach the resolution.")] = Resize.squash,
+    eval_every: Annotated[
+        Optional[int],
+        typer.Option("--eval-every", help="Evaluate every K-th checkpoint as it is written, into track.csv beside "
+                                          "the checkpoints (as `slbench track --every K` would).", min=1),
+    ] = None,
+    eval_features: Annotated[
+        str, typer.Option("--eval-features", help="Feature extractor of --eval-every.")
+    ] = "inception",
+    eval_n_samples: Annotated[
+        Optional[int],
+        typer.Option("--eval-n-samples", help="Generated images per evaluated step; default: max(1000, class size)."),
+    ] = None,
+    weights_dir: WeightsDirOption = None,
+    trust_weights: TrustWeightsOption = None,
 ) -> None:
     """Train a generator on one lesion class with its paper's loss, optimiser and schedule.
 
@@ -71,7 +86,9 @@ def train_command(
     try:
         train_model(model=model.value, category=category, data=data, resolution=resolution, steps=steps, kimg=kimg,
                     batch=batch, out=out, seed=seed, resume=resume, split=split.value, settings=settings or (),
-                    device=device.value, resize=resize.value)
+                    device=device.value, resize=resize.value, eval_every=eval_every,
+                    eval_options={"features": eval_features, "n_samples": eval_n_samples, "weights_dir": weights_dir,
+                                  "trust_weights": trust_weights, "device": None if device.value == "auto" else device.value})
     except KeyboardInterrupt as interrupt:
         checkpoint = getattr(interrupt, "checkpoint", None)
         saved = (f"checkpoint {checkpoint} written; continue with --resume" if checkpoint
