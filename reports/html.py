@@ -17,9 +17,10 @@ from typing import Any
 from reports.captions import DAGGER, LOW_RELIABILITY_NOTE, caption, direction_arrow, table_notes
 from reports.formatting import format_interval, format_number
 from reports.html_style import STYLE
-from reports.images import EmbeddedImage, embed_image_file, embed_png_bytes
+from reports.images import EmbeddedImage, embed_image_data, embed_png_bytes
 from reports.names import category_sort_key, metric_label, model_sort_key
 from reports.plots import Plot
+from reports.reading import MissingFile
 from reports.results import ResultSet
 from reports.tables import MAX_TABLE_COLUMNS, Cell, Column, WideTable, split_columns
 
@@ -182,11 +183,19 @@ def _class_attribute(classes: list[str]) -> str:
 
 
 def _image(result_set: ResultSet, kind: str, key: str, alt: str) -> str:
-    path = result_set.artifact_path(kind, key)
-    if path is None:
+    """An artifact as an ``<img>``, or a note saying why it is missing or unreadable.
+
+    A refused file (see :meth:`reports.results.ResultSet.read_artifact`) is not a note: its
+    :class:`reports.results.ResultsError` stops the report.
+    """
+    try:
+        data = result_set.read_artifact(kind, key)
+    except MissingFile as err:
+        return f'<div class="missing">{escape(str(err))}</div>'
+    if data is None:
         return f'<div class="missing">no image recorded for {escape(key)}</div>'
     try:
-        image = embed_image_file(path)
+        image = embed_image_data(data, str(result_set.artifact_path(kind, key)))
     except ValueError as err:
         return f'<div class="missing">{escape(str(err))}</div>'
     return _img_tag(image, alt)

@@ -10,8 +10,6 @@ from __future__ import annotations
 import base64
 import io
 from dataclasses import dataclass
-from pathlib import Path
-
 from PIL import Image, UnidentifiedImageError
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -41,12 +39,8 @@ def embed_png_bytes(png: bytes) -> EmbeddedImage:
     return EmbeddedImage(png_data_uri(png), width, height, pixelated=False)
 
 
-def embed_image_file(path: Path) -> EmbeddedImage:
-    """Embed an image file; raises ``ValueError`` when it is missing or not an image."""
-    try:
-        data = path.read_bytes()
-    except OSError as err:
-        raise ValueError(f"cannot read {path}: {err.strerror or err}") from None
+def embed_image_data(data: bytes, name: str) -> EmbeddedImage:
+    """Embed an image file's bytes; raises ``ValueError`` naming ``name`` when they are not an image."""
     try:
         with Image.open(io.BytesIO(data)) as image:
             image.load()
@@ -54,7 +48,7 @@ def embed_image_file(path: Path) -> EmbeddedImage:
             if not data.startswith(PNG_MAGIC) or max(width, height) > MAX_EMBED_SIDE:
                 data, (width, height) = _as_small_png(image)
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
-        raise ValueError(f"{path} is not a readable image") from None
+        raise ValueError(f"{name} is not a readable image") from None
     scale = 1
     if width < SMALL_DISPLAY_WIDTH:
         scale = max(1, min(MAX_PIXEL_SCALE, SMALL_DISPLAY_WIDTH // width))

@@ -58,10 +58,8 @@ def render_report(
         raise ResultsError(f"{', '.join(str(p) for p in paths)} hold(s) no result rows; nothing to report")
     tables = with_checkpoint_notes(build_tables(result_set.rows), result_set)
     target = Path(out) if out is not None else default_output_folder(paths)
-    written = {}
-    for name in chosen:
-        written[name] = atomic_write_text(target / OUTPUT_NAMES[name], _render(name, result_set, tables))
-    return written
+    rendered = {name: _render(name, result_set, tables) for name in chosen}  # all, before writing any
+    return {name: atomic_write_text(target / OUTPUT_NAMES[name], text) for name, text in rendered.items()}
 
 
 def with_checkpoint_notes(tables: list[WideTable], result_set: ResultSet) -> list[WideTable]:

@@ -21,6 +21,7 @@ import pandas as pd
 
 from reports.files import atomic_write_text
 from reports.names import category_sort_key, metric_sort_key, model_sort_key
+from reports.reading import MissingFile, RefusedFile, read_inside
 from reports.schema import COLUMNS, METRICS_CSV, METRICS_JSON, SCHEMA_VERSION, TABLES
 
 TEXT_COLUMNS = ("table", "model", "category", "metric", "features")
@@ -40,8 +41,9 @@ class ResultSet:
     """One results folder as loaded, or several combined with :func:`combine`.
 
     ``artifacts`` paths are relative to ``folder``; a combined set has ``folder=None``,
-    absolute artifact paths, ``settings``/``provenance`` keyed by run label, and its runs
-    in ``sources``.
+    absolute artifact paths with the folder of the run that recorded each in
+    ``artifact_folders``, ``settings``/``provenance`` keyed by run label, and its runs in
+    ``sources``.
     """
 
     rows: pd.DataFrame
@@ -51,6 +53,7 @@ class ResultSet:
     folder: Path | None
     label: str = ""
     sources: tuple["ResultSet", ...] = field(default=())
+    artifact_folders: dict[tuple[str, str], Path] = field(default_factory=dict)
 
     def artifact_path(self, kind: str, key: str) -> Path | None:
         """The file of one artifact (e.g. ``("samples", "dcgan/MEL")``), or ``None`` if not recorded."""
@@ -58,6 +61,24 @@ class ResultSet:
         if relative is None:
             return None
         return (self.folder / relative) if self.folder is not None else Path(relative)
+
+    def read_artifact(self, kind: str, key: str) -> bytes | None:
+        """The bytes of one artifact, ``None`` if not recorded.
+
+        Read only as a regular file inside the results folder that recorded it: raises
+        :class:`reports.reading.MissingFile` when it is gone and :class:`ResultsError` when it
+        is refused (a link leading out of the folder, a FIFO, a device, an oversized file).
+        """
+        path = self.artifact_path(kind, key)
+        if path is None:
+            return None
+        folder = self.folder if self.folder is not None else self.artifact_folders[(kind, key)]
+        try:
+            return read_inside(folder, path)
+        except MissingFile:
+            raise
+        except RefusedFile as err:
+            raise ResultsError(f"{err}; remove it or put the image file itself there") from None
 
     def runs(self) -> tuple["ResultSet", ...]:
         """The single runs behind this set (itself when it was loaded from one folder)."""
@@ -106,15 +127,16 @@ def load_results(folder: str | Path) -> ResultSet:
     if not folder.is_dir():
         raise ResultsError(f"results folder {folder} does not exist")
     json_path, csv_path = folder / METRICS_JSON, folder / METRICS_CSV
-    if json_path.is_file():
-        document = _read_json_document(json_path)
+    if json_path.exists():
+        source = json_path
+        document = _read_json_document(folder, json_path)
         raw_rows = document["rows"]
-    elif csv_path.is_file():
+    elif csv_path.exists():
+        source = csv_path
         document = {"settings": {}, "provenance": {}, "artifacts": {}}
-        raw_rows = _read_csv_rows(csv_path)
+        raw_rows = _read_csv_rows(folder, csv_path)
     else:
         raise ResultsError(f"{folder} holds no results: neither {METRICS_JSON} nor {METRICS_CSV} is there")
-    source = json_path if json_path.is_file() else csv_path
     clean = [normalise_row(row, f"{source}: row {index}") for index, row in enumerate(raw_rows)]
     check_unique(clean, str(source))
     return ResultSet(
@@ -140,14 +162,14 @@ def combine(result_sets: Iterable[ResultSet]) -> ResultSet:
         return runs[0]
     labels = _unique_labels([run.label or f"run-{index + 1}" for index, run in enumerate(runs)])
     renames = _colliding_models(runs, labels)
-    frames, artifacts = [], {}
+    frames, artifacts, artifact_folders = [], {}, {}
     for run, label in zip(runs, labels):
         rename = renames.get(label, {})
         frame = run.rows.copy()
         frame["model"] = frame["model"].map(lambda model: rename.get(model, model))
         frame["run"] = label
         frames.append(frame)
-        _merge_artifacts(artifacts, run, rename)
+        _merge_artifacts(artifacts, artifact_folders, run, rename)
     merged = sort_rows(pd.concat(frames, ignore_index=True).to_dict("records"))
     return ResultSet(
         rows=rows_frame(merged, extra=("run",)),
@@ -157,6 +179,7 @@ def combine(result_sets: Iterable[ResultSet]) -> ResultSet:
         folder=None,
         label=" + ".join(labels),
         sources=tuple(runs),
+        artifact_folders=artifact_folders,
     )
 
 
@@ -278,10 +301,18 @@ def _csv_cell(value: Any) -> str:
     return str(value)
 
 
-def _read_csv_rows(path: Path) -> list[dict]:
+def _read_text(folder: Path, path: Path) -> str:
+    """A results file's text, read only as a regular file inside its folder (:mod:`reports.reading`)."""
     try:
-        records = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
-    except (OSError, UnicodeDecodeError, csv.Error) as err:
+        return read_inside(folder, path).decode("utf-8")
+    except RefusedFile as err:
+        raise ResultsError(str(err)) from None
+
+
+def _read_csv_rows(folder: Path, path: Path) -> list[dict]:
+    try:
+        records = list(csv.DictReader(io.StringIO(_read_text(folder, path))))
+    except (UnicodeDecodeError, csv.Error) as err:
         raise ResultsError(f"{path} cannot be read as CSV: {err}") from None
     return [_parse_csv_record(record, path, index) for index, record in enumerate(records)]
 
@@ -312,10 +343,10 @@ def _parse_number(text: str, kind: type, path: Path, index: int, column: str) ->
         raise ResultsError(f"{path}: row {index}, column {column}: {text!r} is not a number") from None
 
 
-def _read_json_document(path: Path) -> dict:
+def _read_json_document(folder: Path, path: Path) -> dict:
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        document = json.loads(_read_text(folder, path))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise ResultsError(f"{path} is not valid JSON ({err}); rerun the command that wrote it") from None
     if not isinstance(document, dict):
         raise ResultsError(f"{path} must hold a JSON object with schema_version and rows")
@@ -411,10 +442,13 @@ def _colliding_models(runs: list[ResultSet], labels: list[str]) -> dict[str, dic
     return renames
 
 
-def _merge_artifacts(into: dict[str, dict[str, str]], run: ResultSet, rename: dict[str, str]) -> None:
+def _merge_artifacts(
+    into: dict[str, dict[str, str]], folders: dict[tuple[str, str], Path], run: ResultSet, rename: dict[str, str]
+) -> None:
     for kind, entries in run.artifacts.items():
         for key, _ in entries.items():
             model, slash, rest = key.partition("/")
             new_key = f"{rename.get(model, model)}/{rest}" if slash else key
-            path = run.artifact_path(kind, key)
-            into.setdefault(kind, {}).setdefault(new_key, str(path.resolve()))
+            if new_key not in into.get(kind, {}):
+                into.setdefault(kind, {})[new_key] = str(run.artifact_path(kind, key).absolute())
+                folders[(kind, new_key)] = run.folder

@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 import pytest
 from PIL import Image
 
-from reports.images import MAX_EMBED_SIDE, embed_image_file
+from reports.images import MAX_EMBED_SIDE, embed_image_data
 from reports.render import render_report
 from reports_factory import quality_row, quality_rows, utility_rows, write_run
 
@@ -105,11 +105,11 @@ def test_samples_beside_real_grid_plots_pairs_and_provenance(page):
 def test_large_images_are_scaled_down_and_small_ones_shown_crisp(tmp_path):
     big = tmp_path / "big.png"
     Image.new("RGB", (MAX_EMBED_SIDE * 2, 10), (10, 20, 30)).save(big)
-    assert embed_image_file(big).width == MAX_EMBED_SIDE
+    assert embed_image_data(big.read_bytes(), str(big)).width == MAX_EMBED_SIDE
     small = tmp_path / "small.png"
     Image.new("RGB", (32, 32), (10, 20, 30)).save(small)
-    shown = embed_image_file(small)
+    shown = embed_image_data(small.read_bytes(), str(small))
     assert (shown.width, shown.pixelated) == (128, True)
     (tmp_path / "text.png").write_text("not an image")
     with pytest.raises(ValueError, match="not a readable image"):
-        embed_image_file(tmp_path / "text.png")
+        embed_image_data((tmp_path / "text.png").read_bytes(), "text.png")
