@@ -1,4 +1,5 @@
-"""Builders shared by the run, check and demo tests: checkpoints, a lesion extractor, a stand-in LPIPS."""
+"""Builders shared by the run, check and demo tests: checkpoints, a lesion extractor, a stand-in LPIPS,
+a tiny stand-in feature extractor."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import torch
 
 from generators import build_generator
 from generators.checkpoint import module_tensors, save_checkpoint
+from slbench.features.extractor import FeatureExtractor
 
 SMALL_ARCHITECTURE = {"dcgan": {"ngf": 8, "ndf": 8}, "sl-stylegan": {}, "stylegan": {}}
 
@@ -61,3 +63,22 @@ def train_tiny_lesion_extractor(data: Path, store: Path, *, resolution: int = 32
     for path in (metadata, metadata.with_suffix(".safetensors")):
         shutil.copy2(path, store / path.name)
     return store
+
+
+class TinyFeatures(torch.nn.Module):
+    """A seeded random convolution pooled two ways: a cheap stand-in with the extractor's interface."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)
+            self.conv = torch.nn.Conv2d(3, 8, 3, stride=2)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        x = torch.relu(self.conv(images.float() / 255.0))
+        return torch.cat([x.mean(dim=(2, 3)), x.amax(dim=(2, 3))], dim=1)
+
+
+def tiny_extractor(*_args, device=None, **_kwargs) -> FeatureExtractor:
+    return FeatureExtractor(name="tiny", network=TinyFeatures(), dim=16, weights_sha256="b" * 64,
+                            input_resolution=32, resize_filter="none", device=device)

@@ -43,9 +43,15 @@ def run(
         typer.Option("--select", help="Which checkpoint of each folder: latest, or best:METRIC (e.g. best:kid), "
                                       "the best step of the folder's track (`slbench track`)."),
     ] = "latest",
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the plan and its estimated time only; write nothing.")
+    ] = False,
 ) -> None:
     """Compare generators per lesion class: FID, KID, precision/recall, density/coverage,
-    memorisation and LPIPS diversity, written to a results folder with its reports."""
+    memorisation and LPIPS diversity, written to a results folder with its reports.
+
+    Under `torchrun --nproc_per_node N -m slbench run ...` the ranks share generation and feature
+    extraction and rank 0 writes the same results as one process would."""
     from slbench.evaluation import run_evaluation
 
     run_evaluation(
@@ -64,6 +70,7 @@ def run(
         resolution=resolution,
         batch=batch,
         select=select,
+        dry_run=dry_run,
     )
 
 

@@ -1,13 +1,19 @@
 """What every (model, category) evaluation of one run shares: data, extractor, LPIPS, settings,
 and the real side of each class, computed once.
 
-The real side of a class (its images at the evaluation resolution, their features through the
-feature cache, their own LPIPS diversity) does not depend on the model, so a run comparing three
-models on a class prepares it once, and a later run on the same data finds its features cached.
+The real side of a class (its images at the evaluation resolution, their features, their own
+LPIPS diversity) does not depend on the model, so a run comparing three models on a class
+prepares it once. Its features are cached per dataset fingerprint, class, extractor, resolution
+and preprocessing (:mod:`slbench.features.chunked_cache`): a later run on the same data finds
+them, and an interrupted extraction resumes from its last finished chunk. Under ``torchrun`` the
+missing chunks are extracted by all ranks (:mod:`slbench.evaluation.sharding`); rank 0 holds
+the result.
 """
 
 from __future__ import annotations
 
+import hashlib
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +26,10 @@ from slbench.console import console
 from slbench.data import RESIZE_FILTER, Dataset, load_images
 from slbench.errors import SlbenchError
 from slbench.evaluation.consistency import ClassifierHandle, consistency_values, open_classifier, score_images
-from slbench.features import cached_features, load_lpips
+from slbench.evaluation.sharding import SINGLE, Shard, from_main, map_chunks
+from slbench.features import load_lpips
+from slbench.features.cache import image_content_sha256
+from slbench.features.chunked_cache import ChunkedEntry
 from slbench.metrics import DEFAULT_FEATURE_METRICS, MetricSettings, MetricValue, lpips_diversity, rbf_metric_name
 from slbench.metrics.class_consistency import ClassConsistency
 
@@ -63,6 +72,7 @@ class RealSide:
     images: torch.Tensor  # uint8 N x 3 x R x R
     features: np.ndarray
     lpips: float | None
+    provenance: dict[str, Any] = field(default_factory=dict)  # whether it was cached, seconds per stage
 
 
 @dataclass
@@ -77,7 +87,9 @@ class EvaluationContext:
     bootstrap: int
     batch: int
     device: torch.device
+    shard: Shard = SINGLE
     _real: dict[str, RealSide] = field(default_factory=dict)
+    _joined: set[str] = field(default_factory=set)  # classes whose extraction a non-main rank took part in
     _classifier: ClassifierHandle | None = None
     _real_consistency: dict[str, ClassConsistency] = field(default_factory=dict)
 
@@ -110,21 +122,66 @@ class EvaluationContext:
     def data_fingerprint(self) -> str:
         return self.dataset.fingerprint()
 
-    def real_side(self, category: str) -> RealSide:
-        """The real side of ``category``, prepared on first use."""
-        if category not in self._real:
-            images = load_images(self.dataset.records(category), self.resolution, resize=RESIZE_MODE)
+    def real_entry(self, category: str) -> ChunkedEntry:
+        """Where the features of ``category``'s real images are cached."""
+        records = self.dataset.records(category)
+        selection = {
+            "data_fingerprint": self.data_fingerprint,
+            "category": category,
+            "image_ids_sha256": hashlib.sha256("\n".join(r.image_id for r in records).encode()).hexdigest(),
+            "resolution": self.resolution,
+            "resize": RESIZE_MODE,
+            "resize_filter": RESIZE_FILTER,
+        }
+        return ChunkedEntry.locate(self.extractor, selection, len(records))
+
+    def real_side(self, category: str) -> RealSide | None:
+        """The real side of ``category``, prepared on first use; every rank calls it, rank 0 gets it."""
+        if category in self._real or category in self._joined:
+            return self._real.get(category)
+        records, entry = self.dataset.records(category), self.real_entry(category)
+        spans, started = entry.spans(), time.perf_counter()
+        state: dict[str, Any] = {}
+
+        def decide() -> list[int]:
+            images = load_images(records, self.resolution, resize=RESIZE_MODE)
             if len(images) < 2:
                 raise SlbenchError(f"{category} has {len(images)} usable image(s); the metrics need at least 2")
-            key = {
-                "side": "real",
-                "category": category,
-                "resolution": self.resolution,
-                "resize": RESIZE_MODE,
-                "resize_filter": RESIZE_FILTER,
-            }
-            features = cached_features(self.extractor, images, key=key, batch_size=self.batch)
-            self._real[category] = RealSide(category, images, features, self.diversity(images))
+            sha = image_content_sha256(images)
+            features = entry.complete(sha)
+            parts = {} if features is not None else entry.finished_chunks(sha)
+            state.update(images=images, sha=sha, features=features, parts=parts, decoded=time.perf_counter())
+            return [] if features is not None else [i for i in range(len(spans)) if i not in parts]
+
+        todo = from_main(self.shard, decide)
+
+        def work(index: int) -> np.ndarray:
+            span = spans[index]
+            images = state["images"][span] if self.shard.is_main else load_images(
+                records[span], self.resolution, resize=RESIZE_MODE, cache=False)
+            return self.extractor.extract(images, batch_size=self.batch)
+
+        def collect(index: int, features: np.ndarray) -> None:
+            state["parts"][index] = features
+            entry.save_chunk(state["sha"], index, features)
+
+        map_chunks(self.shard, todo, work, collect)
+        if not self.shard.is_main:
+            self._joined.add(category)
+            return None
+        features = state["features"]
+        if features is None:
+            features = np.concatenate([state["parts"][index] for index in range(len(spans))])
+            entry.finish(state["sha"], features)
+        extracted = time.perf_counter()
+        provenance = {
+            "cached": not todo, "chunks_extracted": len(todo), "chunks": len(spans),
+            "timings_s": {"decode": round(state["decoded"] - started, 4),
+                          "features": round(extracted - state["decoded"], 4)},
+        }
+        images = state["images"]
+        self._real[category] = RealSide(category, images, features, self.diversity(images), provenance)
+        provenance["timings_s"]["lpips"] = round(time.perf_counter() - extracted, 4)
         return self._real[category]
 
     def diversity(self, images: torch.Tensor) -> float | None:

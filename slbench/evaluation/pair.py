@@ -2,10 +2,16 @@
 
 Shared by ``slbench run`` (for every pair of the plan) and ``slbench check`` (for the candidate),
 so that a check re-evaluates a checkpoint exactly as the run it compares against did.
+
+Images are generated and their features extracted chunk by chunk (the chunks of
+:mod:`slbench.evaluation.samples`); under ``torchrun`` the chunks are shared out over the
+ranks and gathered on rank 0 (:mod:`slbench.evaluation.sharding`), which computes the metrics.
+One process extracts the same chunks in the same batches, so both give the same numbers.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -15,7 +21,8 @@ import torch
 from slbench.evaluation.checkpoints import CheckpointInfo, load_generator
 from slbench.evaluation.context import EvaluationContext
 from slbench.evaluation.provenance import Timings, checkpoint_provenance
-from slbench.evaluation.samples import generate_uint8
+from slbench.evaluation.samples import generate_chunk, generation_chunks
+from slbench.evaluation.sharding import map_chunks
 from slbench.metrics import MetricValue, lpips_metric_values
 from slbench.metrics import run_evaluation as compute_metrics
 
@@ -39,6 +46,35 @@ def default_n_fake(n_real: int) -> int:
     return max(1000, n_real)
 
 
+def generate_and_extract(context: EvaluationContext, checkpoint: CheckpointInfo, n_fake: int,
+                         timings: Timings) -> tuple[torch.Tensor, np.ndarray] | None:
+    """The ``n_fake`` generated images of ``checkpoint`` and their features, made chunk by chunk
+    on every rank; rank 0 gets them in chunk order, the other ranks None."""
+    generator = load_generator(checkpoint, context.device)
+    seconds = {"generate": 0.0, "features": 0.0}
+
+    def work(index: int) -> tuple[torch.Tensor, np.ndarray]:
+        start = time.perf_counter()
+        images = generate_chunk(generator, n_fake, index, seed=context.seed, resolution=context.resolution,
+                                batch_size=context.batch, device=context.device)
+        generated = time.perf_counter()
+        features = context.extractor.extract(images, batch_size=context.batch)
+        seconds["generate"] += generated - start
+        seconds["features"] += time.perf_counter() - generated
+        return images, features
+
+    parts: dict[int, tuple[torch.Tensor, np.ndarray]] = {}
+    with timings.stage("generate_and_features"):
+        map_chunks(context.shard, range(len(generation_chunks(n_fake))), work, parts.__setitem__)
+    for stage, value in seconds.items():  # this rank's own share of the work
+        timings.seconds[stage] = round(value, 4)
+    del generator
+    if not context.shard.is_main:
+        return None
+    ordered = [parts[index] for index in sorted(parts)]
+    return torch.cat([images for images, _ in ordered]), np.concatenate([features for _, features in ordered])
+
+
 def evaluate_pair(
     context: EvaluationContext,
     *,
@@ -47,27 +83,25 @@ def evaluate_pair(
     checkpoint: CheckpointInfo,
     n_fake: int,
     on_stage: Callable[[str], None] = lambda stage: None,
-) -> PairResult:
-    """Evaluate ``checkpoint`` on ``category``; ``on_stage`` hears the name of each stage as it starts."""
+) -> PairResult | None:
+    """Evaluate ``checkpoint`` on ``category``; ``on_stage`` hears the name of each stage as it starts.
+
+    Every rank calls it; rank 0 gets the result, the other ranks (which only share the
+    generation and feature extraction) None."""
     timings = Timings()
     on_stage("real images")
     with timings.stage("real_side"):
         real = context.real_side(category)
     on_stage("generating")
-    with timings.stage("generate"):
-        generator = load_generator(checkpoint, context.device)
-        fake = generate_uint8(
-            generator, n_fake, seed=context.seed, resolution=context.resolution,
-            batch_size=context.batch, device=context.device,
-        )
-        del generator
-    on_stage("features")
-    with timings.stage("features"):
-        fake_features = context.extractor.extract(fake, batch_size=context.batch)
+    generated = generate_and_extract(context, checkpoint, n_fake, timings)
+    if generated is None:
+        return None
+    fake, fake_features = generated
     on_stage("metrics")
     with timings.stage("metrics"):
         settings = context.metric_settings()
-        evaluation = compute_metrics(real.features, fake_features, train_real=real.features, settings=settings)
+        evaluation = compute_metrics(real.features, fake_features, train_real=real.features, settings=settings,
+                                     device=context.device)
     on_stage("LPIPS")
     with timings.stage("lpips"):
         lpips_values = lpips_values_of(context.diversity(fake), real.lpips, n_real=len(real.images), n_fake=n_fake)
@@ -90,6 +124,7 @@ def evaluate_pair(
         "n_real": len(real.images),
         "n_fake": n_fake,
         "class_consistency": context.classifier.provenance,
+        "ranks": context.shard.world_size,
         "timings_s": timings.seconds,
     }
     return PairResult(model, category, rows, fake, pairs, provenance)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from rich.markup import escape
 
 from generators import MODELS
 from reports.render import FORMATS, render_report
@@ -30,14 +31,15 @@ from slbench.console import console
 from slbench.data import CATEGORIES, RESIZE_FILTER, Dataset, load_dataset
 from slbench.errors import SlbenchError
 from slbench.evaluation.context import RESIZE_MODE, EvaluationContext, open_lpips
+from slbench.evaluation.estimate import estimate_run, measure_rates, plan_work, print_plan
 from slbench.evaluation.display import RunDisplay
 from slbench.evaluation.grids import write_memorisation_pairs, write_sample_grid
 from slbench.evaluation.pair import PairResult, default_n_fake, evaluate_pair
 from slbench.evaluation.plan import EvaluationPlan, describe_plan, plan_evaluation
 from slbench.evaluation.provenance import data_provenance, extractor_provenance, package_versions
 from slbench.evaluation.selection import parse_select
+from slbench.evaluation.sharding import Shard, close_shard, from_main, open_shard
 from slbench.features import get_extractor
-from slbench.features.extractor import resolve_device
 from slbench.metrics import MetricSettings
 from slbench.paths import DEFAULT_CHECKPOINTS, DEFAULT_DATA, DEFAULT_RESULTS
 
@@ -169,14 +171,31 @@ def run_evaluation(
     device: str | torch.device | None = None,
     report_formats: tuple[str, ...] = FORMATS,
     select: str = "latest",
+    dry_run: bool = False,
 ) -> Path:
     """Evaluate every requested (model, category) pair and write the results folder; returns it.
 
-    The reports in ``report_formats`` (default: all of Markdown, LaTeX, wide CSV and HTML) are
-    rendered into the folder at the end. ``select`` is ``latest`` (each folder's newest
-    checkpoint) or ``best:METRIC`` (the best step of each folder's track)."""
+    The plan, with an estimate measured on this device, is printed first; ``dry_run`` stops
+    there and writes nothing. The reports in ``report_formats`` (default: all of Markdown,
+    LaTeX, wide CSV and HTML) are rendered into the folder at the end. ``select`` is ``latest``
+    (each folder's newest checkpoint) or ``best:METRIC`` (the best step of each folder's track).
+    Under ``torchrun`` every rank calls this; rank 0 writes the results (see
+    :mod:`slbench.evaluation.sharding`).
+    """
     started = time.perf_counter()
     check_counts(n_samples=n_samples, bootstrap=bootstrap, batch=batch)
+    shard = open_shard(device)
+    try:
+        return _run(shard, started, data=data, models=models, categories=categories, checkpoints=checkpoints,
+                    n_samples=n_samples, features=features, out=out, seed=seed, bootstrap=bootstrap, resume=resume,
+                    weights_dir=weights_dir, trust_weights=trust_weights, resolution=resolution, batch=batch,
+                    report_formats=report_formats, select=select, dry_run=dry_run)
+    finally:
+        close_shard(shard)
+
+
+def _run(shard: Shard, started: float, *, data, models, categories, checkpoints, n_samples, features, out, seed,
+         bootstrap, resume, weights_dir, trust_weights, resolution, batch, report_formats, select, dry_run) -> Path:
     dataset = open_dataset(data)
     available = {category: len(dataset.records(category)) for category in dataset.categories()}
     plan = plan_evaluation(
@@ -184,52 +203,84 @@ def run_evaluation(
         known_categories=CATEGORIES, available=available, resolution=resolution, min_images=MIN_REAL_IMAGES,
         select=parse_select(select),
     )
-    out = prepare_out(Path(out) if out is not None else None, resume)
-    torch_device = resolve_device(device)
     extractor = get_extractor(
-        features, weights_dir=weights_dir, trust_weights=trust_weights, device=torch_device,
+        features, weights_dir=weights_dir, trust_weights=trust_weights, device=shard.device,
         data_fingerprint=dataset.fingerprint(), resolution=plan.resolution,
     )
     n_fake = {c: n_samples or default_n_fake(available[c]) for c in plan.categories}
     settings = run_settings(plan=plan, dataset=dataset, extractor=extractor, n_samples=n_samples, n_fake=n_fake,
                             seed=seed, bootstrap=bootstrap, batch=batch)
-    record = (resumed_record(out, settings) if resume else None) or RunRecord(settings, {})
+    out_path = Path(out) if out is not None else None
+    decided: dict[str, Any] = {}
+
+    def decide() -> tuple[Path, set[str]]:
+        folder = prepare_out(out_path, resume)
+        decided["record"] = (resumed_record(folder, settings) if resume else None) or RunRecord(settings, {})
+        return folder, decided["record"].done_pairs()
+
+    out_path, done = from_main(shard, decide)
     context = EvaluationContext(dataset=dataset, extractor=extractor,
-                                lpips=open_lpips(weights_dir, trust_weights, torch_device),
+                                lpips=open_lpips(weights_dir, trust_weights, shard.device),
                                 resolution=plan.resolution, seed=seed, bootstrap=bootstrap, batch=batch,
-                                device=torch_device)
+                                device=shard.device, shard=shard)
+    if shard.is_main:
+        show_plan(context, plan, n_fake, done, out_path, dry_run=dry_run)
+    if dry_run:
+        return out_path
+    if not shard.is_main:
+        evaluate_plan(context, plan, None, out_path, n_fake, done)
+        return out_path
+    record = decided["record"]
     record.provenance = run_provenance(context, record.provenance, plan)
-    console.print(f"results: {out} ({len(plan.pairs)} model/category pair(s), {extractor.name} features, "
-                  f"{plan.resolution} px: {plan.resolution_source})", highlight=False)
     try:
-        evaluate_plan(context, plan, record, out, n_fake)
+        evaluate_plan(context, plan, record, out_path, n_fake, done)
     except KeyboardInterrupt:
-        console.print(f"interrupted: {len(record.done_pairs())} finished pair(s) are saved in {out}; "
-                      f"continue with the same command plus --resume --out {out}", highlight=False)
+        console.print(f"interrupted: {len(record.done_pairs())} finished pair(s) are saved in {out_path}; "
+                      f"continue with the same command plus --resume --out {out_path}", highlight=False)
         raise
     record.provenance["timings_s"]["total_last_session"] = round(time.perf_counter() - started, 3)
-    record.write(out)
-    written = render_report(out, formats=report_formats)
+    record.write(out_path)
+    written = render_report(out_path, formats=report_formats)
     console.print("report: " + ", ".join(str(path) for path in written.values()), highlight=False)
-    return out
+    return out_path
 
 
-def evaluate_plan(context: EvaluationContext, plan: EvaluationPlan, record: RunRecord, out: Path,
-                  n_fake: dict[str, int]) -> None:
-    """Evaluate the pairs not done yet, saving the whole record after each."""
-    done = record.done_pairs()
-    with RunDisplay(len(plan.pairs), record.rows, completed=len(done & {p.key for p in plan.pairs})) as display:
-        for pair in plan.pairs:
-            if pair.key in done:
-                continue
+def show_plan(context: EvaluationContext, plan: EvaluationPlan, n_fake: dict[str, int], done: set[str], out: Path,
+              *, dry_run: bool) -> None:
+    """The plan with its estimate, measured by a short warm-up on this device."""
+    work = plan_work(context, plan, n_fake, done)
+    heading = (f"{'plan (dry run, nothing written)' if dry_run else 'plan'}: {len(work)} of {len(plan.pairs)} "
+               f"model/category pair(s) to evaluate, {context.extractor.name} features, {plan.resolution} px "
+               f"({plan.resolution_source}), results {out}")
+    if not work:
+        console.print(escape(heading), highlight=False)
+        return
+    with console.status("measuring a short warm-up for the estimate"):
+        rates = measure_rates(context, plan)
+    print_plan(estimate_run(work, rates, context.shard.world_size), title=escape(heading))
+
+
+def evaluate_plan(context: EvaluationContext, plan: EvaluationPlan, record: RunRecord | None, out: Path,
+                  n_fake: dict[str, int], done: set[str]) -> None:
+    """Evaluate the pairs not done yet; rank 0 (``record`` given) saves the whole record after each."""
+    todo = [pair for pair in plan.pairs if pair.key not in done]
+    if record is None:  # a rank that only shares the generation and extraction
+        for pair in todo:
+            evaluate_pair(context, model=pair.model, category=pair.category, checkpoint=pair.checkpoint,
+                          n_fake=n_fake[pair.category])
+        return
+    with RunDisplay(len(plan.pairs), record.rows, completed=len(plan.pairs) - len(todo)) as display:
+        for pair in todo:
             result = evaluate_pair(
                 context, model=pair.model, category=pair.category, checkpoint=pair.checkpoint,
                 n_fake=n_fake[pair.category], on_stage=lambda stage, key=pair.key: display.stage(key, stage),
             )
-            write_pair_images(out, result, context.real_side(pair.category).images, record)
+            real = context.real_side(pair.category)
+            write_pair_images(out, result, real.images, record)
             record.rows.extend(result.rows)
             selection = {"selection": pair.selection.to_json()} if pair.selection else {}
             record.provenance["pairs"][pair.key] = {**result.provenance, **selection}
+            record.provenance["real_sides"].setdefault(pair.category, real.provenance)
             record.write(out)
             display.pair_done(result.rows)
 
@@ -249,6 +300,8 @@ def run_provenance(context: EvaluationContext, stored: dict[str, Any], plan: Eva
         "metric_settings": metric_settings.to_dict(),
         "device": str(context.device),
         "pairs": dict(stored.get("pairs", {})),
+        "real_sides": dict(stored.get("real_sides", {})),
+        "ranks": context.shard.world_size,
         "timings_s": dict(stored.get("timings_s", {})),
     }
 

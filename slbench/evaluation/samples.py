@@ -41,6 +41,30 @@ def resize_uint8(images: torch.Tensor, resolution: int) -> torch.Tensor:
     return resized.contiguous()
 
 
+def generation_chunks(n: int) -> list[slice]:
+    """The image ranges of the chunks that ``n`` generated images are made in."""
+    return [slice(start, min(start + GENERATION_CHUNK, n)) for start in range(0, n, GENERATION_CHUNK)]
+
+
+def generate_chunk(
+    generator: torch.nn.Module,
+    n: int,
+    index: int,
+    *,
+    seed: int,
+    resolution: int,
+    batch_size: int = 64,
+    device: torch.device | str | None = None,
+) -> torch.Tensor:
+    """Chunk ``index`` of ``n`` generated images (uint8, CPU); it depends only on its index, N and
+    the seed, so any process can make any chunk (:mod:`slbench.evaluation.sharding`)."""
+    span = generation_chunks(n)[index]
+    with torch.no_grad():
+        images = generator.sample(span.stop - span.start, seed=chunk_seed(seed, index), device=device,
+                                  batch_size=batch_size)
+    return resize_uint8(to_uint8(images), resolution)
+
+
 def generate_uint8(
     generator: torch.nn.Module,
     n: int,
@@ -56,11 +80,9 @@ def generate_uint8(
     ``on_chunk(count)`` is called after each chunk with the number of images it produced.
     """
     chunks = []
-    with torch.no_grad():
-        for index, start in enumerate(range(0, n, GENERATION_CHUNK)):
-            count = min(GENERATION_CHUNK, n - start)
-            images = generator.sample(count, seed=chunk_seed(seed, index), device=device, batch_size=batch_size)
-            chunks.append(resize_uint8(to_uint8(images), resolution))
-            if on_chunk is not None:
-                on_chunk(count)
+    for index in range(len(generation_chunks(n))):
+        chunks.append(generate_chunk(generator, n, index, seed=seed, resolution=resolution, batch_size=batch_size,
+                                     device=device))
+        if on_chunk is not None:
+            on_chunk(len(chunks[-1]))
     return torch.cat(chunks) if chunks else torch.empty((0, 3, resolution, resolution), dtype=torch.uint8)
