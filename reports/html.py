@@ -4,7 +4,7 @@ Everything is inline: the style sheet, and every image as a ``data:`` URI (sampl
 real grids, memorisation pairs, plots); no script, no external font, link or image. All text
 from the results (model names, notes, provenance) is HTML-escaped.
 
-Sections: low-reliability flags, the tables, per category the real grid beside each model's
+Sections: low-reliability flags, the tables, any scored reader study, per category the real grid beside each model's
 generated grid, the plots, the memorisation pairs, and the provenance of every run.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from html import escape
-from typing import Any
+from typing import Any, Sequence
 
 from reports.captions import DAGGER, LOW_RELIABILITY_NOTE, caption, direction_arrow, table_notes
 from reports.formatting import format_interval, format_number
@@ -20,6 +20,7 @@ from reports.html_style import STYLE
 from reports.images import EmbeddedImage, embed_image_data, embed_png_bytes
 from reports.names import category_sort_key, metric_label, model_sort_key
 from reports.plots import Plot
+from reports.reader_study import html_section as reader_study_section
 from reports.reading import MissingFile
 from reports.results import ResultSet
 from reports.tables import MAX_TABLE_COLUMNS, Cell, Column, WideTable, split_columns
@@ -35,10 +36,13 @@ PLOT_SECTIONS = (
 )
 
 
-def render_html(result_set: ResultSet, tables: list[WideTable], plots: list[Plot]) -> str:
-    """The whole page as one string."""
+def render_html(
+    result_set: ResultSet, tables: list[WideTable], plots: list[Plot], studies: Sequence[dict] = ()
+) -> str:
+    """The whole page as one string; ``studies`` are scored reader studies (:mod:`reports.reader_study`)."""
     sections = [
         ("tables", "Tables", _tables_section(tables)),
+        ("reader-study", "Reader study", reader_study_section(list(studies))),
         ("samples", "Samples", _samples_section(result_set)),
         ("plots", "Plots", _plots_section(plots)),
         ("memorisation", "Memorisation", _memorisation_section(result_set, tables)),

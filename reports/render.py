@@ -3,6 +3,8 @@
 Reads results folders only (no model, no GPU), combines several runs into one report, and
 writes each format atomically. With one folder and no ``out`` the report goes beside the
 results; several folders without ``out`` go to ``combined-<hash>`` beside the first one.
+A folder that also holds a scored reader study (``reader-study.json``, written by
+``slbench reader-study score --out``) adds it to the HTML page and the LaTeX tables.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from reports.html import render_html
 from reports.latex import render_latex
 from reports.markdown import render_markdown
 from reports.plots import report_plots
+from reports.reader_study import latex_tables, load_studies
 from reports.results import ResultSet, ResultsError, combine, load_results
 from reports.tables import WideTable, build_tables
 
@@ -57,8 +60,9 @@ def render_report(
     if result_set.rows.empty:
         raise ResultsError(f"{', '.join(str(p) for p in paths)} hold(s) no result rows; nothing to report")
     tables = with_checkpoint_notes(build_tables(result_set.rows), result_set)
+    studies = load_studies(paths)
     target = Path(out) if out is not None else default_output_folder(paths)
-    rendered = {name: _render(name, result_set, tables) for name in chosen}  # all, before writing any
+    rendered = {name: _render(name, result_set, tables, studies) for name in chosen}  # all, before writing any
     return {name: atomic_write_text(target / OUTPUT_NAMES[name], text) for name, text in rendered.items()}
 
 
@@ -70,14 +74,14 @@ def with_checkpoint_notes(tables: list[WideTable], result_set: ResultSet) -> lis
     return [replace(table, checkpoint_note=note) if table.kind == "quality" and note else table for table in tables]
 
 
-def _render(name: str, result_set: ResultSet, tables: list[WideTable]) -> str:
+def _render(name: str, result_set: ResultSet, tables: list[WideTable], studies: list[dict]) -> str:
     if name == "md":
         return render_markdown(result_set, tables)
     if name == "tex":
-        return render_latex(result_set, tables)
+        return render_latex(result_set, tables) + ("\n" + latex_tables(studies) if studies else "")
     if name == "csv":
         return render_csv_wide(tables)
-    return render_html(result_set, tables, report_plots(tables))
+    return render_html(result_set, tables, report_plots(tables), studies)
 
 
 def default_output_folder(folders: list[Path]) -> Path:

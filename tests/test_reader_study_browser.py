@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 import os
+import time
 
 import pytest
 
 from browser_support import network_urls, requested_urls, start_chromium, wait_for_file
 from evaluation_builders import save_generator_checkpoint
+from reader_study_support import write_answers
 from slbench.reader_study.build import build_study
 from slbench.reader_study.files import read_answers, read_key
 from slbench.reader_study.score import run_score
@@ -96,6 +98,8 @@ def test_a_rater_answers_by_keyboard_reloads_midway_and_downloads(chrome, study)
     _keep(chrome, "study-done.png")
     _press(chrome, Keys.ENTER)
     answers = wait_for_file(chrome.downloads, "answers-*.json")
+    time.sleep(1)
+    assert len(list(chrome.downloads.glob("answers-*"))) == 1  # Enter on the focused button downloads once
     assert not network_urls(requested_urls(chrome))
     rater = read_answers(answers, key)
     assert rater.rater_id == "dr-x"
@@ -126,12 +130,16 @@ def test_every_image_of_the_page_decodes(chrome, study):
     assert broken == []
 
 
-def test_report_html_renders_with_every_image_and_no_request(chrome, tmp_path):
+def test_report_html_renders_with_every_image_and_no_request(chrome, study, tmp_path):
     from reports.render import render_report
     from reports_factory import quality_rows, utility_rows, write_run
 
     folder = tmp_path / "run"
     write_run(folder, quality_rows() + utility_rows())
+    key = read_key(study[1])
+    answers = write_answers(tmp_path, "rater-1", ["real"] * len(key.items), study_id=key.study_id,
+                            item_ids=[item.item_id for item in key.items])
+    run_score([answers], key=study[1], out=folder)  # a scored study in the run: the report shows it
     html = render_report(folder, formats=("html",))["html"]
     requested_urls(chrome)
     chrome.get(html.as_uri())
@@ -142,4 +150,7 @@ def test_report_html_renders_with_every_image_and_no_request(chrome, tmp_path):
     assert unloaded == []
     assert chrome.find_elements("tag name", "table")
     _keep(chrome, "report.png")
+    assert chrome.find_element("id", "reader-study").is_displayed()
+    chrome.execute_script("document.getElementById('reader-study').scrollIntoView()")
+    _keep(chrome, "report-reader-study.png")
     assert not network_urls(requested_urls(chrome))
