@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Iterable
 
 from reports.latex import latex_escape
+from reports.reading import MissingFile, RefusedFile, read_inside
 from reports.results import ResultsError
 
 STUDY_FILE = "reader-study.json"
@@ -28,11 +29,13 @@ def load_studies(folders: Iterable[Path]) -> list[dict]:
     studies, seen = [], set()
     for folder in folders:
         path = Path(folder) / STUDY_FILE
-        if not path.is_file():
-            continue
         try:
-            scores = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+            scores = json.loads(read_inside(folder, path).decode("utf-8"))
+        except MissingFile:
+            continue
+        except RefusedFile as err:
+            raise ResultsError(str(err)) from None
+        except (UnicodeDecodeError, json.JSONDecodeError) as err:
             raise ResultsError(f"cannot read the reader study {path}: {err}; score it again") from None
         if not isinstance(scores, dict) or scores.get("format") != STUDY_FORMAT or not scores.get("raters"):
             raise ResultsError(f"{path} is not a scored reader study; write it with `slbench reader-study score`")

@@ -54,3 +54,12 @@ def test_a_damaged_study_file_is_a_clear_error(tmp_path):
     (folder / "reader-study.json").write_text(json.dumps({"format": "something else"}))
     result = CliRunner().invoke(app, ["report", str(folder), "--format", "html"])
     assert result.exit_code == 2 and "not a scored reader study" in " ".join(result.output.split())
+
+
+def test_a_study_file_linked_from_elsewhere_is_refused(tmp_path):
+    folder = write_run(tmp_path / "run", quality_rows())
+    outside = tmp_path / "private.json"
+    outside.write_text("{}")
+    (folder / "reader-study.json").symlink_to(outside)
+    result = CliRunner().invoke(app, ["report", str(folder), "--format", "html"])
+    assert result.exit_code == 2 and "outside the results folder" in " ".join(result.output.split())
