@@ -25,7 +25,7 @@ from reports.reading import MissingFile
 from reports.results import ResultSet
 from reports.tables import MAX_TABLE_COLUMNS, Cell, Column, WideTable, split_columns
 
-KNOWN_ARTIFACTS = ("samples", "real", "memorisation_pairs")
+KNOWN_ARTIFACTS = ("samples", "real", "memorisation_pairs", "tracks")
 MAX_LIST_ITEMS = 12
 MAX_FLAGS_LISTED = 12
 MAX_VALUE_CHARS = 400
@@ -33,6 +33,7 @@ PLOT_SECTIONS = (
     ("scatter", "Precision–recall and density–coverage"),
     ("sensitivity", "Per-class sensitivity"),
     ("bars", "Metrics per class"),
+    ("curves", "Training curves (the ringed point is the checkpoint the tables report)"),
 )
 
 

@@ -17,6 +17,7 @@ from typing import Iterable
 
 from reports.captions import checkpoint_note
 from reports.csv_wide import render_csv_wide
+from reports.curves import curve_plots
 from reports.files import atomic_write_text
 from reports.html import render_html
 from reports.latex import render_latex
@@ -81,7 +82,7 @@ def _render(name: str, result_set: ResultSet, tables: list[WideTable], studies: 
         return render_latex(result_set, tables) + ("\n" + latex_tables(studies) if studies else "")
     if name == "csv":
         return render_csv_wide(tables)
-    return render_html(result_set, tables, report_plots(tables), studies)
+    return render_html(result_set, tables, report_plots(tables) + curve_plots(result_set), studies)
 
 
 def default_output_folder(folders: list[Path]) -> Path:

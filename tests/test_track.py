@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from generators.checkpoint import list_checkpoints
 from generators.safe_io import sha256_file
+from reports.curves import collect_curves
 from reports.results import load_results
 from reports.tracks import TRACK_COLUMNS, load_track, track_row, write_track
 from slbench.cli import app
@@ -213,7 +214,7 @@ def test_run_select_best_evaluates_the_best_tracked_step(first_track, workspace,
     kid = tracked[tracked["metric"] == "kid"].sort_values(["value", "step"]).iloc[0]
     out = runner.run_evaluation(data=workspace["data"], models="dcgan", categories="MEL", checkpoints=checkpoints,
                                 n_samples=N_FAKE, features="lesion", out=tmp_path / "run", seed=1, batch=12,
-                                weights_dir=workspace["weights_dir"], report_formats=("md",), select="best:kid")
+                                weights_dir=workspace["weights_dir"], report_formats=("md", "html"), select="best:kid")
     stored = load_results(out)
     selection = stored.provenance["pairs"]["dcgan/MEL"]["selection"]
     assert selection["step"] == kid["step"] and selection["metric"] == "kid"
@@ -223,6 +224,25 @@ def test_run_select_best_evaluates_the_best_tracked_step(first_track, workspace,
     assert run_kid == kid["value"]
     report = (out / "report.md").read_text()
     assert f"step {kid['step']}" in report and "lowest KID" in report and "optimistic" in report
+
+
+def test_the_html_report_draws_the_tracks_with_the_reported_step_marked(first_track, workspace, tmp_path):
+    checkpoints = tmp_path / "checkpoints"
+    shutil.copytree(workspace["checkpoints"], checkpoints / "dcgan" / "MEL")
+    for name in ("track.csv", "track.json"):
+        shutil.copy2(first_track / name, checkpoints / "dcgan" / "MEL" / name)
+    out = runner.run_evaluation(data=workspace["data"], models="dcgan", categories="MEL", checkpoints=checkpoints,
+                                n_samples=N_FAKE, features="lesion", out=tmp_path / "run", seed=1, batch=12,
+                                weights_dir=workspace["weights_dir"], report_formats=("html",), select="best:fid")
+    stored = load_results(out)
+    assert (out / stored.artifacts["tracks"]["dcgan/MEL"]).is_file()
+    chosen = stored.provenance["pairs"]["dcgan/MEL"]["selection"]["step"]
+    curves = {curve.metric: curve for curve in collect_curves(stored)}
+    assert set(DEFAULT_FEATURE_METRICS) <= set(curves)
+    assert curves["fid"].steps == (2, 4, 6) and curves["fid"].chosen_step == chosen
+    assert curves["fid"].values == tuple(row["value"] for row in load_track(first_track).values("fid"))
+    html = (out / "report.html").read_text()
+    assert "Training curves" in html and html.count('alt="FID during training"') == 1
 
 
 def test_a_best_step_no_longer_on_disk_is_an_error(first_track, workspace, tmp_path):

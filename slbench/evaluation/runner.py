@@ -26,7 +26,9 @@ from rich.markup import escape
 from generators import MODELS
 from reports.render import FORMATS, render_report
 from reports.results import ResultsError, load_results, write_results
+from reports.files import atomic_write_bytes
 from reports.schema import METRICS_JSON
+from reports.tracks import TRACK_CSV, TRACK_JSON, has_track
 from slbench.console import console
 from slbench.data import CATEGORIES, RESIZE_FILTER, Dataset, load_dataset
 from slbench.errors import SlbenchError
@@ -35,7 +37,7 @@ from slbench.evaluation.estimate import estimate_run, measure_rates, plan_work, 
 from slbench.evaluation.display import RunDisplay
 from slbench.evaluation.grids import write_memorisation_pairs, write_sample_grid
 from slbench.evaluation.pair import PairResult, default_n_fake, evaluate_pair
-from slbench.evaluation.plan import EvaluationPlan, describe_plan, plan_evaluation
+from slbench.evaluation.plan import EvaluationPlan, PlannedPair, describe_plan, plan_evaluation
 from slbench.evaluation.provenance import data_provenance, extractor_provenance, package_versions
 from slbench.evaluation.selection import parse_select
 from slbench.evaluation.sharding import Shard, close_shard, from_main, open_shard
@@ -150,6 +152,17 @@ def write_pair_images(out: Path, result: PairResult, real_images: torch.Tensor, 
         write_memorisation_pairs(result.fake_images, real_images, result.memorisation_pairs,
                                  out / "memorisation" / f"{stem}.png")
         record.artifacts["memorisation_pairs"][key] = f"memorisation/{stem}.png"
+
+
+def copy_track(out: Path, pair: PlannedPair, record: RunRecord) -> None:
+    """Keep the training track of the pair's checkpoint folder with the results, for the report's curves."""
+    folder = pair.checkpoint.path.parent
+    if not has_track(folder):
+        return
+    target = out / "tracks" / f"{pair.model}_{pair.category}"
+    for name in (TRACK_CSV, TRACK_JSON):
+        atomic_write_bytes(target / name, (folder / name).read_bytes())
+    record.artifacts.setdefault("tracks", {})[pair.key] = f"tracks/{pair.model}_{pair.category}/{TRACK_CSV}"
 
 
 def run_evaluation(
@@ -277,6 +290,7 @@ def evaluate_plan(context: EvaluationContext, plan: EvaluationPlan, record: RunR
             )
             real = context.real_side(pair.category)
             write_pair_images(out, result, real.images, record)
+            copy_track(out, pair, record)
             record.rows.extend(result.rows)
             selection = {"selection": pair.selection.to_json()} if pair.selection else {}
             record.provenance["pairs"][pair.key] = {**result.provenance, **selection}
