@@ -31,6 +31,7 @@ MAX_FLAGS_LISTED = 12
 MAX_VALUE_CHARS = 400
 PLOT_SECTIONS = (
     ("scatter", "Precision–recall and density–coverage"),
+    ("prd", "Precision–recall curves (PRD)"),
     ("sensitivity", "Per-class sensitivity"),
     ("bars", "Metrics per class"),
     ("curves", "Training curves (the ringed point is the checkpoint the tables report)"),
@@ -253,7 +254,12 @@ def _plots_section(plots: list[Plot]) -> str:
     for section, heading in PLOT_SECTIONS:
         chosen = [plot for plot in plots if plot.section == section]
         if chosen:
-            figures = "".join(f"<figure>{_img_tag(embed_png_bytes(p.png), p.title)}</figure>" for p in chosen)
+            figures = "".join(
+                f"<figure>{_img_tag(embed_png_bytes(p.png), p.title)}"
+                + (f"<figcaption>{escape(p.caption)}</figcaption>" if p.caption else "")
+                + "</figure>"
+                for p in chosen
+            )
             parts.append(f'<h3>{escape(heading)}</h3><div class="plots {section}">{figures}</div>')
     return "".join(parts)
 

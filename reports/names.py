@@ -36,6 +36,8 @@ METRIC_LABELS: dict[str, MetricLabel] = {
     "vendi_fake": MetricLabel("Vendi (fake)", "Vendi\\textsubscript{fake}"),
     "vendi_real": MetricLabel("Vendi (real)", "Vendi\\textsubscript{real}"),
     "vendi_ratio": MetricLabel("Vendi ratio", "Vendi ratio"),
+    "prd_f8": MetricLabel("PRD F8", "F\\textsubscript{8}"),
+    "prd_f1_8": MetricLabel("PRD F1/8", "F\\textsubscript{1/8}"),
     "class_consistency": MetricLabel("Class consistency", "Cons."),
     "class_consistency_real": MetricLabel("Class consistency (real)", "Cons.\\textsubscript{real}"),
     "balanced_accuracy": MetricLabel("Balanced accuracy", "Bal. acc."),

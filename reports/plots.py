@@ -2,6 +2,8 @@
 
 * precision-recall and density-coverage of each model, per category (Kynkäänniemi et al.
   2019; Naeem et al. 2020), with the ideal point marked;
+* the PRD curves of every model, per category (Sajjadi et al. 2018), from the curves a run
+  stores in its provenance, with their settings in the caption;
 * a bar chart per metric: categories along x, one bar per model, confidence intervals as
   error bars, hatched bars for low-reliability values;
 * the per-class sensitivity of each utility arm.
@@ -20,7 +22,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from reports.captions import direction_arrow
-from reports.names import metric_label
+from reports.names import category_sort_key, metric_label, model_sort_key
 from reports.tables import Cell, WideTable
 
 DPI = 100
@@ -39,10 +41,11 @@ TEXT_COLOUR = "#222222"
 class Plot:
     """One rendered figure of the report."""
 
-    section: str  # "scatter", "bars" or "sensitivity"
+    section: str  # "scatter", "prd", "bars" or "sensitivity"
     name: str  # file-safe identifier
     title: str
     png: bytes
+    caption: str = ""  # shown under the figure where the settings behind it must be stated
 
 
 def figure_png(figure: Figure) -> bytes:
@@ -212,8 +215,63 @@ def report_plots(tables: list[WideTable]) -> list[Plot]:
     return plots
 
 
-def _rendered(section: str, name: str, title: str, figure: Figure | None) -> list[Plot]:
+def _rendered(section: str, name: str, title: str, figure: Figure | None, caption: str = "") -> list[Plot]:
     if figure is None:
         return []
     safe = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in name)
-    return [Plot(section, safe, title, figure_png(figure))]
+    return [Plot(section, safe, title, figure_png(figure), caption)]
+
+
+def stored_prd_curves(runs) -> dict[str, dict[str, dict]]:
+    """category -> model -> the stored PRD curve (``provenance.pairs["model/category"].prd_curve``)."""
+    curves: dict[str, dict[str, dict]] = {}
+    for run in runs:
+        for key, pair in (run.provenance.get("pairs") or {}).items():
+            curve = pair.get("prd_curve") if isinstance(pair, dict) else None
+            if isinstance(curve, dict) and "/" in key:
+                model, category = key.rsplit("/", 1)
+                curves.setdefault(category, {})[model] = curve
+    return curves
+
+
+def prd_caption(curves: dict[str, dict]) -> str:
+    """What the curves were computed with, from the stored settings (one line per distinct setting)."""
+    described = []
+    for model, curve in curves.items():
+        s = curve.get("settings", {})
+        text = (f"{s.get('num_clusters')} clusters, {s.get('num_angles')} angles, {s.get('num_runs')} runs averaged, "
+                f"equal set sizes ({curve.get('set_size')} per set)")
+        described.append(f"{model}: {text}")
+    settings = {line.split(": ", 1)[1] for line in described}
+    body = settings.pop() if len(settings) == 1 else "; ".join(described)
+    return f"PRD (Sajjadi et al. 2018): {body}. F8 weights recall, F1/8 precision."
+
+
+def prd_figure(category: str, curves: dict[str, dict], models: tuple[str, ...]) -> Figure:
+    """Every model's PRD curve in one category: recall along x, precision along y."""
+    figure = _new_figure(5.6, 4.2, left=0.7, right=1.6, bottom=0.6, top=0.45)
+    axes = figure.subplots()
+    _style_axes(axes)
+    styles = model_styles(models)
+    for model in models:
+        if model in curves:
+            colour = styles[model][0]
+            axes.plot(curves[model]["recall"], curves[model]["precision"], color=colour, linewidth=1.6, label=model)
+    axes.set_xlim(0, 1.02)
+    axes.set_ylim(0, 1.02)
+    axes.set_xlabel("Recall", color=TEXT_COLOUR)
+    axes.set_ylabel("Precision", color=TEXT_COLOUR)
+    axes.set_title(f"{category}: PRD curves", fontsize=10, color=TEXT_COLOUR)
+    axes.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False, fontsize=9)
+    return figure
+
+
+def prd_plots(runs) -> list[Plot]:
+    """One PRD figure per category of the stored runs, models in a stable order."""
+    plots: list[Plot] = []
+    for category, curves in sorted(stored_prd_curves(runs).items(), key=lambda item: category_sort_key(item[0])):
+        models = tuple(sorted(curves, key=model_sort_key))
+        title = f"{category}: PRD curves"
+        plots.extend(_rendered("prd", f"prd-{category}", title, prd_figure(category, curves, models),
+                               prd_caption(curves)))
+    return plots

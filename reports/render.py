@@ -22,7 +22,7 @@ from reports.files import atomic_write_text
 from reports.html import render_html
 from reports.latex import render_latex
 from reports.markdown import render_markdown
-from reports.plots import report_plots
+from reports.plots import prd_plots, report_plots
 from reports.reader_study import latex_tables, load_studies
 from reports.results import ResultSet, ResultsError, combine, load_results
 from reports.tables import WideTable, build_tables
@@ -82,7 +82,8 @@ def _render(name: str, result_set: ResultSet, tables: list[WideTable], studies: 
         return render_latex(result_set, tables) + ("\n" + latex_tables(studies) if studies else "")
     if name == "csv":
         return render_csv_wide(tables)
-    return render_html(result_set, tables, report_plots(tables) + curve_plots(result_set), studies)
+    plots = report_plots(tables) + prd_plots(result_set.runs()) + curve_plots(result_set)
+    return render_html(result_set, tables, plots, studies)
 
 
 def default_output_folder(folders: list[Path]) -> Path:

@@ -16,7 +16,7 @@ from evaluation_builders import save_generator_checkpoint
 
 def toy_config() -> DemoConfig:
     return DemoConfig(
-        per_class=6, steps={"dcgan": 3}, settings={"dcgan": ("ngf=8", "ndf=8", "batch_size=8")},
+        per_class=10, steps={"dcgan": 3}, settings={"dcgan": ("ngf=8", "ndf=8", "batch_size=8")},
         lesion_epochs=1, n_samples=16, bootstrap=5, checked_model="dcgan",
     )
 

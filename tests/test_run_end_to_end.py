@@ -76,6 +76,14 @@ def test_run_writes_every_file(first_run):
         assert stored.artifact_path("real", category).is_file()
 
 
+def test_html_report_shows_the_prd_curves_with_their_settings(first_run):
+    html = (first_run / "report.html").read_text()
+    assert "Precision–recall curves (PRD)" in html
+    for category in CATEGORIES:
+        assert f"{category}: PRD curves" in html
+    assert "20 clusters, 1001 angles, 10 runs averaged, equal set sizes (12 per set)" in html
+
+
 def test_tables_hold_one_row_per_model_category_and_metric(first_run, workspace):
     rows = load_results(first_run).rows
     metrics = DEFAULT_FEATURE_METRICS + LPIPS_METRICS + CONSISTENCY_METRICS
@@ -99,6 +107,8 @@ def test_provenance_records_what_the_numbers_depend_on(first_run, workspace):
     assert provenance["packages"]["torch"]
     pair = provenance["pairs"]["dcgan/MEL"]
     assert pair["class_consistency"]["status"] == "computed"
+    assert len(pair["prd_curve"]["precision"]) == len(pair["prd_curve"]["recall"]) == 1001
+    assert pair["prd_curve"]["settings"] == {"num_clusters": 20, "num_angles": 1001, "num_runs": 10}
     assert pair["class_consistency"]["weights_sha256"] == provenance["extractor"]["weights_sha256"]
     checkpoint = Path(pair["checkpoint"]["path"])
     assert pair["checkpoint"]["sha256"] == sha256_file(checkpoint)

@@ -125,6 +125,7 @@ def evaluate_pair(
         "n_fake": n_fake,
         "class_consistency": context.classifier.provenance,
         "ranks": context.shard.world_size,
+        **({"prd_curve": evaluation.prd.to_json()} if evaluation.prd is not None else {}),
         "timings_s": timings.seconds,
     }
     return PairResult(model, category, rows, fake, pairs, provenance)

@@ -46,9 +46,10 @@ from slbench.metrics import MetricSettings
 from slbench.paths import DEFAULT_CHECKPOINTS, DEFAULT_DATA, DEFAULT_RESULTS
 
 # Every sample needs k neighbours in its own set: precision/recall (k = 3) on both sides,
-# density/coverage (k = 5) on the real side.
-MIN_REAL_IMAGES = max(MetricSettings().k_prc, MetricSettings().k_dc) + 1
-MIN_FAKE_IMAGES = MetricSettings().k_prc + 1
+# density/coverage (k = 5) on the real side; PRD's k-means needs as many samples as clusters.
+PRD_MIN_SET = -(-MetricSettings().prd_clusters // 2)
+MIN_REAL_IMAGES = max(MetricSettings().k_prc + 1, MetricSettings().k_dc + 1, PRD_MIN_SET)
+MIN_FAKE_IMAGES = max(MetricSettings().k_prc + 1, PRD_MIN_SET)
 
 # Settings that change the numbers: a resumed run must match the stored run on all of them.
 RESUME_KEYS = (
@@ -323,7 +324,8 @@ def run_provenance(context: EvaluationContext, stored: dict[str, Any], plan: Eva
 def check_counts(*, n_samples: int | None, bootstrap: int, batch: int) -> None:
     if n_samples is not None and n_samples < MIN_FAKE_IMAGES:
         raise SlbenchError(
-            f"--n-samples must be at least {MIN_FAKE_IMAGES} (the k-NN metrics need k + 1), got {n_samples}"
+            f"--n-samples must be at least {MIN_FAKE_IMAGES} (the k-NN metrics need k + 1, PRD's k-means "
+            f"{PRD_MIN_SET}), got {n_samples}"
         )
     if bootstrap < 0:
         raise SlbenchError(f"--bootstrap must be 0 or more, got {bootstrap}")

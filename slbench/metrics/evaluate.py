@@ -4,8 +4,8 @@
 real-real, fake-fake and fake-real Gram matrices for KID, the RBF MMD (CMMD), precision/recall,
 density/coverage, memorisation and the Vendi scores (:mod:`slbench.metrics.knn`), fits the
 Gaussians for FID and FID-infinity once, and, when asked, bootstraps FID, KID, the RBF MMD,
-precision and recall by reweighting what those steps kept. It returns one
-:class:`~slbench.metrics.registry.MetricValue` per metric, in report order.
+precision and recall by reweighting what those steps kept; PRD clusters the features on its
+own. It returns one :class:`~slbench.metrics.registry.MetricValue` per metric, in report order.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from slbench.metrics.fid_infinity import DEFAULT_MIN_FRACTION, DEFAULT_POINTS, F
 from slbench.metrics.kid import KidJob, plan_kid_subsets
 from slbench.metrics.knn import DEFAULT_BLOCK_SIZE, FeatureSpace, PassJob, feature_space, run_passes
 from slbench.metrics.memorisation import DEFAULT_PAIRS, DEFAULT_PERCENTILE, MemorisationJob, MemorisationResult
+from slbench.metrics.prd import PrdCurve, PrdSettings, check_prd_sizes, prd
 from slbench.metrics.prdc import DensityCoverageJob, PrecisionRecallJob, check_density_coverage, check_neighbourhood
 from slbench.metrics.registry import DEFAULT_FEATURE_METRICS, FEATURE_METRICS, SAME_QUANTITY, MetricValue, metric_value
 from slbench.metrics.vendi import VendiJob
@@ -32,6 +33,7 @@ from slbench.metrics.vendi import VendiJob
 GRAM_DTYPES = {"float32": torch.float32, "float64": torch.float64}
 NAN_CI = (float("nan"), float("nan"))
 VENDI_METRICS = frozenset({"vendi_fake", "vendi_real", "vendi_ratio"})
+PRD_METRICS = frozenset({"prd_f8", "prd_f1_8"})
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,9 @@ class MetricSettings:
     memorisation_pairs: int = DEFAULT_PAIRS  # closest (generated, training) pairs kept for reports
     fid_infinity_points: int = DEFAULT_POINTS
     fid_infinity_min_fraction: float = DEFAULT_MIN_FRACTION
+    prd_clusters: int = PrdSettings().num_clusters
+    prd_angles: int = PrdSettings().num_angles
+    prd_runs: int = PrdSettings().num_runs
     block_size: int = DEFAULT_BLOCK_SIZE  # rows and columns per Gram block: bounds memory
     gram_dtype: str = "float32"  # precision of the Gram products ("float32" or "float64")
 
@@ -72,6 +77,10 @@ class MetricSettings:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    @property
+    def prd(self) -> PrdSettings:
+        return PrdSettings(num_clusters=self.prd_clusters, num_angles=self.prd_angles, num_runs=self.prd_runs)
+
 
 @dataclass(frozen=True)
 class Evaluation:
@@ -82,6 +91,7 @@ class Evaluation:
     memorisation: MemorisationResult | None = None
     fid_infinity: FidInfinityFit | None = None
     replicates: dict[str, np.ndarray] = field(default_factory=dict)  # metric -> bootstrap values
+    prd: PrdCurve | None = None
 
 
 def evaluate_features(
@@ -142,17 +152,23 @@ def run_evaluation(
     if wants_gaussian:
         _check_gaussian_sizes(real_t.shape[0], fake_t.shape[0], settings)
     shared = _plan_shared_pass(real_t, fake_t, train_t, settings, weights)
+    wants_prd = bool(PRD_METRICS & set(settings.metrics))
+    if wants_prd:
+        check_prd_sizes(min(real_t.shape[0], fake_t.shape[0]), settings.prd)
     collected = _Collected()
     if wants_gaussian:
         _gaussian_metrics(real_t, fake_t, settings, weights, collected)
     shared.run(settings.block_size)
     shared.collect(collected)
+    if wants_prd:
+        _prd_metrics(real_t, fake_t, settings, collected)
     return Evaluation(
         values=tuple(collected.values[name] for name in settings.metrics),
         settings=settings,
         memorisation=collected.memorisation,
         fid_infinity=collected.fid_infinity,
         replicates=collected.replicates,
+        prd=collected.prd,
     )
 
 
@@ -162,6 +178,7 @@ class _Collected:
     replicates: dict[str, np.ndarray] = field(default_factory=dict)
     memorisation: MemorisationResult | None = None
     fid_infinity: FidInfinityFit | None = None
+    prd: PrdCurve | None = None
 
     def add(self, name: str, value: float, n_real: int, n_fake: int, replicates=None, **extra) -> None:
         ci = NAN_CI
@@ -208,6 +225,16 @@ def _gaussian_metrics(real_t, fake_t, settings: MetricSettings, weights, collect
         collected.fid_infinity = fit
         full_note = f"{fit_note}; {note}" if note else fit_note
         collected.add("fid_infinity", fit.value, n_real, n_fake, low_reliability=low, note=full_note)
+
+
+def _prd_metrics(real_t, fake_t, settings: MetricSettings, collected: _Collected) -> None:
+    """PRD's F_8 and F_1/8 (its own clustering: k-means, not the Gram pass) and the curve for reports."""
+    curve = prd(real_t.cpu(), fake_t.cpu(), settings=settings.prd, seed=settings.seed)
+    collected.prd = curve
+    note = f"{curve.settings.caption()} ({curve.set_size} per set)"
+    n_real, n_fake = real_t.shape[0], fake_t.shape[0]
+    collected.add("prd_f8", curve.f_8, n_real, n_fake, note=note)
+    collected.add("prd_f1_8", curve.f_1_8, n_real, n_fake, note=note)
 
 
 @dataclass

@@ -92,6 +92,7 @@ _NAEEM = 'Naeem et al. 2020, "Reliable Fidelity and Diversity Metrics for Genera
 _CMMD = 'Jayasumana et al. 2024, "Rethinking FID: Towards a Better Evaluation Metric for Image Generation"'
 _VENDI = 'Friedman and Dieng 2023, "The Vendi Score: A Diversity Evaluation Metric for Machine Learning"'
 _CONSISTENCY = "slbench, after the classifier-agreement checks of conditional GANs (Wilson 1927 for the interval)"
+_PRD = 'Sajjadi et al. 2018, "Assessing Generative Models via Precision and Recall"'
 _LPIPS = 'Zhang et al. 2018, "The Unreasonable Effectiveness of Deep Features as a Perceptual Metric"'
 
 METRICS = _registry(
@@ -206,6 +207,22 @@ METRICS = _registry(
         description="generated over real Vendi score: well below 1 signals mode collapse",
     ),
     MetricInfo(
+        name="prd_f8",
+        label="PRD F8",
+        higher_is_better=True,
+        paper=_PRD,
+        reference="msmsajjadi/precision-recall-distributions prd_score.py",
+        description="largest F_8 on the PRD curve: recall (diversity) weighted",
+    ),
+    MetricInfo(
+        name="prd_f1_8",
+        label="PRD F1/8",
+        higher_is_better=True,
+        paper=_PRD,
+        reference="msmsajjadi/precision-recall-distributions prd_score.py",
+        description="largest F_1/8 on the PRD curve: precision (fidelity) weighted",
+    ),
+    MetricInfo(
         name="class_consistency",
         label="Class consistency",
         higher_is_better=True,
@@ -249,7 +266,7 @@ METRICS = _registry(
 
 FEATURE_METRICS = (
     "fid", "fid_infinity", "kid", "mmd_rbf", "cmmd", "precision", "recall", "density", "coverage", "memorisation",
-    "vendi_fake", "vendi_real", "vendi_ratio",
+    "vendi_fake", "vendi_real", "vendi_ratio", "prd_f8", "prd_f1_8",
 )
 """The metrics :func:`slbench.metrics.evaluate_features` computes from feature arrays, in report order."""
 
