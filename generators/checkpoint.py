@@ -23,7 +23,8 @@ from typing import Any, Mapping
 import torch
 from torch import nn
 
-from generators.registry import build_generator
+from generators.registry import MODELS, build_generator, get_model
+from generators.sizing import check_fits, is_default_architecture
 from generators.safe_io import (
     UnsafeWeightsError,
     atomic_write_json,
@@ -95,13 +96,17 @@ def read_checkpoint_metadata(path: str | Path) -> dict[str, Any]:
 
 
 def read_checkpoint(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    """All tensors and the metadata of a checkpoint, checked against each other."""
+    """All tensors and the metadata of a checkpoint, checked against each other.
+
+    The metadata is read and validated before a tensor is; the tensors then cannot take more
+    memory than the weights file's own size.
+    """
     weights = resolve_checkpoint(path)
+    metadata = _read_metadata(weights.with_suffix(".json"))
     try:
         tensors = load_safetensors(weights)
     except UnsafeWeightsError as err:
         raise CheckpointError(f"checkpoint refused: {err}") from err
-    metadata = _read_metadata(weights.with_suffix(".json"))
     if metadata.get("weights_sha256") != sha256_file(weights):
         raise CheckpointError(f"{weights} does not match the sha256 in its metadata: the pair is corrupt or mixed up")
     return tensors, metadata
@@ -114,8 +119,7 @@ def load_checkpoint(path: str | Path) -> tuple[nn.Module, dict[str, Any]]:
     """
     tensors, metadata = read_checkpoint(path)
     try:
-        generator = build_generator(metadata["model"], int(metadata["resolution"]),
-                                    **metadata.get("architecture", {}))
+        generator = build_generator(metadata["model"], metadata["resolution"], **metadata.get("architecture", {}))
     except (KeyError, ValueError, TypeError) as err:
         raise CheckpointError(f"cannot rebuild the generator of {path}: {err}") from err
     prefix = "G_ema." if any(key.startswith("G_ema.") for key in tensors) else "G."
@@ -151,6 +155,38 @@ def _read_metadata(path: Path) -> dict[str, Any]:
         metadata = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise CheckpointError(f"checkpoint metadata {path} is not valid JSON ({err}): it is corrupt or truncated") from err
+    except RecursionError:
+        raise CheckpointError(f"checkpoint metadata {path} is nested too deeply to be slbench's") from None
     if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not slbench checkpoint metadata (format {FORMAT!r} expected)")
+    check_metadata(metadata, path)
     return metadata
+
+
+def check_metadata(metadata: Mapping[str, Any], path: str | Path) -> None:
+    """Refuse metadata whose model, resolution, architecture or counters are of the wrong type or range,
+    or whose architecture would not fit in memory, before any tensor is allocated for it."""
+    def refuse(what: str) -> CheckpointError:
+        return CheckpointError(f"checkpoint metadata {path}: {what}; the file is damaged or was edited")
+
+    model, resolution = metadata.get("model"), metadata.get("resolution")
+    if not isinstance(model, str) or model not in MODELS:
+        raise refuse(f"model {model!r} is not one of {', '.join(MODELS)}")
+    if type(resolution) is not int or resolution not in get_model(model).resolutions:
+        raise refuse(f"resolution {resolution!r} is not one {model} supports")
+    architecture = metadata.get("architecture", {})
+    if not isinstance(architecture, dict):
+        raise refuse(f"architecture {architecture!r} is not a mapping of settings")
+    for key in ("step", "images_seen", "seed"):
+        value = metadata.get(key, 0)
+        if type(value) is not int or value < 0:
+            raise refuse(f"{key} {value!r} is not a non-negative integer")
+    category = metadata.get("category")
+    if category is not None and not isinstance(category, str):
+        raise refuse(f"category {category!r} is not a class name")
+    try:
+        get_model(model).make_config(resolution, **architecture)
+        if not is_default_architecture(model, resolution, architecture):
+            check_fits(model, resolution, architecture, training=False)
+    except (TypeError, ValueError) as err:
+        raise refuse(str(err)) from None

@@ -348,6 +348,8 @@ def _read_json_document(folder: Path, path: Path) -> dict:
         document = json.loads(_read_text(folder, path))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise ResultsError(f"{path} is not valid JSON ({err}); rerun the command that wrote it") from None
+    except RecursionError:
+        raise ResultsError(f"{path} is nested too deeply to be results; rerun the command that wrote it") from None
     if not isinstance(document, dict):
         raise ResultsError(f"{path} must hold a JSON object with schema_version and rows")
     version = document.get("schema_version")

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from generators.checkpoint import CheckpointError, list_checkpoints
-from slbench.console import console
+from slbench.console import console, labelled
 from slbench.data import load_dataset
 from slbench.data.synth import write_synthetic_dataset
 from slbench.errors import SlbenchError
@@ -138,5 +138,6 @@ def run_demo(*, folder: str | Path = DEFAULT_DEMO_FOLDER, config: DemoConfig = D
                               device="cpu")
     print_outcome(outcome)
     report = (results / "report.html").resolve()
-    console.print(f"\n[bold]HTML report:[/] {report}", highlight=False)
+    console.print()
+    console.print(labelled("HTML report:", "bold", report))
     return DemoOutcome(folder, results, report, outcome)

@@ -30,7 +30,7 @@ import torch
 from rich.table import Table
 
 from reports.results import ResultSet, ResultsError, load_results
-from slbench.console import console
+from slbench.console import console, labelled
 from slbench.data import Dataset
 from slbench.errors import SlbenchError
 from slbench.evaluation.checkpoints import CheckpointInfo, read_checkpoint_info
@@ -238,6 +238,9 @@ class CheckOutcome:
 DEFAULT_BATCH = 64
 REQUIRED_SETTINGS = ("data", "data_fingerprint", "features", "seed", "resolution", "resize")
 REQUIRED_ROW_FIELDS = ("value", "higher_is_better", "n_fake", "n_real")
+SETTING_TYPES = {"data": str, "data_fingerprint": str, "features": str, "seed": int, "resolution": int,
+                 "resize": str, "batch": int, "extractor_sha256": str}
+"""The type of every baseline setting a re-evaluation reads (``batch`` and ``extractor_sha256`` may be absent)."""
 
 
 def load_baseline(baseline: Path) -> ResultSet:
@@ -252,7 +255,24 @@ def load_baseline(baseline: Path) -> ResultSet:
             f"baseline {baseline} lacks the setting(s) {', '.join(missing)} needed to replay it; "
             "give a results folder written by `slbench run`"
         )
+    check_setting_types(stored.settings, baseline)
+    pairs = stored.provenance.get("pairs", {})
+    if not isinstance(pairs, dict) or not all(isinstance(pair, dict) for pair in pairs.values()):
+        raise SlbenchError(f"baseline {baseline} has a provenance 'pairs' entry of the wrong shape; "
+                           "give a results folder written by `slbench run`")
     return stored
+
+
+def check_setting_types(settings: dict[str, Any], baseline: Path) -> None:
+    """Refuse baseline settings of the wrong type: a damaged baseline is bad input, never a regression."""
+    for key, kind in SETTING_TYPES.items():
+        value = settings.get(key)
+        if value is None and key not in REQUIRED_SETTINGS:
+            continue
+        wrong_type = not isinstance(value, kind) or isinstance(value, bool)
+        if wrong_type or (kind is int and value < (1 if key in ("resolution", "batch") else 0)):
+            raise SlbenchError(f"baseline {baseline} records {key} = {value!r}, not a valid {kind.__name__}; "
+                               "give a results folder written by `slbench run`")
 
 
 def baseline_rows(stored: ResultSet, info: CheckpointInfo, baseline: Path) -> list[dict[str, Any]]:
@@ -275,6 +295,8 @@ def baseline_rows(stored: ResultSet, info: CheckpointInfo, baseline: Path) -> li
         missing = [name for name in REQUIRED_ROW_FIELDS if row.get(name) is None or row.get(name) is pd.NA]
         if missing:
             raise SlbenchError(f"baseline row {row['metric']} lacks {', '.join(missing)}; rerun `slbench run`")
+        if row["n_fake"] < 1:
+            raise SlbenchError(f"baseline row {row['metric']} records n_fake {row['n_fake']}; rerun `slbench run`")
     return rows
 
 
@@ -283,6 +305,9 @@ def check_resolution(stored: ResultSet, info: CheckpointInfo) -> int:
     evaluation = int(stored.settings["resolution"])
     pair = stored.provenance.get("pairs", {}).get(f"{info.model}/{info.category}", {})
     expected = pair.get("native_resolution") or evaluation
+    if not isinstance(expected, int) or isinstance(expected, bool):
+        raise SlbenchError(f"the baseline records native_resolution {expected!r} for {info.model}/{info.category}, "
+                           "not a number of pixels; give a results folder written by `slbench run`")
     if info.resolution != expected:
         raise SlbenchError(
             f"{info.path} generates {info.resolution} px images, but the baseline's {info.model} generated "
@@ -382,9 +407,9 @@ def print_outcome(outcome: CheckOutcome) -> None:
     console.print(table)
     if outcome.regressed:
         names = ", ".join(c.metric for c in outcome.regressions)
-        console.print(f"[bold red]regressed:[/] {names} (baseline {outcome.baseline})", highlight=False)
+        console.print(labelled("regressed:", "bold red", f"{names} (baseline {outcome.baseline})"))
     else:
-        console.print(f"[green]no regression[/] against {outcome.baseline}", highlight=False)
+        console.print(labelled("no regression", "green", f"against {outcome.baseline}"))
 
 
 def _fmt(value: float, signed: bool = False) -> str:

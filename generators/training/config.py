@@ -16,6 +16,7 @@ Deliberate differences from the references, for one harness across three models:
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from dataclasses import dataclass
@@ -194,7 +195,10 @@ def parse_setting(hint: Any, text: str) -> Any:
             raise ValueError("expected an integer")
         return int(value)
     if hint is float:
-        return float(text)
+        value = float(text)
+        if not math.isfinite(value):
+            raise ValueError("expected a finite number")
+        return value
     if hint is str:
         return text
     raise ValueError(f"unsupported setting type {hint!r}")

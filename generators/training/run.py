@@ -30,9 +30,11 @@ from generators.training.config import (
     parse_fields,
     with_overrides,
 )
+from generators.sizing import check_fits, is_default_architecture
 from generators.training.schedule import resolve_phase_kimg
 
 SPLITS = ("all", "train")
+MAX_STEPS = 10**9  # far beyond any real run; the checkpoint names and counters stay exact integers
 
 
 class TrainingSetupError(ValueError):
@@ -164,13 +166,16 @@ def total_steps(run: TrainingRun, batch_size: int) -> int:
     if run.steps is not None and run.kimg is not None:
         raise TrainingSetupError("give the training length as steps or as kimg, not both")
     if run.steps is not None:
-        if run.steps < 1:
-            raise TrainingSetupError(f"steps must be at least 1, got {run.steps}")
+        if not 1 <= run.steps <= MAX_STEPS:
+            raise TrainingSetupError(f"steps must be from 1 to {MAX_STEPS:,}, got {run.steps}")
         return run.steps
     kimg = DEFAULT_KIMG if run.kimg is None else run.kimg
-    if kimg <= 0:
-        raise TrainingSetupError(f"kimg must be positive, got {kimg}")
-    return math.ceil(kimg * 1000 / batch_size)
+    if not math.isfinite(kimg) or kimg <= 0:
+        raise TrainingSetupError(f"kimg must be a positive number, got {kimg}")
+    steps = math.ceil(kimg * 1000 / batch_size)
+    if steps > MAX_STEPS:
+        raise TrainingSetupError(f"kimg {kimg:g} is {steps:,} steps, more than {MAX_STEPS:,}; give a shorter run")
+    return steps
 
 
 def _plan_fresh(run: TrainingRun, training: dict[str, str], architecture: dict[str, Any]) -> RunPlan:
@@ -232,4 +237,9 @@ def _architecture(model: str, resolution: int, overrides: Mapping[str, Any]) -> 
         raise TrainingSetupError(str(err)) from None
     values = dataclasses.asdict(config)
     values.pop("resolution")
+    if not is_default_architecture(model, resolution, values):
+        try:
+            check_fits(model, resolution, values, training=True)
+        except ValueError as err:
+            raise TrainingSetupError(str(err)) from None
     return values

@@ -2,18 +2,20 @@
 
 Each command module exposes ``register(app)``; commands are thin and hand off to plain
 keyword-only functions in the library, so tests can call either. Every command callback is
-wrapped once here so that an :class:`~slbench.errors.SlbenchError` anywhere below prints a
-single ``error: ...`` line and exits with code 2, under the console script and typer's
-``CliRunner`` alike.
+wrapped once here: whatever ends a command early prints one ``error: ...`` line, never a
+traceback, and exits with the code :func:`slbench.errors.describe_failure` gives it (2 for a user
+mistake or an environment fault, 70 for a bug, 130 for Ctrl-C; 1 stays reserved for a failed
+``slbench check``), under the console script and typer's ``CliRunner`` alike.
 """
 
 from __future__ import annotations
 
 import functools
+import os
+import traceback
 from typing import Callable
 
 import typer
-from rich.markup import escape
 
 from slbench.cli import (
     check_cmd,
@@ -28,8 +30,8 @@ from slbench.cli import (
     train_cmd,
     utility_cmd,
 )
-from slbench.console import console
-from slbench.errors import SlbenchError
+from slbench.console import console, labelled
+from slbench.errors import INTERRUPTED_EXIT_CODE, TRACEBACK_VARIABLE, describe_failure
 
 COMMAND_MODULES = (
     data_cmd,
@@ -46,23 +48,31 @@ COMMAND_MODULES = (
 )
 
 
-def reporting_user_errors(callback: Callable) -> Callable:
-    """Turn an SlbenchError raised by a command into one line on stderr and exit code 2."""
+def reporting_failures(callback: Callable) -> Callable:
+    """Turn any exception that ends a command into one line on stderr and its exit code."""
 
     @functools.wraps(callback)
     def wrapper(*args, **kwargs):
         try:
             return callback(*args, **kwargs)
-        except SlbenchError as err:
-            console.print(f"[bold red]error:[/] {escape(str(err))}", soft_wrap=True, highlight=False)
-            raise typer.Exit(err.exit_code) from None
+        except (typer.Exit, typer.Abort, typer.TyperException):
+            raise
+        except KeyboardInterrupt:
+            console.print(labelled("interrupted", "bold yellow"))
+            raise typer.Exit(INTERRUPTED_EXIT_CODE) from None
+        except Exception as err:  # noqa: BLE001 - the one place every failure is reported
+            message, code = describe_failure(err)
+            if os.environ.get(TRACEBACK_VARIABLE):
+                traceback.print_exc()
+            console.print(labelled("error:", "bold red", message), soft_wrap=True)
+            raise typer.Exit(code) from None
 
     return wrapper
 
 
 def _wrap_commands(typer_app: typer.Typer) -> None:
     for info in typer_app.registered_commands:
-        info.callback = reporting_user_errors(info.callback)
+        info.callback = reporting_failures(info.callback)
     for group in typer_app.registered_groups:
         _wrap_commands(group.typer_instance)
 

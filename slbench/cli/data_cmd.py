@@ -8,6 +8,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from slbench.cli.options import COUNT_MAX, SEED_MAX
+
 from slbench.data.info import data_info
 from slbench.data.synth import DEFAULT_IMAGE_SIZE, DEFAULT_TOTAL, write_synthetic_dataset
 from slbench.errors import SlbenchError
@@ -40,14 +42,14 @@ def info_command(
 @data_app.command("synth")
 def synth_command(
     out: Annotated[Path, typer.Argument(help="Folder to write (new, empty, or an earlier synthetic dataset).")],
-    per_class: Annotated[Optional[int], typer.Option("--per-class", help="Images per class.", min=1)] = None,
+    per_class: Annotated[Optional[int], typer.Option("--per-class", help="Images per class.", min=1, max=COUNT_MAX)] = None,
     total: Annotated[
-        Optional[int], typer.Option("--total", help=f"Images in all (default {DEFAULT_TOTAL}).", min=1)
+        Optional[int], typer.Option("--total", help=f"Images in all (default {DEFAULT_TOTAL}).", min=1, max=COUNT_MAX)
     ] = None,
     balanced: Annotated[
         bool, typer.Option("--balanced", help="Equal classes instead of ISIC 2018 proportions.")
     ] = False,
-    seed: Annotated[int, typer.Option("--seed", help="Same seed, same bytes.", min=0)] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same bytes.", min=0, max=SEED_MAX)] = 0,
     size: Annotated[
         str, typer.Option("--size", help="Image WIDTHxHEIGHT.")
     ] = f"{DEFAULT_IMAGE_SIZE[0]}x{DEFAULT_IMAGE_SIZE[1]}",

@@ -6,7 +6,10 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+
+from slbench.cli.options import COUNT_MAX, SEED_MAX
 from rich.table import Table
+from rich.text import Text
 
 from slbench.console import console
 
@@ -20,8 +23,8 @@ features_app = typer.Typer(
 def train(
     data: Annotated[Path, typer.Option("--data", help="Dataset folder (ISIC 2018, HAM10000 or class folders).")],
     resolution: Annotated[int, typer.Option("--resolution", help="Image size the extractor sees (power of two).")] = 64,
-    epochs: Annotated[Optional[int], typer.Option("--epochs", help="Passes over the images (default 10).")] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Seed for initialisation, batch order and augmentation.")] = 0,
+    epochs: Annotated[Optional[int], typer.Option("--epochs", help="Passes over the images (default 10).", min=1, max=COUNT_MAX)] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed for initialisation, batch order and augmentation.", min=0, max=SEED_MAX)] = 0,
 ) -> None:
     """Train the lesion extractor on every class of --data; `--features lesion` then uses it offline."""
     from slbench.features.lesion import train_lesion_extractor
@@ -43,7 +46,7 @@ def list_extractors(
         table.add_column(column, overflow="fold")
     for row in describe_extractors(weights_dir=weights_dir):
         name = f"{row.name} (default)" if row.name == DEFAULT_EXTRACTOR else row.name
-        present = f"[green]{row.found}[/]" if row.found else "[red]missing[/]"
+        present = Text(str(row.found), style="green") if row.found else Text("missing", style="red")
         table.add_row(name, str(row.dim), row.file_name, present, str(row.target), row.description)
     console.print(table)
 

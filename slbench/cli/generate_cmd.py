@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from slbench.cli.options import COUNT_MAX, SEED_MAX
+
 from slbench.generation import generate_images
 
 
@@ -19,10 +21,10 @@ class Device(str, Enum):
 
 def generate_command(
     checkpoint: Annotated[Path, typer.Argument(help="Checkpoint file (.safetensors or .json) or folder (its latest).")],
-    n: Annotated[int, typer.Option("--n", help="Number of images.", min=1)],
+    n: Annotated[int, typer.Option("--n", help="Number of images.", min=1, max=COUNT_MAX)],
     out: Annotated[Path, typer.Option("--out", help="Folder for the PNG files and grid.png.")],
-    seed: Annotated[int, typer.Option("--seed", help="Same checkpoint, N and seed: same images.", min=0)] = 0,
-    batch: Annotated[int, typer.Option("--batch", help="Images per forward pass (speed only).", min=1)] = 64,
+    seed: Annotated[int, typer.Option("--seed", help="Same checkpoint, N and seed: same images.", min=0, max=SEED_MAX)] = 0,
+    batch: Annotated[int, typer.Option("--batch", help="Images per forward pass (speed only).", min=1, max=COUNT_MAX)] = 64,
     device: Annotated[Device, typer.Option("--device", help="Where to run (auto: CUDA when present).")] = Device.auto,
 ) -> None:
     """Write N generated images as seed<S>-<index>.png plus grid.png: the images `slbench run` evaluates."""

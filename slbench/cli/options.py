@@ -7,6 +7,11 @@ from typing import Annotated, Optional
 
 import typer
 
+# Bounds of the numbers the commands take, so an out-of-range value is a usage error (exit 2)
+# before anything runs: seeds feed torch's 64-bit generators; no run needs a billion images.
+SEED_MAX = 2**63 - 1
+COUNT_MAX = 10**9
+
 ModelsOption = Annotated[str, typer.Option("--models", help="'all' or a comma list: sl-stylegan,stylegan,dcgan.")]
 DataOption = Annotated[Path, typer.Option("--data", help="Dataset folder (any layout `slbench data info` knows).")]
 CheckpointsOption = Annotated[

@@ -7,7 +7,15 @@ from typing import Annotated, Optional
 
 import typer
 
-from slbench.cli.options import CheckpointsOption, DataOption, ModelsOption, TrustWeightsOption, WeightsDirOption
+from slbench.cli.options import (
+    COUNT_MAX,
+    SEED_MAX,
+    CheckpointsOption,
+    DataOption,
+    ModelsOption,
+    TrustWeightsOption,
+    WeightsDirOption,
+)
 from slbench.paths import DEFAULT_CHECKPOINTS, DEFAULT_DATA
 
 
@@ -18,17 +26,19 @@ def run(
     checkpoints: CheckpointsOption = DEFAULT_CHECKPOINTS,
     n_samples: Annotated[
         Optional[int],
-        typer.Option("--n-samples", help="Generated images per model and class; default: max(1000, class size)."),
+        typer.Option("--n-samples", help="Generated images per model and class; default: max(1000, class size).",
+                     min=1, max=COUNT_MAX),
     ] = None,
     features: Annotated[
         str, typer.Option("--features", help="Feature extractor: inception, dinov2, clip, vgg16, lesion.")
     ] = "inception",
-    seed: Annotated[int, typer.Option("--seed", help="Seed of sampling, LPIPS pairs and bootstrap.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of sampling, LPIPS pairs and bootstrap.", min=0, max=SEED_MAX)] = 0,
     out: Annotated[
         Optional[Path], typer.Option("--out", help="Results folder; default: results/<timestamp>-<short-id>/.")
     ] = None,
     bootstrap: Annotated[
-        int, typer.Option("--bootstrap", help="Bootstrap resamples for confidence intervals (0: none).")
+        int, typer.Option("--bootstrap", help="Bootstrap resamples for confidence intervals (0: none).", min=0,
+                     max=COUNT_MAX)
     ] = 0,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --out, skipping what is done.")] = False,
     weights_dir: WeightsDirOption = None,
@@ -37,7 +47,9 @@ def run(
         Optional[int],
         typer.Option("--resolution", help="Evaluation resolution; default: the checkpoints' own, else the smallest."),
     ] = None,
-    batch: Annotated[int, typer.Option("--batch", help="Batch size of generation and feature extraction.")] = 64,
+    batch: Annotated[
+        int, typer.Option("--batch", help="Batch size of generation and feature extraction.", min=1, max=COUNT_MAX)
+    ] = 64,
     select: Annotated[
         str,
         typer.Option("--select", help="Which checkpoint of each folder: latest, or best:METRIC (e.g. best:kid), "

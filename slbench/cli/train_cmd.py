@@ -8,11 +8,10 @@ from typing import Annotated, Optional
 
 import typer
 
-from slbench.cli.options import TrustWeightsOption, WeightsDirOption
-from slbench.console import console
+from slbench.cli.options import COUNT_MAX, SEED_MAX, TrustWeightsOption, WeightsDirOption
+from slbench.console import console, labelled
+from slbench.errors import INTERRUPTED_EXIT_CODE
 from slbench.training import train_model
-
-INTERRUPTED_EXIT_CODE = 130  # the shell's code for a process stopped by Ctrl-C
 
 
 class ModelName(str, Enum):
@@ -44,15 +43,15 @@ def train_command(
     resolution: Annotated[
         Optional[int], typer.Option("--resolution", help="Output side in pixels (default 256; resume: the checkpoint's).")
     ] = None,
-    steps: Annotated[Optional[int], typer.Option("--steps", help="Total steps, counted from step 0.", min=1)] = None,
+    steps: Annotated[Optional[int], typer.Option("--steps", help="Total steps, counted from step 0.", min=1, max=COUNT_MAX)] = None,
     kimg: Annotated[
-        Optional[float], typer.Option("--kimg", help="Or total thousands of images (default 320, the paper's).")
+        Optional[float], typer.Option("--kimg", help="Or total thousands of images (default 320, the paper's).", min=0.0, max=1e9)
     ] = None,
-    batch: Annotated[Optional[int], typer.Option("--batch", help="Images per step (default: the model's).", min=1)] = None,
+    batch: Annotated[Optional[int], typer.Option("--batch", help="Images per step (default: the model's).", min=1, max=COUNT_MAX)] = None,
     out: Annotated[
         Optional[Path], typer.Option("--out", help="Checkpoint folder (default checkpoints/<model>/<category>/).")
     ] = None,
-    seed: Annotated[Optional[int], typer.Option("--seed", help="Seed of weights, batches and noise (default 0).")] = None,
+    seed: Annotated[Optional[int], typer.Option("--seed", help="Seed of weights, batches and noise (default 0).", min=0, max=SEED_MAX)] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the folder's latest checkpoint.")] = False,
     split: Annotated[
         Split, typer.Option("--split", help="all images, or only the training side of the lesion-grouped split.")
@@ -93,7 +92,7 @@ def train_command(
         checkpoint = getattr(interrupt, "checkpoint", None)
         saved = (f"checkpoint {checkpoint} written; continue with --resume" if checkpoint
                  else "stopped before writing a checkpoint; earlier ones in the folder are kept")
-        console.print(f"[bold yellow]interrupted:[/] {saved}", soft_wrap=True, highlight=False)
+        console.print(labelled("interrupted:", "bold yellow", saved), soft_wrap=True)
         raise typer.Exit(INTERRUPTED_EXIT_CODE) from None
 
 

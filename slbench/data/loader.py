@@ -14,6 +14,7 @@ from typing import Iterator, Sequence
 import torch
 
 from generators.safe_io import sha256_file
+from slbench.cache_space import store_in_cache
 from slbench.data.dataset import Dataset
 from slbench.data.decode import check_resize_mode, decode_resized
 from slbench.data.image_cache import EntryBuffer, cache_key, cache_path, read_entry
@@ -58,7 +59,7 @@ def load_images(
         return cached
     entry = EntryBuffer(shape)
     _decode_into(entry.images, records, resolution, resize)
-    entry.write(path)
+    store_in_cache(lambda: entry.write(path), path)
     return entry.images
 
 

@@ -16,7 +16,11 @@ from slbench.errors import SlbenchError
 
 @dataclass(frozen=True)
 class Table:
-    """A CSV file as its header (stripped names) and rows (dicts from header name to stripped cell)."""
+    """A CSV file as its header (stripped names) and rows (dicts from header name to stripped cell).
+
+    Every row has every column: the cells a short row lacks read as empty, so a malformed row
+    becomes an empty label (reported as a problem by whoever reads it), never a missing key.
+    """
 
     path: Path
     header: tuple[str, ...]
@@ -45,7 +49,9 @@ def read_table(path: Path) -> Table:
     try:
         header = tuple(name.strip() for name in next(reader))
         rows = tuple(
-            {name: cell.strip() for name, cell in zip(header, row)} for row in reader if any(c.strip() for c in row)
+            {name: cell.strip() for name, cell in zip(header, [*row, *[""] * (len(header) - len(row))])}
+            for row in reader
+            if any(c.strip() for c in row)
         )
     except csv.Error as err:
         raise SlbenchError(f"{path} is not a readable CSV table ({err}); check the file") from err

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from generators.safe_io import UnsafeWeightsError
-from slbench.console import console
+from slbench.console import console, labelled
 from slbench.data import RESIZE_FILTER, Dataset, load_images
 from slbench.errors import SlbenchError
 from slbench.evaluation.consistency import ClassifierHandle, consistency_values, open_classifier, score_images
@@ -49,7 +49,7 @@ def open_lpips(weights_dir: Path | None, trust_weights: Path | None, device: tor
     try:
         net = load_lpips(weights_dir=weights_dir, trust_weights=trust_weights)
     except (SlbenchError, UnsafeWeightsError, FileNotFoundError) as err:
-        console.print(f"[yellow]warning:[/] LPIPS diversity skipped: {err}", soft_wrap=True, highlight=False)
+        console.print(labelled("warning:", "yellow", f"LPIPS diversity skipped: {err}"), soft_wrap=True)
         return LpipsHandle(None, {"status": "skipped", "reason": str(err)})
     return LpipsHandle(net.to(device), describe_lpips(net))
 

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from generators.safe_io import UnsafeWeightsError, load_safetensors_with_metadata, save_safetensors
+from slbench.cache_space import store_in_cache
 from slbench.features.extractor import FeatureExtractor
 from slbench.paths import cache_dir
 
@@ -85,5 +86,6 @@ def cached_features(
     features = read_entry(path, key_text, int(images_uint8.shape[0]), extractor.dim)
     if features is None:
         features = extractor.extract(images_uint8, batch_size=batch_size)
-        save_safetensors(path, {FEATURES_TENSOR: torch.from_numpy(features)}, metadata={KEY_METADATA: key_text})
+        tensors = {FEATURES_TENSOR: torch.from_numpy(features)}
+        store_in_cache(lambda: save_safetensors(path, tensors, metadata={KEY_METADATA: key_text}), path)
     return features

@@ -27,7 +27,7 @@ import numpy as np
 import generators
 from generators.safe_io import VerifiedWeights, sha256_file
 from reports.results import write_results
-from slbench.console import console
+from slbench.console import console, labelled
 from slbench.data import CATEGORIES, RESIZE_FILTER, Dataset, DataSplit, load_dataset, load_images, split_by_lesion
 from slbench.errors import SlbenchError
 from slbench.evaluation.plan import PlannedPair, choose_resolution, parse_categories, parse_models
@@ -109,8 +109,8 @@ def run_utility(
     every_class = set(setup.categories) == set(setup.class_names)
     arms = plan_arms(setup.models, with_synthetic_only=every_class)
     if not every_class:
-        console.print("[yellow]note:[/] no synthetic-only arm: it needs a generator for every class "
-                      f"({', '.join(setup.class_names)}); pass --category all for it")
+        console.print(labelled("note:", "yellow", "no synthetic-only arm: it needs a generator for every class "
+                      f"({', '.join(setup.class_names)}); pass --category all for it"))
     with timings.stage("train and score"):
         outcomes = run_arms(arms, real, setup.pairs, settings)
     rows = utility_rows({name: o.scores for name, o in outcomes.items()},
