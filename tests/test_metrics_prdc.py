@@ -89,3 +89,29 @@ def test_too_few_samples_say_how_many_are_needed():
         density_coverage(rng.normal(size=(5, 4)), rng.normal(size=(30, 4)))
     with pytest.raises(SlbenchError, match="fake features contain NaN or Inf in 1 of 10 rows"):
         precision_recall(rng.normal(size=(10, 4)), np.vstack([rng.normal(size=(9, 4)), [[np.inf] * 4]]))
+
+
+def tie_prone_features(seed: int) -> np.ndarray:
+    """Skewed, wide features (like pooled CNN activations) stored in float32: duplicates then sit on
+    k-NN radii up to the rounding of |x|^2 - 2 x.y + |y|^2 in float32."""
+    rng = np.random.default_rng(seed)
+    scale = rng.uniform(0.1, 10.0, size=(1, 2048))
+    return (rng.gamma(0.5, size=(300, 2048)) * scale).astype(np.float32).astype(np.float64)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("share", ["identical", "half duplicated", "duplicated twice"])
+def test_density_ties_count_as_prdc_counts_them(seed, share):
+    real = tie_prone_features(seed)
+    rng = np.random.default_rng(100 + seed)
+    fake = {
+        "identical": real.copy(),
+        "half duplicated": np.concatenate([real[:150], real[150:] + 0.1 * rng.normal(size=(150, 2048))]),
+        "duplicated twice": np.concatenate([real[:100], real[:100], real[200:]]),
+    }[share]
+    ours = density_coverage(real, fake, k=5, block_size=128)
+    reference = compute_prdc(real, fake, nearest_k=5)
+    assert ours.density == pytest.approx(reference["density"], abs=1e-12)  # the same counts: 1 / 1500 apart
+    assert ours.coverage == pytest.approx(reference["coverage"], abs=1e-12)
+    if share == "identical":
+        assert ours.density == 1.0

@@ -20,6 +20,13 @@ features; float64 on request); distances, kernel values and every sum over them 
 Distances that are small next to the norms, where ``|x|^2 + |y|^2 - 2 x.y`` cancels, are
 recomputed from the float64 features, so duplicates sit at exactly 0 (a sample and itself
 always does); the kernel's diagonal is computed directly from the features.
+
+Ties: a ball membership ``d < r`` (or ``d <= r``) is decided on exact float64 distances whenever
+it is close. The k-NN radii are the exact distances to the neighbours found, and every pair
+whose rounded distance lies within the Gram product's rounding error of the radius it is
+compared with is recomputed from the features before the comparison. A generated copy of a real
+sample therefore sits exactly on the balls that sample's neighbours carry, and counts as prdc
+counts it (identical sets give density 1).
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ import torch
 DEFAULT_BLOCK_SIZE = 2048
 CLOSE_PAIR = 1e-2  # pairs with |x - y|^2 below this share of |x|^2 + |y|^2 get exact float64 distances
 REFINE_CHUNK = 65536  # pairs recomputed at a time
+TIE_ULPS = 4.0  # rounding band around a radius, in units of dim * eps of the Gram dtype times |x|^2 + |y|^2
 
 KID_KERNEL_DEGREE = 3
 KID_KERNEL_COEF0 = 1.0
@@ -117,6 +125,27 @@ class Block:
             sq.fill_diagonal_(0.0)
         return sq
 
+    def sq_against(self, radius_sq: torch.Tensor) -> torch.Tensor:
+        """:attr:`sq`, with every pair within rounding of ``radius_sq`` (broadcast to the block) exact.
+
+        The band is a bound on the rounding of ``|x|^2 + |y|^2 - 2 x.y`` in the Gram dtype; pairs
+        outside it compare with the radius the same way rounded or exact.
+        """
+        sq = self.sq
+        row_norms, col_norms = self.a.sq_norms[self.rows], self.b.sq_norms[self.cols]
+        eps = torch.finfo(self.a.shifted.dtype).eps * self.a.dim * TIE_ULPS
+        band = eps * (row_norms[:, None] + col_norms[None, :]) + eps * radius_sq
+        near = ((sq - radius_sq).abs_() <= band) & torch.isfinite(radius_sq)
+        rows, cols = torch.nonzero(near, as_tuple=True)
+        self._recompute(sq, rows, cols)
+        return sq
+
+    def _recompute(self, sq: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor) -> None:
+        for start in range(0, rows.numel(), REFINE_CHUNK):
+            r, c = rows[start : start + REFINE_CHUNK], cols[start : start + REFINE_CHUNK]
+            diff = self.a.exact[r + self.rows.start] - self.b.exact[c + self.cols.start]
+            sq[r, c] = (diff * diff).sum(dim=1)
+
     def _refine_close_pairs(self, sq: torch.Tensor, row_norms: torch.Tensor, col_norms: torch.Tensor) -> None:
         """Recompute from the float64 features the pairs closer than ``CLOSE_PAIR`` of ``|x|^2 + |y|^2``.
 
@@ -126,11 +155,7 @@ class Block:
         bound = CLOSE_PAIR * (float(row_norms.max()) + float(col_norms.max()))
         rows, cols = torch.nonzero(sq < bound, as_tuple=True)
         close = sq[rows, cols] < CLOSE_PAIR * (row_norms[rows] + col_norms[cols])
-        rows, cols = rows[close], cols[close]
-        for start in range(0, rows.numel(), REFINE_CHUNK):
-            r, c = rows[start : start + REFINE_CHUNK], cols[start : start + REFINE_CHUNK]
-            diff = self.a.exact[r + self.rows.start] - self.b.exact[c + self.cols.start]
-            sq[r, c] = (diff * diff).sum(dim=1)
+        self._recompute(sq, rows[close], cols[close])
 
     @cached_property
     def gram(self) -> torch.Tensor:
@@ -259,7 +284,8 @@ class BallCount:
             radius = self.radius_sq[block.cols][None, :]
         else:
             radius = self.radius_sq[block.rows][:, None]
-        inside = block.sq < radius if self.strict else block.sq <= radius
+        sq = block.sq_against(radius)
+        inside = sq < radius if self.strict else sq <= radius
         if self.count_for == "rows":
             self.counts[block.rows] += inside.sum(dim=1)
         else:
@@ -294,7 +320,8 @@ class PairsWithin:
         self._sq: list[torch.Tensor] = []
 
     def update(self, block: Block) -> None:
-        rows, cols = torch.nonzero(block.sq <= self.row_radius_sq[block.rows][:, None], as_tuple=True)
+        radius = self.row_radius_sq[block.rows][:, None]
+        rows, cols = torch.nonzero(block.sq_against(radius) <= radius, as_tuple=True)
         self._rows.append(rows + block.rows.start)
         self._cols.append(cols + block.cols.start)
         self._sq.append(block.sq[rows, cols])
@@ -326,11 +353,21 @@ def run_passes(
     nn_real, nn_fake = _neighbour_reducer(real, jobs, "real"), _neighbour_reducer(fake, jobs, "fake")
     self_pass(real, _with(nn_real, [r for job in jobs for r in job.self_reducers("real")]), block_size=block_size)
     self_pass(fake, _with(nn_fake, [r for job in jobs for r in job.self_reducers("fake")]), block_size=block_size)
-    real_nn = nn_real.result() if nn_real else None
-    fake_nn = nn_fake.result() if nn_fake else None
+    real_nn = exact_neighbours(real, nn_real.result()) if nn_real else None
+    fake_nn = exact_neighbours(fake, nn_fake.result()) if nn_fake else None
     cross = [r for job in jobs for r in job.cross_reducers(real_nn, fake_nn)]
     cross_pass(fake, real, cross, block_size=block_size)
     return real_nn, fake_nn
+
+
+def exact_neighbours(space: FeatureSpace, found: Neighbours) -> Neighbours:
+    """The neighbours found, with their exact float64 distances, re-sorted nearest first."""
+    rows = torch.arange(space.n, device=found.indices.device)[:, None].expand_as(found.indices)
+    valid = found.indices >= 0
+    sq = exact_sq_distances(space, rows.reshape(-1), space, found.indices.clamp(min=0).reshape(-1))
+    sq = torch.where(valid, sq.view_as(found.sq), found.sq)
+    sq, order = torch.sort(sq, dim=1, stable=True)
+    return Neighbours(sq=sq, indices=torch.gather(found.indices, 1, order))
 
 
 def _neighbour_reducer(space: FeatureSpace, jobs: list[PassJob], side: str) -> NearestNeighbours | None:
