@@ -1,9 +1,9 @@
 """Shared rich console and progress bar, so every command looks and behaves the same.
 
 Progress and tables go to stderr; stdout stays free for machine-readable output
-(``slbench check --json``). The console reads no rich markup: every string it prints, a path
-or name included, appears as written (a folder called ``a[/]b`` neither breaks the output nor
-restyles it). Styles come from :func:`labelled` or explicit ``style=`` arguments.
+(``slbench check --json``). Rich reads markup in what it prints, so every path or name that
+goes into a printed string passes through :func:`plain` (or :func:`labelled`, which takes its
+message as plain text): a folder called ``a[/]b`` neither breaks the output nor restyles it.
 """
 
 from __future__ import annotations
@@ -18,9 +18,15 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.markup import escape
 from rich.text import Text
 
-console = Console(stderr=True, markup=False, highlight=False)
+console = Console(stderr=True)
+
+
+def plain(value: object) -> str:
+    """``value`` as text that rich prints as written, markup characters included."""
+    return escape(str(value))
 
 
 def labelled(label: str, style: str, message: object = "") -> Text:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from generators.checkpoint import CheckpointError, list_checkpoints
-from slbench.console import console, labelled
+from slbench.console import console, labelled, plain
 from slbench.data import load_dataset
 from slbench.data.synth import write_synthetic_dataset
 from slbench.errors import SlbenchError
@@ -84,7 +84,7 @@ def ensure_checkpoint(model: str, data: Path, checkpoints: Path, config: DemoCon
     except (CheckpointError, OSError):
         done = []
     if done and done[-1][0] >= target:
-        console.print(f"{model}: trained already ({done[-1][0]} steps), skipping", highlight=False)
+        console.print(f"{plain(model)}: trained already ({done[-1][0]} steps), skipping", highlight=False)
         return out
     train_model(
         model=model, category=config.category, data=data, resolution=config.resolution, steps=target,

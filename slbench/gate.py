@@ -30,7 +30,7 @@ import torch
 from rich.table import Table
 
 from reports.results import ResultSet, ResultsError, load_results
-from slbench.console import console, labelled
+from slbench.console import console, labelled, plain
 from slbench.data import Dataset
 from slbench.errors import SlbenchError
 from slbench.evaluation.checkpoints import CheckpointInfo, read_checkpoint_info
@@ -396,7 +396,7 @@ VERDICT_STYLES = {VERDICT_REGRESSED: "bold red", VERDICT_IMPROVED: "green", VERD
 
 def print_outcome(outcome: CheckOutcome) -> None:
     """The comparison as a rich table on stderr, then a one-line verdict."""
-    table = Table(title=f"check {outcome.model}/{outcome.category}: {outcome.candidate}", title_justify="left")
+    table = Table(title=plain(f"check {outcome.model}/{outcome.category}: {outcome.candidate}"), title_justify="left")
     for column in ("metric", "baseline", "candidate", "delta", "rule", "verdict"):
         table.add_column(column, justify="right" if column in ("baseline", "candidate", "delta") else "left")
     for c in outcome.comparisons:

@@ -18,7 +18,7 @@ from generators.checkpoint import CheckpointError, load_checkpoint, resolve_chec
 from generators.safe_io import atomic_write_json
 from generators.training.distributed import select_device
 from generators.training.images import image_grid, write_png
-from slbench.console import console, make_progress
+from slbench.console import console, make_progress, plain
 from slbench.data.workers import worker_count
 from slbench.errors import SlbenchError
 from slbench.evaluation.samples import GENERATION_CHUNK, chunk_seed, to_uint8
@@ -63,5 +63,5 @@ def generate_images(*, checkpoint: Path, n: int, out: Path, seed: int = 0, batch
         "category": metadata.get("category"), "step": metadata.get("step"), "resolution": metadata.get("resolution"),
         "seed": seed, "n": n, "chunk": GENERATION_CHUNK, "files": f"{image_name(seed, 0)} ... {paths[-1].name}",
     })
-    console.print(f"wrote {n} images and grid.png to {out}")
+    console.print(f"wrote {n} images and grid.png to {plain(out)}", highlight=False)
     return paths

@@ -11,7 +11,7 @@ from slbench.cli.options import COUNT_MAX, SEED_MAX
 from rich.table import Table
 from rich.text import Text
 
-from slbench.console import console
+from slbench.console import console, plain
 
 features_app = typer.Typer(
     help="Feature extractors: which weights are present, and training slbench's own lesion extractor.",
@@ -47,7 +47,7 @@ def list_extractors(
     for row in describe_extractors(weights_dir=weights_dir):
         name = f"{row.name} (default)" if row.name == DEFAULT_EXTRACTOR else row.name
         present = Text(str(row.found), style="green") if row.found else Text("missing", style="red")
-        table.add_row(name, str(row.dim), row.file_name, present, str(row.target), row.description)
+        table.add_row(name, str(row.dim), plain(row.file_name), present, plain(row.target), plain(row.description))
     console.print(table)
 
 

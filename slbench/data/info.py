@@ -13,6 +13,7 @@ from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from rich.markup import escape
 from rich.table import Table
 
 from slbench.console import console
@@ -62,7 +63,7 @@ def summarise(dataset: Dataset) -> list[CategorySummary]:
 
 
 def category_table(dataset: Dataset, rows: list[CategorySummary]) -> Table:
-    table = Table(title=f"{dataset.root}: {LAYOUT_DESCRIPTIONS[dataset.layout]}", title_justify="left")
+    table = Table(title=f"{escape(str(dataset.root))}: {LAYOUT_DESCRIPTIONS[dataset.layout]}", title_justify="left")
     table.add_column("class")
     table.add_column("lesion type")
     for header in ("images", "lesions", "share", "typical size"):
@@ -92,7 +93,7 @@ def problem_table(problems: list[Problem], max_per_kind: int) -> Table:
     for kind, found in by_kind.items():
         shown = found if max_per_kind <= 0 else found[:max_per_kind]
         for problem in shown:
-            table.add_row(kind, problem.message)
+            table.add_row(kind, escape(problem.message))
         if len(found) > len(shown):
             table.add_row(kind, f"... and {len(found) - len(shown)} more (--max-problems 0 lists all)", style="dim")
     return table

@@ -29,7 +29,7 @@ from reports.results import ResultsError, load_results, write_results
 from reports.files import atomic_write_bytes
 from reports.schema import METRICS_JSON
 from reports.tracks import TRACK_CSV, TRACK_JSON, has_track
-from slbench.console import console
+from slbench.console import console, plain
 from slbench.data import CATEGORIES, RESIZE_FILTER, Dataset, load_dataset
 from slbench.errors import SlbenchError
 from slbench.evaluation.context import RESIZE_MODE, EvaluationContext, open_lpips
@@ -249,13 +249,13 @@ def _run(shard: Shard, started: float, *, data, models, categories, checkpoints,
     try:
         evaluate_plan(context, plan, record, out_path, n_fake, done)
     except KeyboardInterrupt:
-        console.print(f"interrupted: {len(record.done_pairs())} finished pair(s) are saved in {out_path}; "
-                      f"continue with the same command plus --resume --out {out_path}", highlight=False)
+        console.print(f"interrupted: {len(record.done_pairs())} finished pair(s) are saved in {plain(out_path)}; "
+                      f"continue with the same command plus --resume --out {plain(out_path)}", highlight=False)
         raise
     record.provenance["timings_s"]["total_last_session"] = round(time.perf_counter() - started, 3)
     record.write(out_path)
     written = render_report(out_path, formats=report_formats)
-    console.print("report: " + ", ".join(str(path) for path in written.values()), highlight=False)
+    console.print("report: " + ", ".join(plain(path) for path in written.values()), highlight=False)
     return out_path
 
 

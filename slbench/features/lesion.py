@@ -38,7 +38,7 @@ from generators.safe_io import (
     save_safetensors,
     sha256_file,
 )
-from slbench.console import console, make_progress
+from slbench.console import console, make_progress, plain
 from slbench.data import CATEGORIES, Dataset, load_dataset, load_images
 from slbench.errors import SlbenchError
 from slbench.features.extractor import FeatureExtractor
@@ -232,7 +232,7 @@ def train_lesion_extractor(
     metadata_path = atomic_write_json(lesion_dir() / f"{stem}.json", metadata)
     console.print(
         f"lesion extractor trained on {len(images)} images ({resolution}px, {config.epochs} epochs, "
-        f"train accuracy {metadata['train_accuracy']:.2f}): {metadata_path}"
+        f"train accuracy {metadata['train_accuracy']:.2f}): {plain(metadata_path)}"
     )
     return metadata_path
 

@@ -27,7 +27,7 @@ import numpy as np
 import generators
 from generators.safe_io import VerifiedWeights, sha256_file
 from reports.results import write_results
-from slbench.console import console, labelled
+from slbench.console import console, labelled, plain
 from slbench.data import CATEGORIES, RESIZE_FILTER, Dataset, DataSplit, load_dataset, load_images, split_by_lesion
 from slbench.errors import SlbenchError
 from slbench.evaluation.plan import PlannedPair, choose_resolution, parse_categories, parse_models
@@ -122,7 +122,7 @@ def run_utility(
                   provenance=_provenance(setup, settings, outcomes, timings))
     console.print(summary_table(rows))
     console.print(sensitivity_table(rows, setup.class_names))
-    console.print(f"results written to {folder}")
+    console.print(f"results written to {plain(folder)}", highlight=False)
     return folder
 
 
