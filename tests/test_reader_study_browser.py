@@ -112,6 +112,10 @@ def test_a_rater_answers_by_keyboard_reloads_midway_and_downloads(chrome, study)
     correct = sum(answer == item.truth for answer, item in zip(plan, key.items))
     assert scores["raters"][0]["accuracy"]["successes"] == correct
     assert scores["confusion"]["guesses"] == half
+    chrome.find_element("id", "new-rater").click()  # the next rater on this computer starts afresh
+    chrome.switch_to.alert.accept()
+    chrome.refresh()
+    assert chrome.find_element("id", "start").is_displayed() and not chrome.find_element("id", "rate").is_displayed()
 
 
 def test_every_image_of_the_page_decodes(chrome, study):

@@ -117,6 +117,8 @@ At the end, download your answers and send the file back.</p>
 <p id="done-summary"></p>
 <p><button type="button" id="download">Download answers<kbd>Enter</kbd></button>
 <button type="button" id="done-back">&larr; back</button></p>
+<p class="aside">Another rater on this computer? Download first, then
+<button type="button" id="new-rater">clear these answers for a new rater</button></p>
 </section>
 <p id="storage-warning" class="warning" hidden>This browser does not keep answers for this page:
 do not close it before you have downloaded your answers.</p>

@@ -161,6 +161,14 @@
   $("begin").onclick = begin;
   $("rater").onkeydown = function (event) { if (event.key === "Enter") { begin(); } };
   $("download").onclick = download;
+  $("new-rater").onclick = function () {
+    if (!window.confirm("Clear this rater's answers from this browser? Download them first.")) { return; }
+    try { window.localStorage.removeItem(storeKey); } catch (err) { /* nothing kept, nothing to clear */ }
+    state = { rater_id: "", answers: {}, position: 0 };
+    $("rater").value = "";
+    show("start");
+    $("rater").focus();
+  };
   document.addEventListener("keydown", onKey);
 
   $("rater").value = state.rater_id;
