@@ -14,7 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
-from slbench.data import Dataset, ImageRecord, split_by_lesion
+from slbench.data import CATEGORIES, Dataset, ImageRecord, split_by_lesion
 from slbench.errors import SlbenchError
 from slbench.evaluation.plan import PlannedPair
 from slbench.training import SPLIT_SEED, SPLIT_TEST_FRACTION
@@ -33,14 +33,14 @@ def choose_real(dataset: Dataset, categories: Sequence[str], pairs: Sequence[Pla
     """``n_real`` real images per class, drawn with ``seed`` from the held-out side where there is one."""
     split = split_by_lesion(dataset, test_fraction=SPLIT_TEST_FRACTION, seed=SPLIT_SEED)
     records, source, short = {}, {}, []
-    for index, category in enumerate(categories):
+    for category in categories:
         pool = split.test.get(category) or []
         source[category] = "held-out side of the lesion split" if pool else "all images (no held-out side)"
         pool = pool or dataset.records(category)
         if len(pool) < n_real:
             short.append(f"{category} has {len(pool)} ({source[category]})")
             continue
-        rng = np.random.default_rng([seed, index])
+        rng = np.random.default_rng([seed, CATEGORIES.index(category)])  # a class's pick ignores the others asked
         chosen = sorted(rng.choice(len(pool), size=n_real, replace=False).tolist())
         records[category] = [pool[i] for i in chosen]
     if short:
