@@ -6,10 +6,9 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.markup import escape
 
 from slbench.cli.options import CheckpointsOption, DataOption, ModelsOption
-from slbench.console import console
+from slbench.console import console, plain
 from slbench.paths import DEFAULT_CHECKPOINTS, DEFAULT_DATA
 
 reader_study_app = typer.Typer(
@@ -43,9 +42,9 @@ def build(
 
     page, key = build_study(data=data, checkpoints=checkpoints, models=models, categories=category, n_real=n_real,
                             n_fake=n_fake, seed=seed, out=out, resolution=resolution, resize=resize)
-    console.print(f"study page: {escape(str(page))} (send this to the raters)")
-    console.print(f"answer key: {escape(str(key))} (keep it; score with "
-                  f"`slbench reader-study score ANSWERS.json... --key {escape(str(key))}`)")
+    console.print(f"study page: {plain(page)} (send this to the raters)")
+    console.print(f"answer key: {plain(key)} (keep it; score with "
+                  f"`slbench reader-study score ANSWERS.json... --key {plain(key)}`)")
 
 
 @reader_study_app.command("score")

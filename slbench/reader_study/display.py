@@ -1,9 +1,10 @@
-"""Rich tables of a scored study (every rater id, model and path escaped for rich markup)."""
+"""Rich tables of a scored study (every rater id, model and path printed as written, through plain())."""
 
 from __future__ import annotations
 
-from rich.markup import escape
 from rich.table import Table
+
+from slbench.console import plain
 
 
 def percent(entry: dict) -> str:
@@ -26,7 +27,7 @@ def rater_table(scores: dict) -> Table:
         table.add_column(name, justify="right", no_wrap=True)
     for rater in scores["raters"]:
         median = rater["median_milliseconds"]
-        table.add_row(escape(rater["rater_id"]), str(rater["answered"]), percent(rater["accuracy"]),
+        table.add_row(plain(rater["rater_id"]), str(rater["answered"]), percent(rater["accuracy"]),
                       percent(rater["sensitivity"]), percent(rater["specificity"]), p_text(rater["p_value"]),
                       "-" if median is None else f"{median / 1000:.1f} s")
     return table
@@ -38,7 +39,7 @@ def model_table(scores: dict) -> Table:
         table.add_column(name, justify="left" if name == "images of" else "right")
     for row in scores["models"]:
         share = row["taken_for_real"]
-        table.add_row(escape(row["model"]), str(row["images"]), str(share["trials"]), percent(share))
+        table.add_row(plain(row["model"]), str(row["images"]), str(share["trials"]), percent(share))
     return table
 
 
@@ -60,7 +61,7 @@ def fooling_table(scores: dict) -> Table | None:
     for name in ("item", "model", "class", "source"):
         table.add_column(name)
     for row in fooled:
-        table.add_row(escape(row["item_id"]), escape(row["model"] or ""), escape(row["category"]), escape(row["source"]))
+        table.add_row(plain(row["item_id"]), plain(row["model"] or ""), plain(row["category"]), plain(row["source"]))
     return table
 
 
@@ -71,7 +72,7 @@ def confusion_table(scores: dict) -> Table | None:
     table = Table(title=f"Class guesses: true class (rows) x guessed class ({confusion['guesses']} guesses)")
     table.add_column("true \\ guess")
     for label in confusion["labels"]:
-        table.add_column(escape(label), justify="right")
+        table.add_column(plain(label), justify="right")
     for label, counts in zip(confusion["labels"], confusion["matrix"]):
-        table.add_row(escape(label), *(str(count) for count in counts))
+        table.add_row(plain(label), *(str(count) for count in counts))
     return table

@@ -5,9 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
-from rich.markup import escape
-
-from slbench.console import console
+from slbench.console import console, plain
 from slbench.errors import SlbenchError
 from slbench.reader_study import display
 from slbench.reader_study.files import read_answers, read_key
@@ -28,9 +26,9 @@ def run_score(answers: Sequence[str | Path], *, key: str | Path, out: str | Path
                            "choose another --out") from None
     console.print(display.rater_table(scores))
     console.print(display.model_table(scores))
-    console.print(escape(display.agreement_text(scores)))
+    console.print(plain(display.agreement_text(scores)))
     for table in (display.fooling_table(scores), display.confusion_table(scores)):
         if table is not None:
             console.print(table)
-    console.print(f"scores written to {escape(str(folder))} ({', '.join(escape(p.name) for p in written)})")
+    console.print(f"scores written to {plain(folder)} ({', '.join(plain(p.name) for p in written)})")
     return folder
