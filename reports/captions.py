@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from reports.budgets import UNKNOWN_BUDGET_NOTE
 from reports.tables import WideTable
 
 LOW_RELIABILITY_NOTE = (
@@ -17,6 +18,7 @@ LOW_RELIABILITY_NOTE = (
 )
 DIRECTION_NOTE = "↓ lower is better, ↑ higher is better; bold: best value per column."
 CI_NOTE = "± half-width of the confidence interval (+upper/−lower where it is asymmetric)."
+KIMG_NOTE = "kimg: thousands of real images the model was trained on."
 DAGGER = "†"
 
 
@@ -46,6 +48,11 @@ def caption(table: WideTable) -> str:
         parts.append(CI_NOTE)
     if table.checkpoint_note:
         parts.append(table.checkpoint_note)
+    if table.shows_budget:
+        parts.append(KIMG_NOTE)
+    warning = table.budget_warning
+    if warning:
+        parts.append("Warning: " + warning)
     return " ".join(parts)
 
 
@@ -67,5 +74,7 @@ def table_notes(table: WideTable) -> list[tuple[str, str]]:
     """Notes under a table as (mark, text): the low-reliability dagger, notes that hold for every
     value (mark ``""``), then lettered notes."""
     notes = [(DAGGER, LOW_RELIABILITY_NOTE)] if table.any_low_reliability else []
+    if table.budget_unknown:
+        notes.append(("", UNKNOWN_BUDGET_NOTE))
     notes += [("", note) for note in table.shared_notes]
     return notes + [(mark, note) for note, mark in table.note_marks().items()]

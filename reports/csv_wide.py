@@ -1,8 +1,10 @@
 """Wide CSV: one row per (table, extractor, resolution, model), one column per category and metric.
 
-Column names are ``<category>/<metric>``, with ``<category>/<metric>/ci_low`` and
-``/ci_high`` beside them where the column has intervals, and ``/std`` where it has a spread
-(KID over subsets, utility over seeds). Values are written at full precision (the tidy
+Column names are ``<category>/<metric>``, with ``<category>/<metric>/ci_low`` and ``/ci_high``
+beside them where the column has intervals, and ``/std`` where it has a spread (KID over
+subsets, utility over seeds). Tables that record training budgets start with
+``<category>/kimg`` and ``<category>/step``: what the model's checkpoint for that class was
+trained for. Values are written at full precision (the tidy
 ``metrics.csv`` remains the complete record, with N and notes).
 
 This file is meant for spreadsheets, so no text from the results may run there as a formula:
@@ -25,8 +27,12 @@ ID_COLUMNS = ("table", "features", "resolution", "model")
 
 def wide_frame(tables: list[WideTable]) -> pd.DataFrame:
     """The wide form of every table, stacked; columns absent from a table are empty."""
-    records, columns = [], list(ID_COLUMNS)
+    records, columns, step_columns = [], list(ID_COLUMNS), set()
     for table in tables:
+        if table.shows_budget:
+            for category in table.categories():
+                columns.extend(n for n in (f"{category}/kimg", f"{category}/step") if n not in columns)
+                step_columns.add(f"{category}/step")
         for column in table.columns:
             base = f"{column.category}/{column.metric}"
             cells = [cell for model in table.models if (cell := table.cell(model, column)) is not None]
@@ -38,6 +44,9 @@ def wide_frame(tables: list[WideTable]) -> pd.DataFrame:
             columns.extend(name for name in names if name not in columns)
         for model in table.models:
             record = {"table": table.kind, "features": table.features, "resolution": table.resolution, "model": model}
+            for (name, category), budget in table.budgets.items():
+                if name == model and table.shows_budget:
+                    record[f"{category}/kimg"], record[f"{category}/step"] = budget.kimg, budget.step
             for column in table.columns:
                 cell = table.cell(model, column)
                 if cell is None:
@@ -51,6 +60,8 @@ def wide_frame(tables: list[WideTable]) -> pd.DataFrame:
             records.append(record)
     frame = pd.DataFrame(records, columns=columns)
     frame["resolution"] = frame["resolution"].astype("Int64")
+    for name in step_columns:
+        frame[name] = frame[name].astype("Int64")
     return frame
 
 

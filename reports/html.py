@@ -88,6 +88,13 @@ def _page_header(result_set: ResultSet, tables: list[WideTable]) -> str:
 
 
 def _flags(tables: list[WideTable]) -> str:
+    """Call-outs: unequal training budgets, then the low-reliability values."""
+    warnings = dict.fromkeys(table.budget_warning for table in tables if table.budget_warning)
+    budget = "".join(f'<div class="callout"><strong>Unequal budgets.</strong> {escape(text)}</div>' for text in warnings)
+    return budget + _low_reliability_flags(tables)
+
+
+def _low_reliability_flags(tables: list[WideTable]) -> str:
     """A call-out listing the low-reliability values (the first :data:`MAX_FLAGS_LISTED` of them)."""
     flagged = []
     for table in tables:
@@ -145,16 +152,18 @@ def _html_tabular(whole: WideTable, table: WideTable) -> str:
         f"{_note_sup(whole.column_mark(column), column.note)}</th>"
         for column in table.columns
     )
+    budget_head = '<th rowspan="2" title="thousands of real images trained on">kimg</th>' if whole.shows_budget else ""
     body = "".join(
         f'<tr><th scope="row">{escape(model)}</th>'
+        + (f'<td class="kimg">{escape(whole.kimg_text(model))}</td>' if whole.shows_budget else "")
         + "".join(_html_cell(whole, table.cell(model, c), c, c in first_columns) for c in table.columns)
         + "</tr>"
         for model in table.models
     )
     return (
         '<div class="scroll"><table class="results"><thead>'
-        f'<tr class="cats"><th rowspan="2" class="model">Model</th>{category_row}</tr><tr>{metric_row}</tr>'
-        f"</thead><tbody>{body}</tbody></table></div>"
+        f'<tr class="cats"><th rowspan="2" class="model">Model</th>{budget_head}{category_row}</tr>'
+        f"<tr>{metric_row}</tr></thead><tbody>{body}</tbody></table></div>"
     )
 
 

@@ -84,13 +84,14 @@ def render_latex(result_set: ResultSet, tables: list[WideTable]) -> str:
 def latex_table(table: WideTable, *, label: str, continued: str = "") -> str:
     """One booktabs float for a wide table."""
     env = "table*" if len(table.columns) > WIDE_FLOAT_COLUMNS else "table"
+    budget = "r" if table.shows_budget else ""
     lines = [
         f"\\begin{{{env}}}[tbp]",
         "\\centering",
         f"\\caption{{{latex_escape(caption(table) + continued)}}}",
         f"\\label{{{label}}}",
         "\\resizebox{\\ifdim\\width>\\linewidth\\linewidth\\else\\width\\fi}{!}{%",
-        f"\\begin{{tabular}}{{l{'r' * len(table.columns)}}}",
+        f"\\begin{{tabular}}{{l{budget}{'r' * len(table.columns)}}}",
         "\\toprule",
         *_header(table),
         "\\midrule",
@@ -105,13 +106,15 @@ def latex_table(table: WideTable, *, label: str, continued: str = "") -> str:
 
 
 def _header(table: WideTable) -> list[str]:
-    groups, rules, start = [], [], 2
+    lead = ["", ""] if table.shows_budget else [""]
+    names = ["Model", "kimg"] if table.shows_budget else ["Model"]
+    groups, rules, start = [], [], len(lead) + 1
     for category, columns in table.category_spans():
         groups.append(f"\\multicolumn{{{len(columns)}}}{{c}}{{{latex_escape(category)}}}")
         rules.append(f"\\cmidrule(lr){{{start}-{start + len(columns) - 1}}}")
         start += len(columns)
     metrics = [_metric_header(column, table.column_mark(column)) for column in table.columns]
-    return [" & ".join([""] + groups) + " \\\\", " ".join(rules), " & ".join(["Model"] + metrics) + " \\\\"]
+    return [" & ".join(lead + groups) + " \\\\", " ".join(rules), " & ".join(names + metrics) + " \\\\"]
 
 
 def _metric_header(column: Column, mark: str | None) -> str:
@@ -127,7 +130,8 @@ def _body(table: WideTable) -> list[str]:
         for column in table.columns:
             cell = table.cell(model, column)
             cells.append(latex_cell(cell, column, table.cell_mark(cell, column) if cell is not None else None))
-        lines.append(" & ".join([latex_escape(model)] + cells) + " \\\\")
+        kimg = [latex_escape(table.kimg_text(model))] if table.shows_budget else []
+        lines.append(" & ".join([latex_escape(model)] + kimg + cells) + " \\\\")
     return lines
 
 

@@ -57,12 +57,15 @@ def markdown_table(table: WideTable) -> list[str]:
     """One table as Markdown lines: heading, caption, pipe tables (split when wide), notes."""
     resolution = f" · {table.resolution} px" if table.resolution is not None else ""
     lines = [f"## {md_escape(table.title)} · {md_escape(table.features)}{resolution}", "", md_escape(caption(table)), ""]
+    budget = ["kimg"] if table.shows_budget else []
     for part in split_columns(table, MAX_TABLE_COLUMNS):
-        lines.append(_row(["Model"] + [_header_cell(column, table.column_mark(column)) for column in part.columns]))
-        lines.append(_row([":--"] + ["--:"] * len(part.columns)))
+        headers = [_header_cell(column, table.column_mark(column)) for column in part.columns]
+        lines.append(_row(["Model"] + budget + headers))
+        lines.append(_row([":--"] + ["--:"] * (len(budget) + len(part.columns))))
         for model in part.models:
             cells = [_cell_with_mark(table, part.cell(model, column), column) for column in part.columns]
-            lines.append(_row([md_escape(model)] + cells))
+            kimg = [table.kimg_text(model)] if budget else []  # digits, ".", "–", "?" only
+            lines.append(_row([md_escape(model)] + kimg + cells))
         lines.append("")
     notes = table_notes(table)
     if notes:

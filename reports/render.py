@@ -13,7 +13,7 @@ import hashlib
 import os
 from dataclasses import replace
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from reports.captions import checkpoint_note
 from reports.csv_wide import render_csv_wide
@@ -51,8 +51,12 @@ def render_report(
     *,
     formats: str | Iterable[str] = FORMATS,
     out: str | os.PathLike | None = None,
+    on_warning: Callable[[str], None] | None = None,
 ) -> dict[str, Path]:
-    """Render the results in ``folders`` (one or several runs) and return the file written per format."""
+    """Render the results in ``folders`` (one or several runs) and return the file written per format.
+
+    ``on_warning`` hears what a reader must not miss (unequal or unrecorded training budgets);
+    the same text is in the tables' captions and notes."""
     chosen = check_formats(formats)
     paths = [Path(folders)] if isinstance(folders, (str, os.PathLike)) else [Path(f) for f in folders]
     if not paths:
@@ -62,6 +66,9 @@ def render_report(
         raise ResultsError(f"{', '.join(str(p) for p in paths)} hold(s) no result rows; nothing to report")
     tables = with_checkpoint_notes(build_tables(result_set.rows), result_set)
     studies = load_studies(paths)
+    if on_warning is not None:
+        for warning in report_warnings(result_set, tables):
+            on_warning(warning)
     target = Path(out) if out is not None else default_output_folder(paths)
     rendered = {name: _render(name, result_set, tables, studies) for name in chosen}  # all, before writing any
     return {name: atomic_write_text(target / OUTPUT_NAMES[name], text) for name, text in rendered.items()}
@@ -73,6 +80,16 @@ def with_checkpoint_notes(tables: list[WideTable], result_set: ResultSet) -> lis
                   for key, record in (run.settings.get("selection") or {}).items()}
     note = checkpoint_note(selections)
     return [replace(table, checkpoint_note=note) if table.kind == "quality" and note else table for table in tables]
+
+
+def report_warnings(result_set: ResultSet, tables: list[WideTable]) -> list[str]:
+    """Budget warnings of every table, and the runs whose rows predate recorded budgets."""
+    warnings = [f"{table.title} ({table.features}): {table.budget_warning}" for table in tables if table.budget_warning]
+    unrecorded = result_set.budget_unrecorded
+    if unrecorded:
+        warnings.append(f"{', '.join(unrecorded)}: written before slbench recorded training budgets; "
+                        "kimg and step are unknown (shown as ?)")
+    return warnings
 
 
 def _render(name: str, result_set: ResultSet, tables: list[WideTable], studies: list[dict]) -> str:

@@ -22,11 +22,12 @@ import pandas as pd
 from reports.files import atomic_write_text
 from reports.names import category_sort_key, metric_sort_key, model_sort_key
 from reports.reading import MissingFile, RefusedFile, read_inside
-from reports.schema import COLUMNS, METRICS_CSV, METRICS_JSON, SCHEMA_VERSION, TABLES
+from reports.schema import BUDGET_COLUMNS, COLUMNS, METRICS_CSV, METRICS_JSON, SCHEMA_VERSION, TABLES
 
 TEXT_COLUMNS = ("table", "model", "category", "metric", "features")
-FLOAT_COLUMNS = ("value", "ci_low", "ci_high", "std")
-INT_COLUMNS = ("n_real", "n_fake", "resolution", "seed")
+OPTIONAL_TEXT_COLUMNS = ("stage", "note")
+FLOAT_COLUMNS = ("value", "ci_low", "ci_high", "std", "kimg")
+INT_COLUMNS = ("n_real", "n_fake", "resolution", "seed", "step")
 BOOL_COLUMNS = ("higher_is_better", "low_reliability")
 ROW_KEY = ("table", "model", "category", "metric", "features", "resolution")
 """What identifies a row: two rows with the same key would fight for one table cell."""
@@ -54,6 +55,12 @@ class ResultSet:
     label: str = ""
     sources: tuple["ResultSet", ...] = field(default=())
     artifact_folders: dict[tuple[str, str], Path] = field(default_factory=dict)
+    filled_columns: tuple[str, ...] = ()  # columns the stored results lacked, filled as unknown
+
+    @property
+    def budget_unrecorded(self) -> tuple[str, ...]:
+        """Labels of the runs written before training budgets were recorded."""
+        return tuple(run.label for run in self.runs() if run.filled_columns)
 
     def artifact_path(self, kind: str, key: str) -> Path | None:
         """The file of one artifact (e.g. ``("samples", "dcgan/MEL")``), or ``None`` if not recorded."""
@@ -131,12 +138,14 @@ def load_results(folder: str | Path) -> ResultSet:
         source = json_path
         document = _read_json_document(folder, json_path)
         raw_rows = document["rows"]
+        filled = BUDGET_COLUMNS if document["schema_version"] < 2 else ()
     elif csv_path.exists():
         source = csv_path
         document = {"settings": {}, "provenance": {}, "artifacts": {}}
-        raw_rows = _read_csv_rows(folder, csv_path)
+        raw_rows, filled = _read_csv_rows(folder, csv_path)
     else:
         raise ResultsError(f"{folder} holds no results: neither {METRICS_JSON} nor {METRICS_CSV} is there")
+    raw_rows = [_fill_unknown(row, filled) for row in raw_rows]
     clean = [normalise_row(row, f"{source}: row {index}") for index, row in enumerate(raw_rows)]
     check_unique(clean, str(source))
     return ResultSet(
@@ -146,7 +155,15 @@ def load_results(folder: str | Path) -> ResultSet:
         artifacts=document["artifacts"],
         folder=folder,
         label=folder.resolve().name,
+        filled_columns=tuple(filled),
     )
+
+
+def _fill_unknown(row: Any, columns: tuple[str, ...]) -> Any:
+    """A row of older results with the columns it predates set to unknown (``None``)."""
+    if not columns or not isinstance(row, Mapping):
+        return row
+    return {**{column: None for column in columns}, **row}
 
 
 def combine(result_sets: Iterable[ResultSet]) -> ResultSet:
@@ -210,20 +227,25 @@ def _coerce(column: str, value: Any, where: str) -> Any:
         if not isinstance(value, str) or not value.strip():
             raise ResultsError(f"{where}: column {column} must be a non-empty string, got {value!r}")
         return value
-    if column == "note":
+    if column in OPTIONAL_TEXT_COLUMNS:
         if value is None or (isinstance(value, float) and math.isnan(value)):
             return ""
         if not isinstance(value, str):
-            raise ResultsError(f"{where}: column note must be text, got {value!r}")
+            raise ResultsError(f"{where}: column {column} must be text, got {value!r}")
         return value
     if column in FLOAT_COLUMNS:
         if value is None:
             return math.nan
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
             raise ResultsError(f"{where}: column {column} must be a number, got {value!r}")
+        if column == "kimg" and float(value) < 0:
+            raise ResultsError(f"{where}: column kimg must be 0 or more, got {value!r}")
         return float(value)
     if column in INT_COLUMNS:
-        return _coerce_int(column, value, where)
+        number = _coerce_int(column, value, where)
+        if column == "step" and number is not None and number < 0:
+            raise ResultsError(f"{where}: column step must be 0 or more, got {value!r}")
+        return number
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     raise ResultsError(f"{where}: column {column} must be true or false, got {value!r}")
@@ -278,7 +300,7 @@ def rows_frame(rows: list[dict], extra: tuple[str, ...] = ()) -> pd.DataFrame:
         frame[column] = frame[column].astype("float64")
     for column in BOOL_COLUMNS:
         frame[column] = frame[column].astype(bool)
-    for column in TEXT_COLUMNS + ("note",) + extra:
+    for column in TEXT_COLUMNS + OPTIONAL_TEXT_COLUMNS + extra:
         frame[column] = frame[column].astype(object)
     return frame
 
@@ -309,12 +331,16 @@ def _read_text(folder: Path, path: Path) -> str:
         raise ResultsError(str(err)) from None
 
 
-def _read_csv_rows(folder: Path, path: Path) -> list[dict]:
+def _read_csv_rows(folder: Path, path: Path) -> tuple[list[dict], tuple[str, ...]]:
+    """The parsed rows, and the budget columns the header lacks (a CSV of older results)."""
     try:
-        records = list(csv.DictReader(io.StringIO(_read_text(folder, path))))
+        reader = csv.DictReader(io.StringIO(_read_text(folder, path)))
+        records = list(reader)
+        header = reader.fieldnames or []
     except (UnicodeDecodeError, csv.Error) as err:
         raise ResultsError(f"{path} cannot be read as CSV: {err}") from None
-    return [_parse_csv_record(record, path, index) for index, record in enumerate(records)]
+    filled = tuple(column for column in BUDGET_COLUMNS if column not in header)
+    return [_parse_csv_record(record, path, index) for index, record in enumerate(records)], filled
 
 
 def _parse_csv_record(record: dict, path: Path, index: int) -> dict:

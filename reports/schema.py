@@ -11,13 +11,19 @@ A results folder (``results/<timestamp>-<short-id>/``) holds:
     ("<category>" -> PNG grid of real images), ``memorisation_pairs`` ("<model>/<category>" ->
     PNG of the closest generated/training pairs), ``plots`` (name -> PNG).
 
+Every row records the training budget of the checkpoint it measures (``step``, ``kimg``) and,
+for a network sampled before it finished growing, its ``stage``, so a table can show what each
+model was trained for and warn when a comparison is unequal (:mod:`reports.budgets`).
+Schema version 1 (before budgets were recorded) lacks these three columns: such results still
+load, with the budget unknown, and the reports say so.
+
 Rows carry their own metric direction (``higher_is_better``) so that a report can bold the
 best value and a regression gate can judge a change without a hard-coded list of metrics.
 """
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 METRICS_CSV = "metrics.csv"
 METRICS_JSON = "metrics.json"
@@ -38,7 +44,13 @@ COLUMNS = (
     "features",  # feature extractor (quality) or classifier (utility)
     "resolution",  # evaluation resolution in pixels
     "seed",  # seed of the run
+    "step",  # training step of the checkpoint evaluated; empty when not recorded or not applicable
+    "kimg",  # thousands of real images the checkpoint's model was trained on; NaN when not recorded
+    "stage",  # "" for a fully grown network; else the growth stage sampled, e.g. "16 px, fade-in 0.50"
     "note",  # free text, e.g. "KID subset size reduced to 115 (class size)"
 )
+
+BUDGET_COLUMNS = ("step", "kimg", "stage")
+"""Columns added in schema version 2; results without them load with the budget unknown."""
 
 TABLES = ("quality", "utility")

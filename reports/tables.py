@@ -10,11 +10,12 @@ so values that print the same tie; a column whose values all print the same mark
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Iterable
 
 import pandas as pd
 
+from reports.budgets import Budget, any_unknown, budgets_from_rows, model_kimg_text, unequal_budget_warning
 from reports.formatting import column_decimals, format_count_range
 from reports.names import category_sort_key, is_signed, metric_sort_key, model_sort_key
 from reports.results import ResultsError
@@ -84,6 +85,7 @@ class WideTable:
     notes: tuple[str, ...]  # every distinct note, in order of appearance
     shared_notes: tuple[str, ...] = ()  # notes every value carries: listed under the table, unmarked
     checkpoint_note: str = ""  # which checkpoint each model's values come from, when chosen from a track
+    budgets: dict[tuple[str, str], Budget] = field(default_factory=dict)  # (model, category) -> training budget
 
     @property
     def title(self) -> str:
@@ -121,6 +123,24 @@ class WideTable:
         if not cell.note or cell.note == column.note or cell.note in self.shared_notes:
             return None
         return self.note_marks().get(cell.note)
+
+    @property
+    def shows_budget(self) -> bool:
+        """Whether the table has a kimg column: always for generators; for utility arms when recorded."""
+        return self.kind == "quality" or any(budget.known for budget in self.budgets.values())
+
+    def kimg_text(self, model: str) -> str:
+        """The kimg ``model`` was trained for (a range when it differs by category), ``?`` when unknown."""
+        return model_kimg_text(self.budgets, model)
+
+    @property
+    def budget_warning(self) -> str | None:
+        """A warning when the models compared on one class were trained for unequal budgets."""
+        return unequal_budget_warning(self.budgets) if self.shows_budget else None
+
+    @property
+    def budget_unknown(self) -> bool:
+        return self.shows_budget and any_unknown(self.budgets)
 
     @property
     def any_low_reliability(self) -> bool:
@@ -171,7 +191,16 @@ def _build_table(frame: pd.DataFrame) -> WideTable:
         sample_sizes=_sample_sizes(frame, by="model" if first["table"] == "utility" else "category"),
         notes=_reading_order_notes(models, columns, cells),
         shared_notes=tuple(every_note) if len(every_note) == 1 and "" not in every_note else (),
+        budgets=_budgets(frame),
     )
+
+
+def _budgets(frame: pd.DataFrame) -> dict[tuple[str, str], Budget]:
+    """Per (model, category), the budget of its rows; a utility arm without a generator has none."""
+    budgets = budgets_from_rows(frame.to_dict("records"))
+    if str(frame.iloc[0]["table"]) == "quality":
+        return budgets
+    return {key: budget for key, budget in budgets.items() if budget.known}
 
 
 def _reading_order_notes(

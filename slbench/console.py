@@ -9,6 +9,7 @@ message as plain text): a folder called ``a[/]b`` neither breaks the output nor 
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -47,3 +48,8 @@ def make_progress(*extra_columns, transient: bool = False) -> Progress:
         console=console,
         transient=transient,
     )
+
+
+def print_warning(text: str) -> None:
+    """One warning line on stderr; ``text`` is shown literally (no rich markup)."""
+    console.print(f"[bold yellow]warning:[/] {escape(text)}", highlight=False)

@@ -38,7 +38,7 @@ def save_generator_checkpoint(
             generator = build_generator(model, resolution, **architecture)
     metadata: dict[str, Any] = {
         "model": model, "resolution": resolution, "category": category, "architecture": architecture,
-        "step": step, "images_seen": 0, "seed": seed, "split": "all",
+        "step": step, "images_seen": 16 * step, "seed": seed, "split": "all",
     }
     save_checkpoint(root / model / category, step, module_tensors(generator, "G."), metadata)
     return root / model / category

@@ -61,6 +61,9 @@ def quality_row(model: str, category: str, metric: str, value: float, **override
         "features": "inception",
         "resolution": 256,
         "seed": 0,
+        "step": 2000,
+        "kimg": 32.0,
+        "stage": "",
         "note": "",
     }
     row.update(overrides)
@@ -97,6 +100,9 @@ def utility_rows() -> list[dict]:
         "features": "resnet18",
         "resolution": 64,
         "seed": 0,
+        "step": None,
+        "kimg": None,
+        "stage": "",
         "note": "mean and std over seeds 0, 1, 2",
         "higher_is_better": True,
     }

@@ -68,7 +68,7 @@ def test_booktabs_rules_arrows_and_bold_best(latex):
         assert latex.count(rule) == tabulars
     assert "FID $\\downarrow$" in latex and "Rec. $\\uparrow$" in latex
     mel_table = next(chunk for chunk in latex.split("\\begin{table") if "inception-256-part2" in chunk)
-    mel_rows = {line.split(" & ")[0]: line for line in mel_table.splitlines() if line.count(" & ") == 8}
+    mel_rows = {line.split(" & ")[0]: line for line in mel_table.splitlines() if line.count(" & ") == 9}  # model, kimg, 8 metrics
     assert "\\textbf{21.50} $\\pm$ 1.25" in mel_rows["sl-stylegan"]  # lower FID is better
     assert "\\textbf" not in mel_rows["dcgan"].split(" & ")[1]
     assert "\\textbf{0.550}" in mel_rows["dcgan"]  # higher recall is better

@@ -48,7 +48,8 @@ def test_markdown_tables_are_rectangular_with_header_and_rows(result_set):
         assert len(widths) == 1
         assert set(_cells(lines[1])[1:]) == {"--:"}
     nv, mel, utility = tables
-    assert _cells(mel[0])[:3] == ["Model", "MEL FID ↓", "MEL KID ↓ (a)"]  # a note every KID value carries
+    assert _cells(mel[0])[:4] == ["Model", "kimg", "MEL FID ↓", "MEL KID ↓ (a)"]  # a note every KID value carries
+    assert _cells(utility[0])[1] != "kimg"  # no arm records a generator budget here
     assert [_cells(line)[0] for line in mel[2:]] == ["sl-stylegan", "stylegan", "dcgan", "odd|name\\_x"]
     assert [_cells(line)[0] for line in utility[2:]] == ["real-only", "real+sl-stylegan", "synthetic-only:dcgan"]
 
@@ -56,7 +57,8 @@ def test_markdown_tables_are_rectangular_with_header_and_rows(result_set):
 def test_markdown_marks_best_interval_flags_and_notes(result_set):
     markdown = render_markdown(result_set, build_tables(result_set.rows))
     mel = _pipe_tables(markdown)[1]
-    rows = {_cells(line)[0]: _cells(line) for line in mel[2:]}
+    rows = {_cells(line)[0]: _cells(line)[1:] for line in mel[2:]}  # model -> kimg, then the metrics
+    assert rows["sl-stylegan"][0] == "32"
     assert rows["sl-stylegan"][1] == "**21.50** ± 1.25 †"
     assert rows["dcgan"][1] == "64.00 ± 1.25"
     assert rows["dcgan"][4] == "**0.550**"  # recall: higher is better

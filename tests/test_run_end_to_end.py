@@ -94,6 +94,7 @@ def test_tables_hold_one_row_per_model_category_and_metric(first_run, workspace)
     assert (rows["n_fake"][rows["metric"] != "memorisation"] == N_FAKE).all()
     assert (rows["n_real"] == 12).all()  # the fixture's images per class
     assert set(rows["features"]) == {"lesion"} and set(rows["resolution"]) == {32} and set(rows["seed"]) == {SEED}
+    assert set(rows["step"]) == {1} and set(rows["kimg"]) == {0.016} and set(rows["stage"]) == {""}  # the checkpoints'
     fid = rows[rows["metric"] == "fid"]
     assert (fid["value"] > 0).all() and not fid["higher_is_better"].any()
 

@@ -9,6 +9,7 @@ import typer
 
 from reports.render import FORMATS, render_report
 from reports.results import ResultsError
+from slbench.console import print_warning
 from slbench.errors import SlbenchError
 
 
@@ -38,7 +39,7 @@ def report(
 def write_report(*, results: list[Path], formats: str, out: Path | None) -> dict[str, Path]:
     """Run :func:`reports.render.render_report`, turning bad input into an :class:`SlbenchError`."""
     try:
-        return render_report(results, formats=formats, out=out)
+        return render_report(results, formats=formats, out=out, on_warning=print_warning)
     except ResultsError as err:
         raise SlbenchError(str(err)) from None
     except OSError as err:

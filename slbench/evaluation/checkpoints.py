@@ -35,6 +35,20 @@ class CheckpointInfo:
         return int(value) if isinstance(value, (int, float)) and int(value) > 0 else None
 
     @property
+    def step(self) -> int | None:
+        """The training step the checkpoint was saved at, when recorded."""
+        value = self.metadata.get("step")
+        return int(value) if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+    @property
+    def kimg(self) -> float | None:
+        """Thousands of real images the model was trained on, when recorded."""
+        value = self.metadata.get("images_seen")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            return None
+        return value / 1000.0
+
+    @property
     def model(self) -> str | None:
         return self.metadata.get("model")
 

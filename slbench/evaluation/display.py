@@ -8,8 +8,10 @@ from typing import Any, Iterable
 
 from rich.console import Group, RenderableType
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 
+from reports.budgets import budgets_from_rows, format_kimg, unequal_budget_warning
 from slbench.console import console, make_progress
 from slbench.metrics import METRICS
 
@@ -27,11 +29,18 @@ def format_value(row: dict[str, Any]) -> str:
 def results_table(rows: Iterable[dict[str, Any]], title: str = "results") -> Table:
     """One line per (model, category), one column per headline metric, arrows for direction.
 
-    Confidence intervals and every other metric are in the results folder and its reports."""
-    table = Table(title=title, title_justify="left", caption="* N below the feature dimension: low reliability",
-                  caption_justify="left")
+    Confidence intervals and every other metric are in the results folder and its reports. The
+    caption warns when the models of one class were trained for unequal budgets (kimg)."""
+    rows = list(rows)
+    budgets = budgets_from_rows(rows)
+    caption = "* N below the feature dimension: low reliability"
+    warning = unequal_budget_warning(budgets)
+    if warning:
+        caption += "\nwarning: " + warning
+    table = Table(title=escape(title), title_justify="left", caption=escape(caption), caption_justify="left")
     table.add_column("model")
     table.add_column("category")
+    table.add_column("kimg", justify="right")
     for name in SHOWN_METRICS:
         arrow = "↑" if METRICS[name].higher_is_better else "↓"
         table.add_column(f"{METRICS[name].label} {arrow}", justify="right")
@@ -39,7 +48,9 @@ def results_table(rows: Iterable[dict[str, Any]], title: str = "results") -> Tab
     for row in rows:
         by_pair.setdefault((row["model"], row["category"]), {})[row["metric"]] = row
     for (model, category), metrics in by_pair.items():
-        table.add_row(model, category, *(format_value(metrics.get(name, {})) for name in SHOWN_METRICS))
+        kimg = format_kimg(budgets[(model, category)].kimg)
+        table.add_row(escape(model), escape(category), kimg,
+                      *(format_value(metrics.get(name, {})) for name in SHOWN_METRICS))
     return table
 
 

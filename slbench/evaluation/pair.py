@@ -115,6 +115,9 @@ def evaluate_pair(
         "features": context.extractor.name,
         "resolution": context.resolution,
         "seed": context.seed,
+        "step": checkpoint.step,
+        "kimg": checkpoint.kimg,
+        "stage": "",
     }
     rows = [{**common, **value.to_row()} for value in (*evaluation.values, *lpips_values, *consistency)]
     pairs = closest_pairs(evaluation.memorisation)

@@ -29,7 +29,7 @@ from reports.results import ResultsError, load_results, write_results
 from reports.files import atomic_write_bytes
 from reports.schema import METRICS_JSON
 from reports.tracks import TRACK_CSV, TRACK_JSON, has_track
-from slbench.console import console, plain
+from slbench.console import console, plain, print_warning
 from slbench.data import CATEGORIES, RESIZE_FILTER, Dataset, load_dataset
 from slbench.errors import SlbenchError
 from slbench.evaluation.context import RESIZE_MODE, EvaluationContext, open_lpips
@@ -254,7 +254,7 @@ def _run(shard: Shard, started: float, *, data, models, categories, checkpoints,
         raise
     record.provenance["timings_s"]["total_last_session"] = round(time.perf_counter() - started, 3)
     record.write(out_path)
-    written = render_report(out_path, formats=report_formats)
+    written = render_report(out_path, formats=report_formats, on_warning=print_warning)
     console.print("report: " + ", ".join(plain(path) for path in written.values()), highlight=False)
     return out_path
 

@@ -152,6 +152,9 @@ def _row(arm: str, category: str, metric: str, values: Sequence[float], context:
         "features": context.classifier,
         "resolution": context.resolution,
         "seed": context.seed,
+        "step": None,  # the arm's checkpoints and their budgets are in the provenance
+        "kimg": None,
+        "stage": "",
         "note": note,
     }
 
