@@ -9,6 +9,7 @@ models, their losses and their checkpoints lives in :mod:`generators.training`.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from typing import Any, Mapping, Sequence
 from rich.markup import escape
 from rich.progress import TextColumn
 
-from generators.checkpoint import CheckpointError
+from generators.checkpoint import CheckpointError, list_checkpoints
 from generators.registry import MODELS
 from generators.training import (
     NonFiniteLossError,
@@ -30,6 +31,7 @@ from generators.training import (
     plan_run,
     train,
 )
+from generators.training.config import DEFAULT_KIMG, DEFAULT_RESOLUTION, config_class
 from reports.tracks import STATUS_OK, TRACK_CSV
 from slbench.console import console, make_progress
 from slbench.data import RESIZE_FILTER, load_dataset, load_images, split_by_lesion
@@ -111,6 +113,102 @@ def train_model(
         if evaluation is not None:
             console.print(evaluation.cost_line(time.perf_counter() - started), highlight=False)
     return result
+
+
+def parse_models(models: str) -> tuple[str, ...]:
+    """``"all"`` or a comma-separated list of model names, in the order given, without repeats."""
+    names = tuple(dict.fromkeys(name.strip() for name in models.split(",") if name.strip()))
+    if names == ("all",):
+        return tuple(MODELS)
+    unknown = [name for name in names if name not in MODELS]
+    if unknown or not names:
+        raise SlbenchError(f"unknown model(s) {', '.join(unknown) or repr(models)}; "
+                           f"give all or a comma-separated list of {', '.join(MODELS)}")
+    return names
+
+
+def train_models(
+    *,
+    models: Sequence[str],
+    category: str,
+    data: Path,
+    kimg: float | None = None,
+    resolution: int | None = None,
+    out: Path | None = None,
+    seed: int | None = None,
+    split: str = "all",
+    **options,
+) -> dict[str, TrainingResult | None]:
+    """Train several models one after another on one class, split and budget (kimg).
+
+    Each model's folder is ``<out>/<model>/<category>/`` (default ``checkpoints/``): a finished one
+    is skipped, an unfinished one resumed, an empty one started, so the same command can be run
+    again after an interruption. Every model gets the same resolution, split, seed and number of
+    images, whatever its batch size. Returns each model's result (``None`` when already done)."""
+    category = require_category(category)
+    root = Path(out) if out is not None else DEFAULT_CHECKPOINTS
+    common = dict(category=category, data=data, kimg=DEFAULT_KIMG if kimg is None else kimg, split=split,
+                  resolution=DEFAULT_RESOLUTION if resolution is None else resolution,
+                  seed=0 if seed is None else seed, **options)
+    per_model = settings_per_model(models, common.pop("settings", ()))
+    results: dict[str, TrainingResult | None] = {}
+    for index, model in enumerate(models):
+        folder = root / model / category
+        common["settings"] = per_model[model]
+        done = finished_step(model, folder, common)
+        if _is_main_process():
+            state = "already trained" if done else ("resuming" if list_checkpoints(folder) else "starting")
+            console.print(f"[{index + 1}/{len(models)}] {escape(model)} {category}, {common['kimg']:g} kimg: "
+                          f"{state} in {escape(str(folder))}", highlight=False)
+        if done:
+            results[model] = None
+            continue
+        results[model] = train_model(model=model, out=folder, resume=bool(list_checkpoints(folder)), **common)
+    return results
+
+
+def settings_per_model(models: Sequence[str], settings: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """``--set`` items for each model: ``key=value`` for every model that has such a setting (``lr=``
+    for all three, ``ngf=`` for DCGAN alone), ``model:key=value`` for that model only, winning over
+    a ``key=value`` for all. A key that no model has is refused."""
+    general, specific = [], {model: {} for model in models}
+    for item in settings:
+        target, colon, rest = item.partition(":")
+        if colon and "=" not in target:
+            if target.strip() not in MODELS:
+                raise SlbenchError(f"--set {item!r} names {target.strip()!r}; models: {', '.join(MODELS)}")
+            specific.get(target.strip(), {})[_key(rest)] = rest  # a model not trained now: nothing to set
+            continue
+        if not any(_key(item) in setting_keys(model) for model in models):
+            raise SlbenchError(f"--set {item!r}: no model trained here has a setting {_key(item)!r}")
+        general.append(item)
+    return {model: tuple(item for item in general if _key(item) in setting_keys(model)
+                         and _key(item) not in specific[model]) + tuple(specific[model].values())
+            for model in models}
+
+
+def _key(item: str) -> str:
+    return item.partition("=")[0].strip()
+
+
+def setting_keys(model: str) -> set[str]:
+    """Every ``--set`` key of ``model``: its training settings and its architecture's."""
+    return {f.name for f in dataclasses.fields(config_class(model))} | set(MODELS[model].override_keys)
+
+
+def finished_step(model: str, folder: Path, common: Mapping) -> bool:
+    """Whether the folder already holds a checkpoint at (or past) the requested budget."""
+    if not list_checkpoints(folder):
+        return False
+    request = TrainingRun(model=model, category=common["category"], out_dir=folder, kimg=common["kimg"],
+                          resolution=common["resolution"], seed=common["seed"], split=common["split"],
+                          batch_size=common.get("batch"), overrides=parse_settings(common.get("settings", ())),
+                          resume=True)
+    try:
+        plan = plan_run(request)
+    except (TrainingSetupError, CheckpointError) as err:
+        raise SlbenchError(str(err)) from None
+    return plan.start_step >= plan.total_steps
 
 
 def load_training_data(data: Path, category: str, resolution: int, *, split: str, resize: str) -> TrainingData:

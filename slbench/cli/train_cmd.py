@@ -10,8 +10,8 @@ import typer
 
 from slbench.cli.options import COUNT_MAX, SEED_MAX, TrustWeightsOption, WeightsDirOption
 from slbench.console import console, labelled
-from slbench.errors import INTERRUPTED_EXIT_CODE
-from slbench.training import train_model
+from slbench.errors import INTERRUPTED_EXIT_CODE, SlbenchError
+from slbench.training import parse_models, train_model, train_models
 
 
 class ModelName(str, Enum):
@@ -37,19 +37,29 @@ class Resize(str, Enum):
 
 
 def train_command(
-    model: Annotated[ModelName, typer.Option("--model", help="Which generator to train.")],
     category: Annotated[str, typer.Option("--category", help="Lesion class: AKIEC, BCC, BKL, DF, NV, MEL, VASC.")],
     data: Annotated[Path, typer.Option("--data", help="Dataset folder (any layout `slbench data info` reads).")],
+    model: Annotated[Optional[ModelName], typer.Option("--model", help="Which generator to train.")] = None,
+    models: Annotated[
+        Optional[str],
+        typer.Option("--models", help="Or several, one after another on the same split and --kimg: all, or M,M. "
+                                      "Finished ones are skipped, unfinished ones resumed."),
+    ] = None,
     resolution: Annotated[
         Optional[int], typer.Option("--resolution", help="Output side in pixels (default 256; resume: the checkpoint's).")
     ] = None,
     steps: Annotated[Optional[int], typer.Option("--steps", help="Total steps, counted from step 0.", min=1, max=COUNT_MAX)] = None,
     kimg: Annotated[
-        Optional[float], typer.Option("--kimg", help="Or total thousands of images (default 320, the paper's).", min=0.0, max=1e9)
+        Optional[float],
+        typer.Option("--kimg", help="Or total thousands of images (default 320, the paper's); "
+                                    "use it to train models for a comparison: every model sees as many images.",
+                     min=0.0, max=1e9),
     ] = None,
     batch: Annotated[Optional[int], typer.Option("--batch", help="Images per step (default: the model's).", min=1, max=COUNT_MAX)] = None,
     out: Annotated[
-        Optional[Path], typer.Option("--out", help="Checkpoint folder (default checkpoints/<model>/<category>/).")
+        Optional[Path],
+        typer.Option("--out", help="Checkpoint folder (default checkpoints/<model>/<category>/); "
+                                   "with --models, the folder holding <model>/<category>/ (default checkpoints/)."),
     ] = None,
     seed: Annotated[Optional[int], typer.Option("--seed", help="Seed of weights, batches and noise (default 0).", min=0, max=SEED_MAX)] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the folder's latest checkpoint.")] = False,
@@ -80,20 +90,40 @@ def train_command(
     """Train a generator on one lesion class with its paper's loss, optimiser and schedule.
 
     Checkpoints and sample grids go to --out; --resume continues bit for bit; Ctrl-C saves first.
+    For a comparison, train every model for the same --kimg: --models all --kimg K does it in one
+    command that can be run again to finish what an interruption left.
     Several GPUs: torchrun --nproc_per_node N -m slbench train ...
     """
+    options = dict(category=category, data=data, resolution=resolution, kimg=kimg, batch=batch, out=out, seed=seed,
+                   split=split.value, settings=settings or (), device=device.value, resize=resize.value,
+                   eval_every=eval_every,
+                   eval_options={"features": eval_features, "n_samples": eval_n_samples, "weights_dir": weights_dir,
+                                 "trust_weights": trust_weights,
+                                 "device": None if device.value == "auto" else device.value})
     try:
-        train_model(model=model.value, category=category, data=data, resolution=resolution, steps=steps, kimg=kimg,
-                    batch=batch, out=out, seed=seed, resume=resume, split=split.value, settings=settings or (),
-                    device=device.value, resize=resize.value, eval_every=eval_every,
-                    eval_options={"features": eval_features, "n_samples": eval_n_samples, "weights_dir": weights_dir,
-                                  "trust_weights": trust_weights, "device": None if device.value == "auto" else device.value})
+        if models is not None:
+            _check_several(model, steps, resume)
+            train_models(models=parse_models(models), **options)
+        elif model is None:
+            raise SlbenchError("say which model to train: --model M, or --models all (or M,M) for several")
+        else:
+            train_model(model=model.value, steps=steps, resume=resume, **options)
     except KeyboardInterrupt as interrupt:
         checkpoint = getattr(interrupt, "checkpoint", None)
         saved = (f"checkpoint {checkpoint} written; continue with --resume" if checkpoint
                  else "stopped before writing a checkpoint; earlier ones in the folder are kept")
         console.print(labelled("interrupted:", "bold yellow", saved), soft_wrap=True)
         raise typer.Exit(INTERRUPTED_EXIT_CODE) from None
+
+
+def _check_several(model: ModelName | None, steps: int | None, resume: bool) -> None:
+    if model is not None:
+        raise SlbenchError("give --model for one model or --models for several, not both")
+    if steps is not None:
+        raise SlbenchError("--models trains every model for the same number of images: give --kimg, not --steps "
+                           "(batch sizes differ, so equal steps are unequal budgets)")
+    if resume:
+        raise SlbenchError("--models resumes unfinished models by itself: drop --resume")
 
 
 def register(app: typer.Typer) -> None:
