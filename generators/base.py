@@ -30,6 +30,18 @@ class Generator(nn.Module):
         """Number of trainable parameters."""
         return sum(p.numel() for p in self.parameters() if p.requires_grad)
 
+    @property
+    def default_sampling(self) -> dict[str, Any]:
+        """Options ``sample`` uses unless told otherwise (a checkpoint saved mid-growth sets its stage)."""
+        return dict(getattr(self, "_default_sampling", {}))
+
+    def set_default_sampling(self, **options: Any) -> None:
+        """Make ``options`` the defaults of :meth:`sample`; unknown options are refused."""
+        unknown = sorted(set(options) - self.sampling_options)
+        if unknown:
+            raise ValueError(f"unknown sampling option(s) {', '.join(unknown)} for {type(self).__name__}")
+        self._default_sampling = dict(options)
+
     def noise_shapes(self, options: dict[str, Any]) -> list[tuple[int, ...]]:
         """Shapes of one sample's noise images for ``sample`` with these options (none by default)."""
         return []
@@ -54,10 +66,11 @@ class Generator(nn.Module):
     ) -> torch.Tensor:
         """``n`` images, N x 3 x R x R floats in [0, 1] on the CPU, in eval mode and without grad.
 
-        ``device`` is where the network runs (default: where its parameters are). Images produced
-        at a lower resolution (a progressive model sampled mid-growth) are upscaled to R by
-        nearest-neighbour repetition.
+        ``device`` is where the network runs (default: where its parameters are). Options not given
+        take :attr:`default_sampling`. Images produced at a lower resolution (a progressive model
+        sampled mid-growth) are upscaled to R by nearest-neighbour repetition.
         """
+        sampling_options = {**self.default_sampling, **sampling_options}
         unknown = sorted(set(sampling_options) - self.sampling_options)
         if unknown:
             supported = ", ".join(sorted(self.sampling_options)) or "none"

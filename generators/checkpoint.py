@@ -115,6 +115,9 @@ def read_checkpoint(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str
 def load_checkpoint(path: str | Path) -> tuple[nn.Module, dict[str, Any]]:
     """A ready generator (eval mode; the moving average where the model keeps one) and its metadata.
 
+    A network saved before it finished growing samples at its recorded stage and fade-in by
+    default (:func:`growth_sampling_options`).
+
     ``path`` is a checkpoint's ``.safetensors`` or ``.json`` file, or a folder (its ``latest``).
     """
     tensors, metadata = read_checkpoint(path)
@@ -124,7 +127,32 @@ def load_checkpoint(path: str | Path) -> tuple[nn.Module, dict[str, Any]]:
         raise CheckpointError(f"cannot rebuild the generator of {path}: {err}") from err
     prefix = "G_ema." if any(key.startswith("G_ema.") for key in tensors) else "G."
     load_module_state(generator, tensors, prefix, source=path)
+    generator.set_default_sampling(**growth_sampling_options(metadata))
     return generator.eval(), metadata
+
+
+def growth_sampling_options(metadata: Mapping[str, Any]) -> dict[str, Any]:
+    """``stage``/``alpha`` sampling options of a checkpoint saved before its network finished growing.
+
+    A progressive StyleGAN saved mid-growth has trained only the blocks up to its recorded stage
+    (the newest fading in with weight ``alpha``); the layers above are still at their
+    initialisation, so it is sampled as it was training: at its stage, then upscaled to the
+    full resolution by pixel repetition, as the official code shows lower levels of detail.
+    A fully grown network (or a model that never grows) gets no options."""
+    growth = metadata.get("growth") or {}
+    resolution, stage, alpha = metadata.get("resolution"), growth.get("stage"), growth.get("alpha", 1.0)
+    if not isinstance(stage, int) or not isinstance(resolution, int) or (stage >= resolution and alpha >= 1.0):
+        return {}
+    return {"stage": stage, "alpha": float(alpha)}
+
+
+def growth_stage_text(metadata: Mapping[str, Any]) -> str:
+    """``"16 px, fade-in 0.50"`` (or ``"16 px"``) for a checkpoint saved mid-growth; ``""`` otherwise."""
+    options = growth_sampling_options(metadata)
+    if not options:
+        return ""
+    fade = f", fade-in {options['alpha']:.2f}" if options["alpha"] < 1.0 else ""
+    return f"{options['stage']} px{fade}"
 
 
 def module_tensors(module: nn.Module, prefix: str) -> dict[str, torch.Tensor]:

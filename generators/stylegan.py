@@ -32,8 +32,11 @@ Deliberate differences from the official release:
   the full resolution by nearest neighbour; the values are the same, only the array is smaller).
   ``sample`` upscales such images to the full resolution as the official graph does.
 * The official code picks a fused transposed (strided) convolution for upsampling (downsampling)
-  from 128 pixels up; here it is always nearest upsampling then conv (conv then 2x2 average),
-  which the fused form computes exactly.
+  from 128 pixels up; here it is always nearest upsampling then conv (conv then 2x2 average).
+  The fused downsampling computes conv-then-average exactly. The fused upsampling equals
+  nearest-upsample-then-conv only with the 3x3 kernel rotated by 180 degrees (a transposed
+  convolution correlates with the flipped kernel), so official weights of the up-convolutions at
+  128 px and above must be flipped on import; trained from scratch, the two are the same family.
 * Minibatch standard deviation with a batch that is not a multiple of the group size uses the
   largest group size that divides it (the official code requires a multiple).
 * ``forward`` also accepts the noise images (``noise=``), so that a caller can fix them.

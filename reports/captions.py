@@ -50,6 +50,8 @@ def caption(table: WideTable) -> str:
         parts.append(table.checkpoint_note)
     if table.shows_budget:
         parts.append(KIMG_NOTE)
+    if table.growth_note:
+        parts.append(table.growth_note)
     warning = table.budget_warning
     if warning:
         parts.append("Warning: " + warning)

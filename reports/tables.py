@@ -139,6 +139,16 @@ class WideTable:
         return unequal_budget_warning(self.budgets) if self.shows_budget else None
 
     @property
+    def growth_note(self) -> str:
+        """Which models were sampled before their network finished growing, and at what stage."""
+        staged = [f"{model} {category} at {budget.stage}" for (model, category), budget in self.budgets.items()
+                  if budget.stage]
+        if not staged:
+            return ""
+        return ("Sampled before growing finished (at the stage the checkpoint was training, upscaled): "
+                + "; ".join(staged) + ".")
+
+    @property
     def budget_unknown(self) -> bool:
         return self.shows_budget and any_unknown(self.budgets)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from generators.checkpoint import CheckpointError, load_checkpoint, resolve_checkpoint
+from generators.checkpoint import CheckpointError, growth_stage_text, load_checkpoint, resolve_checkpoint
 from generators.safe_io import atomic_write_json
 from generators.training.distributed import select_device
 from generators.training.images import image_grid, write_png
@@ -61,7 +61,12 @@ def generate_images(*, checkpoint: Path, n: int, out: Path, seed: int = 0, batch
     atomic_write_json(out / "generate.json", {
         "checkpoint": str(weights), "weights_sha256": metadata.get("weights_sha256"), "model": metadata.get("model"),
         "category": metadata.get("category"), "step": metadata.get("step"), "resolution": metadata.get("resolution"),
+        "stage": growth_stage_text(metadata),
         "seed": seed, "n": n, "chunk": GENERATION_CHUNK, "files": f"{image_name(seed, 0)} ... {paths[-1].name}",
     })
+    stage = growth_stage_text(metadata)
+    if stage:
+        console.print(f"the checkpoint was saved before its network finished growing: sampled at {stage}, "
+                      f"upscaled to {metadata.get('resolution')} px", highlight=False)
     console.print(f"wrote {n} images and grid.png to {plain(out)}", highlight=False)
     return paths

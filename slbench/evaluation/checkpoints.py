@@ -13,7 +13,13 @@ from typing import Any
 
 import torch
 
-from generators.checkpoint import CheckpointError, load_checkpoint, read_checkpoint_metadata, resolve_checkpoint
+from generators.checkpoint import (
+    CheckpointError,
+    growth_stage_text,
+    load_checkpoint,
+    read_checkpoint_metadata,
+    resolve_checkpoint,
+)
 from generators.safe_io import sha256_file
 from slbench.errors import SlbenchError
 
@@ -47,6 +53,11 @@ class CheckpointInfo:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
             return None
         return value / 1000.0
+
+    @property
+    def stage(self) -> str:
+        """``"16 px, fade-in 0.50"`` when saved before its network finished growing, else ``""``."""
+        return growth_stage_text(self.metadata)
 
     @property
     def model(self) -> str | None:

@@ -117,7 +117,7 @@ def evaluate_pair(
         "seed": context.seed,
         "step": checkpoint.step,
         "kimg": checkpoint.kimg,
-        "stage": "",
+        "stage": checkpoint.stage,  # sampled at this growth stage (load_generator's default)
     }
     rows = [{**common, **value.to_row()} for value in (*evaluation.values, *lpips_values, *consistency)]
     pairs = closest_pairs(evaluation.memorisation)
