@@ -9,10 +9,10 @@ import math
 import pytest
 import torch
 from thread_limits import one_thread
-from training_support import MODELS, RESOLUTION, checkpoint_tensors, run_tiny
+from training_support import MODELS, RESOLUTION, checkpoint_tensors, random_images, run_tiny
 
 from generators import load_checkpoint
-from generators.checkpoint import read_checkpoint
+from generators.checkpoint import growth_sampling_options, read_checkpoint
 from generators.training import NonFiniteLossError, losses
 from slbench.data import load_dataset, load_images
 
@@ -51,7 +51,9 @@ def test_training_gives_finite_losses_and_a_checkpoint_that_reloads_to_the_same_
     generator, metadata = load_checkpoint(run["whole"])
     assert not generator.training
     assert metadata["model"] == model and metadata["step"] == 3 and metadata["resolution"] == RESOLUTION
-    assert torch.equal(generator.sample(4, seed=11), result.generator.sample(4, seed=11))
+    staged = growth_sampling_options(metadata)  # stylegan stops mid-growth: sampled at its stage
+    assert (model == "stylegan") == bool(staged)
+    assert torch.equal(generator.sample(4, seed=11), result.generator.sample(4, seed=11, **staged))
     if model == "stylegan":  # the moving average is what a StyleGAN checkpoint hands out
         assert metadata["sampled_weights"] == "G_ema"
         tensors = checkpoint_tensors(run["whole"])
@@ -114,3 +116,14 @@ def test_a_nan_loss_stops_the_run_and_keeps_the_last_good_checkpoint(lesion_imag
     tensors, metadata = read_checkpoint(tmp_path)  # checks the weights against their recorded sha256
     assert metadata["step"] == 2
     assert all(torch.isfinite(t).all() for t in tensors.values() if t.is_floating_point())
+
+
+@pytest.mark.parametrize(("reset", "adam_steps"), [("true", {1.0}), ("false", {4.0})])
+def test_stylegan_adam_moments_restart_when_a_block_starts_and_ends_its_fade_in(tmp_path, reset, adam_steps):
+    """Tiny schedule: steps 0-1 at 8 px, step 2 starts fading 16 px in, step 3 is stable at 16 px;
+    the parameters every step trains (the mapping network's) count Adam steps since the last reset."""
+    run_tiny("stylegan", tmp_path, random_images(), steps=4, reset_adam_on_growth=reset)
+    tensors = checkpoint_tensors(tmp_path)
+    counts = {name: value.item() for name, value in tensors.items() if name.endswith(".step")}
+    assert {counts["opt_G.0.step"]} == adam_steps
+    assert max(counts.values()) == max(adam_steps)
