@@ -36,8 +36,9 @@ def test_defaults_are_the_published_hyperparameters():
 
 def test_sl_stylegan_learning_rate_decays_like_keras():
     objective = make_objective("sl-stylegan", SLStyleGANConfig(), 32)
-    assert objective.learning_rate(0) == 1e-4
-    assert objective.learning_rate(100_000) == pytest.approx(5e-5)
+    full = objective.phase(0)
+    assert objective.learning_rate(0, full) == 1e-4
+    assert objective.learning_rate(100_000, full) == pytest.approx(5e-5)
     assert objective.r1_gamma == 10.0  # 5 * sum of squares == gamma / 2 * sum of squares
 
 
@@ -139,3 +140,20 @@ def test_a_fresh_progressive_plan_records_its_resolved_phase(tmp_path):
                                overrides={"progressive": "false"}))
     assert off.config.phase_kimg is None
     assert make_objective("stylegan", off.config, 64).phase(0) == GrowthPhase(64, 1.0)
+
+
+def test_stylegan_learning_rate_and_adam_resets_follow_the_official_schedule():
+    from generators.training.schedule import GrowthPhase
+
+    objective = make_objective("stylegan", StyleGANConfig(phase_kimg=1.0), 1024)
+    assert objective.learning_rate(0, GrowthPhase(512, 1.0)) == 1e-3  # the 1-GPU preset's base rate
+    assert objective.learning_rate(0, GrowthPhase(1024, 0.5)) == 0.0015  # its G_lrate_dict[1024]
+    fading, stable = GrowthPhase(16, 0.4), GrowthPhase(16, 1.0)
+    assert objective.resets_optimizers(GrowthPhase(8, 1.0), GrowthPhase(16, 0.0))  # a block starts fading in
+    assert not objective.resets_optimizers(GrowthPhase(16, 0.2), fading)  # still fading
+    assert objective.resets_optimizers(fading, stable)  # the fade ends
+    assert not objective.resets_optimizers(stable, stable)
+    kept = make_objective("stylegan", StyleGANConfig(phase_kimg=1.0, reset_adam_on_growth=False), 1024)
+    assert not kept.resets_optimizers(GrowthPhase(8, 1.0), GrowthPhase(16, 0.0))
+    plain = make_objective("stylegan", StyleGANConfig(phase_kimg=1.0, official_lr=False, lr=2e-3), 1024)
+    assert plain.learning_rate(0, GrowthPhase(1024, 1.0)) == 2e-3

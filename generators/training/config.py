@@ -6,9 +6,15 @@ The resolved config is written into every checkpoint, so a checkpoint says how i
 
 Deliberate differences from the references, for one harness across three models:
 
-* StyleGAN trains at one batch size and one learning rate at every resolution (the official
-  schedule varies both with the resolution being grown); the progressive schedule keeps the
-  official 600k images per fade and per stabilisation phase unless the run is too short for it
+* StyleGAN trains at one batch size at every resolution, where the official 1-GPU preset
+  (``minibatch_dict = {4: 128, 8: 128, 16: 128, 32: 64, 64: 32, 128: 16, 256: 8, 512: 4}``)
+  varies it with the resolution being grown. Its learning rate follows the official 1-GPU
+  ``G_lrate_dict``/``D_lrate_dict`` (1.5e-3 at 1024 px, the base 1e-3 below), and its Adam
+  moments are reset whenever a new block starts or finishes fading in (the official
+  ``reset_opt_for_new_lod``). The progressive schedule keeps the official 600k images per fade
+  and per stabilisation phase (``lod_training_kimg = lod_transition_kimg = 600``) unless the run
+  is too short for it; then the phases are scaled to a quarter of the run per doubling, and the
+  checkpoint's config records the phase length used
   (see :func:`generators.training.schedule.resolve_phase_kimg`).
 * ``amp`` and ``channels_last`` only take effect on CUDA.
 """
@@ -93,6 +99,8 @@ class StyleGANConfig(TrainConfig):
     progressive: bool = True  # grow from start_resolution with fade-in; False trains at full size
     start_resolution: int = 8  # the official lod_initial_resolution
     phase_kimg: float | None = None  # k images per fade and per stabilisation phase; None: auto
+    official_lr: bool = True  # the official 1-GPU learning rate per resolution (lr is the base)
+    reset_adam_on_growth: bool = True  # the official reset_opt_for_new_lod
 
     def __post_init__(self) -> None:
         super().__post_init__()

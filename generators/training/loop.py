@@ -226,8 +226,12 @@ def train_step(state: TrainingState) -> None:
     z_dim, device = state.generator.z_dim, state.context.device
     z_d = sampler.latents(step, z_dim, stream="D").to(device, non_blocking=True)
     z_g = sampler.latents(step, z_dim, stream="G").to(device, non_blocking=True)
-    lr = objective.learning_rate(step)
+    lr = objective.learning_rate(step, phase)
+    previous = objective.phase(state.images_seen - state.plan.config.batch_size) if step > 0 else phase
+    reset = objective.resets_optimizers(previous, phase)
     for optimizer in (state.optimizer_d, state.optimizer_g):
+        if reset:
+            optimizer.state.clear()
         for group in optimizer.param_groups:
             group["lr"] = lr
     loss_d = discriminator_step(state, real, z_d, phase)

@@ -8,7 +8,8 @@ generator step, with the R1 penalty where ``r1_gamma`` is set.
 * ``sl-stylegan`` (Qin et al. 2020): least squares with a=-1, b=1, c=0, R1 weight 5 (gamma 10),
   learning rate lr / (1 + decay * step) as Keras' ``decay`` applies it.
 * ``stylegan`` (Karras et al. 2019): non-saturating logistic, R1 gamma 10, style mixing 0.9,
-  the tracked average ``w`` updated in training, progressive growing with fade-in.
+  the tracked average ``w`` updated in training, progressive growing with fade-in, the official
+  learning rate per resolution and Adam moments reset when growing starts or ends a fade-in.
 * ``dcgan`` (Radford et al. 2016): binary cross-entropy on logits.
 """
 
@@ -23,6 +24,9 @@ from generators.training import losses
 from generators.training.config import DCGANConfig, SLStyleGANConfig, StyleGANConfig, TrainConfig
 from generators.training.schedule import GrowthPhase, growth_phase
 
+OFFICIAL_1GPU_LR = {1024: 0.0015}
+"""StyleGAN's ``G_lrate_dict`` of its 1-GPU preset (the ``D_lrate_dict`` is the same)."""
+
 
 class Objective:
     """Defaults shared by the objectives: constant lr, full-resolution networks, no R1."""
@@ -33,8 +37,12 @@ class Objective:
         self.config = config
         self.resolution = resolution
 
-    def learning_rate(self, step: int) -> float:
+    def learning_rate(self, step: int, phase: GrowthPhase) -> float:
         return self.config.lr
+
+    def resets_optimizers(self, previous: GrowthPhase, current: GrowthPhase) -> bool:
+        """Whether the optimisers' moments start afresh between two consecutive steps' phases."""
+        return False
 
     def phase(self, images_seen: int) -> GrowthPhase:
         """The resolution trained at after ``images_seen`` images (always full without growing)."""
@@ -72,7 +80,7 @@ class LeastSquaresObjective(Objective):
         super().__init__(config, resolution)
         self.r1_gamma = 2.0 * config.r1_weight
 
-    def learning_rate(self, step: int) -> float:
+    def learning_rate(self, step: int, phase: GrowthPhase) -> float:
         return self.config.lr / (1.0 + self.config.lr_decay * step)
 
     def discriminator_loss(self, real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
@@ -91,6 +99,19 @@ class LogisticObjective(Objective):
     def __init__(self, config: StyleGANConfig, resolution: int) -> None:
         super().__init__(config, resolution)
         self.r1_gamma = config.r1_gamma
+
+    def learning_rate(self, step: int, phase: GrowthPhase) -> float:
+        """The official 1-GPU ``G_lrate_dict`` (= ``D_lrate_dict``) at the stage trained, else ``lr``."""
+        if self.config.official_lr:
+            return OFFICIAL_1GPU_LR.get(phase.stage, self.config.lr)
+        return self.config.lr
+
+    def resets_optimizers(self, previous: GrowthPhase, current: GrowthPhase) -> bool:
+        """Official ``reset_opt_for_new_lod``: a new block starts (stage changes) or ends (alpha
+        reaches 1) its fade-in, i.e. floor or ceil of the level of detail changes."""
+        if not (self.config.progressive and self.config.reset_adam_on_growth):
+            return False
+        return (previous.stage, previous.alpha < 1.0) != (current.stage, current.alpha < 1.0)
 
     def phase(self, images_seen: int) -> GrowthPhase:
         if not self.config.progressive:
