@@ -30,6 +30,8 @@ import torch
 from rich.table import Table
 
 from reports.results import ResultSet, ResultsError, load_results
+from reports.schema import METRICS_JSON
+from reports.tracks import TRACK_CSV, TRACK_JSON, has_track
 from slbench.console import console, labelled, plain
 from slbench.data import Dataset
 from slbench.errors import SlbenchError
@@ -351,11 +353,21 @@ def check_candidate(
     """Re-evaluate ``candidate`` with the settings recorded in ``baseline`` and judge every metric.
 
     ``tolerance`` is as :func:`parse_tolerance` returns it, or its text (``"fid=0.1,kid=0.2"``);
-    ``batch`` defaults to the baseline's, so that even float rounding is replayed."""
+    ``batch`` defaults to the baseline's, so that even float rounding is replayed. A baseline
+    folder holding a training track instead of results compares training runs by their best
+    steps (:mod:`slbench.tracking.gate`); ``candidate`` is then a checkpoint folder."""
     if isinstance(tolerance, str):
         tolerance = parse_tolerance(tolerance)
     check_tolerance_names(tolerance)
     baseline = Path(baseline)
+    if baseline.name in (TRACK_CSV, TRACK_JSON):
+        baseline = baseline.parent
+    if has_track(baseline) and not (baseline / METRICS_JSON).is_file():
+        from slbench.tracking.gate import check_against_track
+
+        return check_against_track(candidate=Path(candidate), baseline=baseline, tolerance=tolerance,
+                                   data=Path(data) if data is not None else None, weights_dir=weights_dir,
+                                   trust_weights=trust_weights, batch=batch)
     stored = load_baseline(baseline)
     info = read_checkpoint_info(candidate)
     rows = baseline_rows(stored, info, baseline)

@@ -303,3 +303,28 @@ def test_eval_every_sees_checkpoints_that_keep_last_deletes(workspace, tmp_path)
     assert [step for step, _ in list_checkpoints(out)] == [6]
     assert load_track(out).steps() == [4, 6]
     assert "of the training time" in result.output
+
+
+def test_check_against_a_track_compares_best_steps(first_track, workspace, tmp_path):
+    same = tmp_path / "same"
+    shutil.copytree(workspace["checkpoints"], same)
+    args = ["--baseline", str(first_track), "--weights-dir", str(workspace["weights_dir"]), "--json"]
+    passed = CliRunner().invoke(app, ["check", str(same), *args])
+    assert passed.exit_code == 0, passed.output
+    verdict = json.loads(passed.stdout)
+    assert verdict["verdict"] == "pass" and verdict["settings"]["candidate_steps"] == [2, 4, 6]
+    assert all(m["delta"] == 0.0 for m in verdict["metrics"] if m["delta"] is not None)
+    fid = load_track(first_track).values("fid")
+    worst = max(fid, key=lambda row: row["value"])["step"]
+    late = tmp_path / "worst-only"
+    late.mkdir()
+    for suffix in (".safetensors", ".json"):
+        shutil.copy2(same / f"step-{worst:07d}{suffix}", late / f"step-{worst:07d}{suffix}")
+    (late / "latest").write_text(f"step-{worst:07d}\n")
+    failed = CliRunner().invoke(app, ["check", str(late), *args, "--tolerance", "fid=0"])
+    assert failed.exit_code == 1, failed.output
+    verdict = json.loads(failed.stdout)
+    assert "fid" in verdict["regressed_metrics"]
+    by_metric = {m["metric"]: m for m in verdict["metrics"]}
+    assert f"vs {worst}" in by_metric["fid"]["rule"]
+    assert by_metric["fid"]["baseline"] == min(row["value"] for row in fid)

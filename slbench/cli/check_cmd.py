@@ -13,7 +13,8 @@ from slbench.cli.options import TrustWeightsOption, WeightsDirOption
 
 def check(
     candidate: Annotated[Path, typer.Argument(help="Checkpoint file or folder (its latest) to judge.")],
-    baseline: Annotated[Path, typer.Option("--baseline", help="Results folder of the run to compare against.")],
+    baseline: Annotated[Path, typer.Option("--baseline", help="Results folder of the run to compare against, or a training track "
+                                           "(folder with track.csv): then each metric's best step is compared.")],
     tolerance: Annotated[
         Optional[str],
         typer.Option(
