@@ -9,8 +9,11 @@ When is a metric worse "beyond tolerance"? In this order:
 
 1. an explicit ``--tolerance`` for that metric (or a single number for every metric): the
    candidate may be worse than the baseline by that fraction of the baseline's magnitude;
-2. otherwise the baseline's bootstrap confidence interval, where the run computed one: the
-   candidate regresses when it falls outside the interval on the worse side;
+2. otherwise the baseline's confidence interval, where the run computed one: the candidate
+   regresses when it falls outside the interval on the worse side. The margin is measured
+   from the baseline's estimate, so a candidate equal to the estimate never regresses: an
+   interval that does not reach the estimate on one side (results of older runs) allows half
+   its width there instead;
 3. otherwise the documented default of :data:`DEFAULT_TOLERANCES`: worse by more than
    ``max(relative * |baseline|, absolute)``.
 
@@ -199,10 +202,18 @@ def compare_metric(
     if _finite(ci_low) and _finite(ci_high):
         low, high = float(ci_low), float(ci_high)
         worse_bound, better_bound = (low, high) if higher else (high, low)
-        return judged(worse_bound, abs(better_bound - baseline), f"baseline CI [{low:.4g}, {high:.4g}]")
+        worse_margin = interval_margin(baseline, worse_bound, -sign, high - low)
+        better_margin = interval_margin(baseline, better_bound, sign, high - low)
+        return judged(baseline - sign * worse_margin, better_margin, f"baseline CI [{low:.4g}, {high:.4g}]")
     default = DEFAULT_TOLERANCES.get(metric, FALLBACK_TOLERANCE)
     margin = default.allowed(baseline)
     return judged(baseline - sign * margin, margin, f"default {default.describe()}")
+
+
+def interval_margin(estimate: float, bound: float, side: float, width: float) -> float:
+    """How far the interval reaches from ``estimate`` towards ``side`` (+1 up, -1 down); half its width if not at all."""
+    reach = side * (bound - estimate)
+    return reach if reach > 0 else width / 2.0
 
 
 @dataclass(frozen=True)

@@ -115,3 +115,30 @@ def test_bad_tolerance_and_missing_inputs_are_bad_input(baseline, tmp_path):
     assert check(baseline, tmp_path / "nothing-here").exit_code == 2
     no_results = CliRunner().invoke(app, ["check", str(baseline["candidate"]), "--baseline", str(tmp_path)])
     assert no_results.exit_code == 2 and "holds no results" in no_results.stderr
+
+
+@pytest.fixture(scope="module")
+def every_model_baseline(baseline, synthetic_dataset):
+    """A run with intervals over a checkpoint of every model (freshly initialised, small)."""
+    root = baseline["root"] / "every-model"
+    for model in ("sl-stylegan", "stylegan", "dcgan"):
+        save_generator_checkpoint(root / "checkpoints", model, "MEL", seed=3)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SLBENCH_CACHE", str(baseline["root"] / "cache"))
+        patch.setattr("slbench.evaluation.context.load_lpips", stand_in_lpips)
+        results = run_evaluation(
+            data=synthetic_dataset, models="all", categories="MEL", checkpoints=root / "checkpoints",
+            n_samples=40, features="lesion", out=root / "results", seed=2, bootstrap=20,
+            weights_dir=baseline["weights_dir"], batch=20, report_formats=("md",),
+        )
+    return {**baseline, "results": results, "root": root}
+
+
+@pytest.mark.parametrize("model", ["sl-stylegan", "stylegan", "dcgan"])
+def test_every_model_passes_against_the_run_it_made(every_model_baseline, model):
+    candidate = every_model_baseline["root"] / "checkpoints" / model / "MEL"
+    result = check(every_model_baseline, candidate, "--json")
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.stdout)["metrics"]
+    with_interval = {m["metric"] for m in metrics if m["rule"].startswith("baseline CI")}
+    assert {"fid", "kid", "precision", "recall", "density", "coverage"} <= with_interval

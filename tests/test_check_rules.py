@@ -43,6 +43,20 @@ def test_confidence_interval_decides_in_the_metric_direction():
     assert compare_metric(recall, 0.46).verdict == VERDICT_OK
 
 
+def test_an_interval_that_misses_its_estimate_never_fails_the_estimate():
+    # the form of the reported fault: recall 0.2087 with a stored interval [0.2261, 0.3478]
+    recall = row("recall", 0.2087, True, ci_low=0.2261, ci_high=0.3478)
+    assert compare_metric(recall, 0.2087).verdict == VERDICT_OK
+    half_width = (0.3478 - 0.2261) / 2
+    assert compare_metric(recall, 0.2087).threshold == pytest.approx(0.2087 - half_width)
+    assert compare_metric(recall, 0.2087 - half_width - 0.001).verdict == VERDICT_REGRESSED
+    assert compare_metric(recall, 0.3479).verdict == VERDICT_IMPROVED
+    fid = row("fid", 20.0, False, ci_low=21.0, ci_high=25.0)  # lower is better, interval above the estimate
+    assert compare_metric(fid, 20.0).verdict == VERDICT_OK
+    assert compare_metric(fid, 25.1).verdict == VERDICT_REGRESSED
+    assert compare_metric(fid, 17.9).verdict == VERDICT_IMPROVED  # half width 2 below the estimate
+
+
 def test_default_relative_tolerance_without_interval():
     fid = row("fid", 20.0, False)
     assert DEFAULT_TOLERANCES["fid"].relative == pytest.approx(0.10)

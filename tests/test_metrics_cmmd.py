@@ -8,7 +8,7 @@ import pytest
 from metrics_support import structured_features
 
 from slbench.errors import SlbenchError
-from slbench.metrics import MetricSettings, bootstrap_counts, cmmd, percentile_interval, rbf_metric_name, run_evaluation
+from slbench.metrics import MetricSettings, centred_interval, cmmd, half_sample_weights, rbf_metric_name, run_evaluation
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -55,16 +55,17 @@ def test_shared_pass_value_matches_and_float32_grams_stay_close():
         assert values["mmd_rbf"].higher_is_better is False
 
 
-def test_bootstrap_replicates_are_the_estimator_on_resampled_sets():
+def test_interval_replicates_are_the_estimator_on_half_samples():
     rng = np.random.default_rng(3)
     real, fake = structured_features(rng, 60, 8), structured_features(rng, 50, 8, shift=0.5)
     settings = MetricSettings(metrics=("mmd_rbf",), bootstrap=5, seed=4, gram_dtype="float64")
     evaluation = run_evaluation(real, fake, settings=settings)
-    counts = bootstrap_counts(50, 5, 4, device="cpu").numpy().astype(int)
-    expected = [reference_cmmd(real, np.repeat(fake, c, axis=0)) for c in counts]
+    weights = half_sample_weights(50, 5, 4, device="cpu").numpy()
+    expected = [reference_cmmd(real, fake[w > 0]) for w in weights]
     np.testing.assert_allclose(evaluation.replicates["mmd_rbf"], expected, rtol=1e-9)
     value = evaluation.values[0]
-    assert (value.ci_low, value.ci_high) == pytest.approx(percentile_interval(np.asarray(expected)), rel=1e-9)
+    interval = centred_interval(value.value, np.asarray(expected), bounds=(0.0, np.inf))
+    assert (value.ci_low, value.ci_high) == pytest.approx(interval, rel=1e-9)
 
 
 def test_named_cmmd_only_on_its_embedding():

@@ -15,11 +15,11 @@ from slbench.metrics import (
     DEFAULT_FEATURE_METRICS,
     METRICS,
     MetricSettings,
-    bootstrap_counts,
     density_coverage,
     evaluate_features,
     fid,
     fid_infinity,
+    half_sample_weights,
     kid,
     memorisation,
     precision_recall,
@@ -85,21 +85,46 @@ def test_constant_features_give_finite_values():
     assert by_name(values)["fid"].value == pytest.approx(8 * 0.25, rel=1e-12)
 
 
-def test_bootstrap_replicates_are_the_metrics_of_the_resampled_sets():
+def test_interval_replicates_are_the_metrics_of_the_half_samples():
     rng = np.random.default_rng(2)
     real, fake = rng.normal(size=(60, 8)), rng.normal(size=(50, 8)) + 0.3
     settings = MetricSettings(bootstrap=4, seed=7, kid_subset_size=20, gram_dtype="float64")
     evaluation = run_evaluation(real, fake, settings=settings)
-    counts = bootstrap_counts(50, 4, 7, torch.device("cpu")).numpy().astype(int)
-    for b, row in enumerate(counts):
-        resampled = np.repeat(np.arange(50), row)
-        drawn_once = np.flatnonzero(row)
-        assert evaluation.replicates["fid"][b] == pytest.approx(torch_fidelity_fid(real, fake[resampled]), rel=1e-9)
-        precision = torch_fidelity_prc(real, fake[resampled], 3)[0]
-        recall = torch_fidelity_prc(real, fake[drawn_once], 3)[1]  # copies of a sample are one point
+    weights = half_sample_weights(50, 4, 7, torch.device("cpu")).numpy().astype(int)
+    for b, row in enumerate(weights):
+        half = fake[row > 0]
+        assert evaluation.replicates["fid"][b] == pytest.approx(torch_fidelity_fid(real, half), rel=1e-9)
+        precision, recall = torch_fidelity_prc(real, half, 3)
         assert evaluation.replicates["precision"][b] == pytest.approx(precision, abs=1e-7)
         assert evaluation.replicates["recall"][b] == pytest.approx(recall, abs=1e-7)
+        density, coverage = density_coverage(real, half)
+        assert evaluation.replicates["density"][b] == pytest.approx(density, abs=1e-9)
+        assert evaluation.replicates["coverage"][b] == pytest.approx(coverage, abs=1e-9)
         assert evaluation.replicates["kid"][b] == pytest.approx(kid_without_copy_pairs(real, fake, row), rel=1e-10)
+
+
+@pytest.mark.parametrize("sizes", [(120, 100, 16), (115, 300, 64)])
+def test_every_interval_contains_its_estimate(sizes):
+    """Half-samples shift FID and the k-NN metrics; the interval stays centred on the estimate."""
+    n_real, n_fake, dim = sizes
+    rng = np.random.default_rng(5)
+    real, fake = rng.normal(size=(n_real, dim)), 0.9 * rng.normal(size=(n_fake, dim)) + 0.1
+    for value in evaluate_features(real, fake, bootstrap=50, seed=3, kid_subset_size=100):
+        info = METRICS[value.metric]
+        if info.bootstrap:
+            assert value.ci_low <= value.value <= value.ci_high, value
+            assert value.ci_low < value.ci_high, value
+            assert info.bounds[0] <= value.ci_low and value.ci_high <= info.bounds[1], value
+
+
+def test_rate_intervals_stay_inside_zero_and_one():
+    rng = np.random.default_rng(6)
+    real = rng.normal(size=(40, 8))
+    values = by_name(evaluate_features(real, real[rng.integers(0, 40, 60)] + 1e-3, bootstrap=30,
+                                       metrics=("precision", "coverage")))
+    assert values["precision"].value == 1.0 and values["precision"].ci_high == 1.0
+    for value in values.values():
+        assert 0.0 <= value.ci_low <= value.value <= value.ci_high <= 1.0
 
 
 def kid_without_copy_pairs(real: np.ndarray, fake: np.ndarray, counts: np.ndarray) -> float:
@@ -114,7 +139,7 @@ def kid_without_copy_pairs(real: np.ndarray, fake: np.ndarray, counts: np.ndarra
     return float(within_fake / (n * n - (counts**2).sum()) + within_real - 2 * cross)
 
 
-def test_bootstrap_intervals_are_seeded_and_only_where_supported(features):
+def test_intervals_are_seeded_and_only_where_supported(features):
     first = by_name(evaluate_features(*features, bootstrap=20, seed=1, kid_subset_size=50))
     again = by_name(evaluate_features(*features, bootstrap=20, seed=1, kid_subset_size=50))
     other = by_name(evaluate_features(*features, bootstrap=20, seed=2, kid_subset_size=50))

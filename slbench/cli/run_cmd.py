@@ -32,12 +32,12 @@ def run(
     features: Annotated[
         str, typer.Option("--features", help="Feature extractor: inception, dinov2, clip, vgg16, lesion.")
     ] = "inception",
-    seed: Annotated[int, typer.Option("--seed", help="Seed of sampling, LPIPS pairs and bootstrap.", min=0, max=SEED_MAX)] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of sampling, LPIPS pairs and interval half-samples.", min=0, max=SEED_MAX)] = 0,
     out: Annotated[
         Optional[Path], typer.Option("--out", help="Results folder; default: results/<timestamp>-<short-id>/.")
     ] = None,
     bootstrap: Annotated[
-        int, typer.Option("--bootstrap", help="Bootstrap resamples for confidence intervals (0: none).", min=0,
+        int, typer.Option("--bootstrap", help="Half-samples behind the 95% confidence intervals (0: none).", min=0,
                      max=COUNT_MAX)
     ] = 0,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --out, skipping what is done.")] = False,

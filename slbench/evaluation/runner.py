@@ -43,6 +43,7 @@ from slbench.evaluation.selection import parse_select
 from slbench.evaluation.sharding import Shard, close_shard, from_main, open_shard
 from slbench.features import get_extractor
 from slbench.metrics import MetricSettings
+from slbench.metrics.bootstrap import MIN_HALF
 from slbench.paths import DEFAULT_CHECKPOINTS, DEFAULT_DATA, DEFAULT_RESULTS
 
 # Every sample needs k neighbours in its own set: precision/recall (k = 3) on both sides,
@@ -329,5 +330,8 @@ def check_counts(*, n_samples: int | None, bootstrap: int, batch: int) -> None:
         )
     if bootstrap < 0:
         raise SlbenchError(f"--bootstrap must be 0 or more, got {bootstrap}")
+    if bootstrap and n_samples is not None and n_samples < 2 * MIN_HALF:
+        raise SlbenchError(f"--bootstrap needs --n-samples of at least {2 * MIN_HALF} (half-samples of {MIN_HALF}), "
+                           f"got {n_samples}")
     if batch < 1:
         raise SlbenchError(f"--batch must be at least 1, got {batch}")

@@ -6,7 +6,7 @@ one (model, category) pair from one shared blocked pass over the Gram matrices a
 :class:`MetricValue` rows; :data:`METRICS` says what each metric is and which way is better.
 """
 
-from slbench.metrics.bootstrap import bootstrap_counts, percentile_interval
+from slbench.metrics.bootstrap import centred_interval, half_sample_weights
 from slbench.metrics.cmmd import cmmd, rbf_metric_name, rbf_mmd
 from slbench.metrics.evaluate import Evaluation, MetricSettings, evaluate_features, run_evaluation
 from slbench.metrics.fid import fid
@@ -32,19 +32,19 @@ __all__ = [
     "MetricSettings",
     "MetricValue",
     "PrecisionRecall",
-    "bootstrap_counts",
+    "centred_interval",
     "cmmd",
     "density_coverage",
     "evaluate_features",
     "fid",
     "fid_infinity",
     "get_metric",
+    "half_sample_weights",
     "kid",
     "lpips_diversity",
     "lpips_metric_values",
     "memorisation",
     "metric_value",
-    "percentile_interval",
     "precision_recall",
     "rbf_metric_name",
     "rbf_mmd",

@@ -14,9 +14,9 @@ resize, as the reference does); on any other extractor slbench reports the same 
 
 The kernel sums come from the shared blocked pass (:mod:`slbench.metrics.knn`), which already
 holds every Gram block ``x.y`` for KID: with unit vectors, ``|x - y|^2 = 2 - 2 x.y / (|x| |y|)``,
-so no second pass over the features is needed. Bootstrap replicates (``weights``: how often
-each generated sample was drawn) apply the same estimator to the resampled set, copies
-included, as the biased estimator counts every pair of the set it is given.
+so no second pass over the features is needed. Interval replicates (``weights``: 0/1, the
+half-samples of :mod:`slbench.metrics.bootstrap`, or any counts) apply the same estimator to the
+weighted set, normalised by its own size.
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ class RbfMmdJob:
     def __init__(self, real: FeatureSpace, fake: FeatureSpace, weights: torch.Tensor | None):
         self.n_real, self.n_fake = real.n, fake.n
         self.real_inv, self.fake_inv = inverse_norms(real, "real"), inverse_norms(fake, "fake")
-        self.weights = weights  # B x n_fake resampling counts, or None
+        self.weights = weights  # B x n_fake resampling weights, or None
         fake_cols = weights.T.contiguous() if weights is not None else None
         ones = torch.ones((real.n, 1), dtype=torch.float64, device=self.real_inv.device) if weights is not None else None
         self.real_sums = RbfSums(self.real_inv, self.real_inv)
@@ -127,7 +127,8 @@ class RbfMmdJob:
     def _replicates(self, real_mean: float) -> np.ndarray | None:
         if self.weights is None:
             return None
-        w, n = self.weights, self.n_fake
+        w = self.weights
+        n = w.sum(dim=1)
         fake_mean = (w * self.fake_sums.weighted.T).sum(dim=1) / n**2
         cross_mean = (w @ self.cross_sums.weighted[:, 0]) / (n * self.n_real)
         return (SCALE * (real_mean + fake_mean - 2.0 * cross_mean)).cpu().numpy()

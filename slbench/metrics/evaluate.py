@@ -3,8 +3,9 @@
 :func:`evaluate_features` validates the feature sets once, runs a single blocked pass over the
 real-real, fake-fake and fake-real Gram matrices for KID, the RBF MMD (CMMD), precision/recall,
 density/coverage, memorisation and the Vendi scores (:mod:`slbench.metrics.knn`), fits the
-Gaussians for FID and FID-infinity once, and, when asked, bootstraps FID, KID, the RBF MMD,
-precision and recall by reweighting what those steps kept; PRD clusters the features on its
+Gaussians for FID and FID-infinity once, and, when asked, gives FID, KID, the RBF MMD,
+precision, recall, density and coverage confidence intervals from half-samples of the generated
+set (:mod:`slbench.metrics.bootstrap`), reweighting what those steps kept; PRD clusters the features on its
 own. It returns one :class:`~slbench.metrics.registry.MetricValue` per metric, in report order.
 """
 
@@ -18,7 +19,7 @@ import torch
 from slbench.errors import SlbenchError
 from slbench.metrics._inputs import ArrayLike, as_features, check_positive_int, check_same_dim, feature_pair
 from slbench.metrics._inputs import require_samples
-from slbench.metrics.bootstrap import bootstrap_counts, percentile_interval
+from slbench.metrics.bootstrap import centred_interval, half_sample_weights
 from slbench.metrics.cmmd import RbfMmdJob
 from slbench.metrics.fid import fit_real_gaussian, project_fake, weighted_fid
 from slbench.metrics.fid_infinity import DEFAULT_MIN_FRACTION, DEFAULT_POINTS, FidInfinityFit, fit_fid_infinity
@@ -27,7 +28,8 @@ from slbench.metrics.knn import DEFAULT_BLOCK_SIZE, FeatureSpace, PassJob, featu
 from slbench.metrics.memorisation import DEFAULT_PAIRS, DEFAULT_PERCENTILE, MemorisationJob, MemorisationResult
 from slbench.metrics.prd import PrdCurve, PrdSettings, check_prd_sizes, prd
 from slbench.metrics.prdc import DensityCoverageJob, PrecisionRecallJob, check_density_coverage, check_neighbourhood
-from slbench.metrics.registry import DEFAULT_FEATURE_METRICS, FEATURE_METRICS, SAME_QUANTITY, MetricValue, metric_value
+from slbench.metrics.registry import DEFAULT_FEATURE_METRICS, FEATURE_METRICS, SAME_QUANTITY, MetricValue, get_metric
+from slbench.metrics.registry import metric_value
 from slbench.metrics.vendi import VendiJob
 
 GRAM_DTYPES = {"float32": torch.float32, "float64": torch.float64}
@@ -41,7 +43,7 @@ class MetricSettings:
     """Everything that changes a metric's value besides the features; recorded with every result."""
 
     metrics: tuple[str, ...] = DEFAULT_FEATURE_METRICS  # which of FEATURE_METRICS to compute
-    bootstrap: int = 0  # bootstrap replicates for FID, KID, the RBF MMD, precision and recall (0: no intervals)
+    bootstrap: int = 0  # half-sample replicates behind the 95 % intervals of the metrics that have one (0: none)
     seed: int = 0  # KID subsets, bootstrap draws and FID-infinity subsets
     k_prc: int = 3  # neighbourhood size of precision/recall (Kynkäänniemi et al.)
     k_dc: int = 5  # neighbourhood size of density/coverage (Naeem et al.)
@@ -90,7 +92,7 @@ class Evaluation:
     settings: MetricSettings
     memorisation: MemorisationResult | None = None
     fid_infinity: FidInfinityFit | None = None
-    replicates: dict[str, np.ndarray] = field(default_factory=dict)  # metric -> bootstrap values
+    replicates: dict[str, np.ndarray] = field(default_factory=dict)  # metric -> half-sample values
     prd: PrdCurve | None = None
 
 
@@ -145,7 +147,8 @@ def run_evaluation(
         train_t = as_features(train_real, "training", real_t.device)
         check_same_dim(train_t, "training", fake_t, "fake")
     weights = (
-        bootstrap_counts(fake_t.shape[0], settings.bootstrap, settings.seed, real_t.device) if settings.bootstrap else None
+        half_sample_weights(fake_t.shape[0], settings.bootstrap, settings.seed, real_t.device)
+        if settings.bootstrap else None
     )
     # every check runs before any heavy work
     wants_gaussian = bool({"fid", "fid_infinity"} & set(settings.metrics))
@@ -184,7 +187,7 @@ class _Collected:
         ci = NAN_CI
         if replicates is not None:
             self.replicates[name] = np.asarray(replicates, dtype=np.float64)
-            ci = percentile_interval(self.replicates[name])
+            ci = centred_interval(value, self.replicates[name], bounds=get_metric(name).bounds)
         self.values[name] = metric_value(name, value, n_real=n_real, n_fake=n_fake, ci=ci, **extra)
 
 
@@ -277,9 +280,11 @@ class _SharedPass:
             collected.add("precision", result.precision, n_real, n_fake, precision_reps, note=f"k = {job.k}")
             collected.add("recall", result.recall, n_real, n_fake, recall_reps, note=f"k = {job.k}")
         if self.density_coverage is not None:
-            result, k = self.density_coverage.result(), self.density_coverage.k
-            collected.add("density", result.density, n_real, n_fake, note=f"k = {k}")
-            collected.add("coverage", result.coverage, n_real, n_fake, note=f"k = {k}")
+            job = self.density_coverage
+            result = job.result()
+            density_reps, coverage_reps = job.replicates() if job.weights is not None else (None, None)
+            collected.add("density", result.density, n_real, n_fake, density_reps, note=f"k = {job.k}")
+            collected.add("coverage", result.coverage, n_real, n_fake, coverage_reps, note=f"k = {job.k}")
         if self.vendi is not None:
             _collect_vendi(self.vendi, n_real, n_fake, collected)
         if self.memorisation is not None:
@@ -315,7 +320,7 @@ def _plan_shared_pass(real_t, fake_t, train_t, settings: MetricSettings, weights
         k = check_neighbourhood(settings.k_prc, n_real, n_fake, "precision/recall")
         pr = PrecisionRecallJob(k, n_real, n_fake, weights)
     if wanted & {"density", "coverage"}:
-        dc = DensityCoverageJob(check_density_coverage(settings.k_dc, n_real, n_fake), n_real, n_fake)
+        dc = DensityCoverageJob(check_density_coverage(settings.k_dc, n_real, n_fake), n_real, n_fake, weights)
     if wanted & VENDI_METRICS:
         vendi = VendiJob(real_space, fake_space, centre)
     if "memorisation" in wanted:

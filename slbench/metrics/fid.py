@@ -24,7 +24,7 @@ about ``sqrt(eps)`` relative, so the two agree to float64 round-off at full rank
 1e-6 relative below it. When ``min(N_r, N_f) < D`` the covariances are singular and FID is
 strongly biased: such results are marked low-reliability.
 
-The projection also makes resampling cheap: bootstrap replicates and the subsets of FID-infinity
+The projection also makes resampling cheap: interval half-samples and the subsets of FID-infinity
 (:mod:`slbench.metrics.fid_infinity`) reweight the rows of ``X R`` instead of refitting.
 """
 
@@ -100,7 +100,7 @@ def _sqrt_trace(rows: torch.Tensor, divisor: float, *, full_rank: bool) -> float
 def weighted_fid(real: RealGaussian, fake: ProjectedFake, weights: torch.Tensor | None = None) -> float:
     """FID of the generated set with each row counted ``weights[i]`` times (all once when None).
 
-    Weights are bootstrap counts or a 0/1 subset indicator; their sum is the sample size.
+    Weights are resampling counts or a 0/1 subset indicator; their sum is the sample size.
     """
     if weights is None:
         weights = torch.ones(fake.centred.shape[0], dtype=torch.float64, device=fake.centred.device)

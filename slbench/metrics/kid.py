@@ -13,10 +13,10 @@ Unlike torch-fidelity, a set smaller than ``subset_size`` is not an error: the s
 shrinks to the smaller set and the result says so. The kernel sums come from the shared blocked
 pass (:mod:`slbench.metrics.knn`), so the kernel matrices are never held whole.
 
-Bootstrap replicates (``weights``: how often each generated sample was drawn) use the unbiased
-MMD^2 over the whole resampled set instead of subsets: pairs of two copies of one sample are
-left out of the within-set mean (a copy paired with itself would inflate it), so each replicate
-estimates the same quantity as the subset mean.
+Interval replicates (``weights``: 0/1 half-samples, see :mod:`slbench.metrics.bootstrap`, or
+counts of a resample) use the unbiased MMD^2 over the whole weighted set instead of subsets:
+pairs of two copies of one sample are left out of the within-set mean (a copy paired with itself
+would inflate it), so each replicate estimates the same quantity as the subset mean.
 """
 
 from __future__ import annotations
@@ -128,7 +128,7 @@ class KidJob:
         self.plan = plan
         self.real_members = membership(plan.real_index, n_real, device)
         self.fake_members = membership(plan.fake_index, n_fake, device)
-        self.weights = weights  # B x n_fake resampling counts, or None
+        self.weights = weights  # B x n_fake resampling weights, or None
         self.real_sums = KernelSubsetSums(self.real_members, self.real_members)
         self.fake_sums = KernelSubsetSums(self.fake_members, self.fake_members)
         self.cross_sums = KernelSubsetSums(self.fake_members, self.real_members)

@@ -307,21 +307,28 @@ class RowNearest:
 
 
 class PairsWithin:
-    """Every (row, column) pair closer than a per-row squared radius. Cross passes only.
+    """Every (row, column) pair closer than a per-sample squared radius. Cross passes only.
 
-    Memory grows with the number of such pairs; it is used with the radius of a row's few
-    nearest neighbours, so it stays near N times the number of balls covering a sample.
+    ``radius_of`` names the side whose samples carry the radii (``radius_sq`` indexed by that
+    side); ``strict`` keeps ``d < r``, else ``d <= r``, as :class:`BallCount`. Memory grows with
+    the number of such pairs; it is used with the radii of a sample's few nearest neighbours, so
+    it stays near N times the number of balls covering a sample.
     """
 
-    def __init__(self, row_radius_sq: torch.Tensor):
-        self.row_radius_sq = row_radius_sq
+    def __init__(self, radius_sq: torch.Tensor, *, radius_of: Literal["rows", "cols"] = "rows", strict: bool = False):
+        self.radius_sq, self.radius_of, self.strict = radius_sq, radius_of, strict
         self._rows: list[torch.Tensor] = []
         self._cols: list[torch.Tensor] = []
         self._sq: list[torch.Tensor] = []
 
     def update(self, block: Block) -> None:
-        radius = self.row_radius_sq[block.rows][:, None]
-        rows, cols = torch.nonzero(block.sq_against(radius) <= radius, as_tuple=True)
+        if self.radius_of == "cols":
+            radius = self.radius_sq[block.cols][None, :]
+        else:
+            radius = self.radius_sq[block.rows][:, None]
+        sq = block.sq_against(radius)
+        inside = sq < radius if self.strict else sq <= radius
+        rows, cols = torch.nonzero(inside, as_tuple=True)
         self._rows.append(rows + block.rows.start)
         self._cols.append(cols + block.cols.start)
         self._sq.append(block.sq[rows, cols])

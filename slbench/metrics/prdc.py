@@ -17,13 +17,14 @@ sample's own zero distance, i.e. the k-th nearest *other* sample; membership ``d
 density and coverage follow the ``prdc`` package's ``compute_prdc`` (same radius, membership
 ``d < r``). All distances come from the shared blocked pass (:mod:`slbench.metrics.knn`).
 
-Bootstrap replicates resample the generated set. Precision is the resampled mean of the
-per-sample memberships (the real balls do not change). For recall, each replicate rebuilds the
-generated balls from the samples it drew, copies of one sample counting as one point (a copy
-would otherwise be its own nearest neighbour at distance 0): the radius is the distance to the
-k-th nearest other drawn sample, read from a list of the ``bootstrap_neighbours(k)`` nearest;
-in the vanishingly rare replicate that draws fewer than k of them, the farthest listed distance
-stands in.
+Interval replicates are half-samples of the generated set (:mod:`slbench.metrics.bootstrap`),
+0/1 weights over the generated samples. Precision and density are weighted means of per-sample
+quantities (the real balls do not change). Recall rebuilds the generated balls from the samples
+a half-sample holds: the radius is the distance to the k-th nearest other sample of the
+half-sample, read from a list of the ``bootstrap_neighbours(k)`` nearest; in the vanishingly
+rare half-sample that holds fewer than k of them, the farthest listed distance stands in.
+Coverage keeps the (generated, real) pairs inside the real balls and asks which real balls a
+half-sample still reaches.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ class DensityCoverage(NamedTuple):
 
 
 def bootstrap_neighbours(k: int, n_fake: int) -> int:
-    """How many nearest neighbours of each generated sample recall's bootstrap keeps."""
+    """How many nearest neighbours of each generated sample recall's half-samples need."""
     return min(n_fake - 1, 10 * k)
 
 
@@ -102,7 +103,7 @@ class PrecisionRecallJob:
         return PrecisionRecall(float(precision), float(recall))
 
     def replicates(self) -> tuple[np.ndarray, np.ndarray]:
-        """Precision and recall of every bootstrap replicate."""
+        """Precision and recall of every half-sample."""
         inside = (self._precision.counts > 0).double()
         precision = (self.weights @ inside) / self.weights.sum(dim=1)
         fake_idx, real_idx, sq = self._candidates.result()
@@ -117,10 +118,7 @@ class PrecisionRecallJob:
         position = torch.argmax((drawn_so_far >= self.k).to(torch.uint8), dim=1)
         position[drawn_so_far[:, -1] < self.k] = nn.k - 1
         radius_sq = nn.sq.gather(1, position[:, None])[:, 0]
-        inside = drawn[fake_idx] & (sq <= radius_sq[fake_idx])
-        covered = torch.zeros(self.n_real, dtype=torch.bool, device=drawn.device)
-        covered[real_idx[inside]] = True
-        return float(covered.double().mean())
+        return covered_share(drawn[fake_idx] & (sq <= radius_sq[fake_idx]), real_idx, self.n_real)
 
 
 class DensityCoverageJob:
@@ -128,11 +126,12 @@ class DensityCoverageJob:
 
     fake_neighbours = 0
 
-    def __init__(self, k: int, n_real: int, n_fake: int):
-        self.k, self.n_real, self.n_fake = k, n_real, n_fake
+    def __init__(self, k: int, n_real: int, n_fake: int, weights: torch.Tensor | None = None):
+        self.k, self.n_real, self.n_fake, self.weights = k, n_real, n_fake, weights
         self.real_neighbours = k
         self._density: BallCount | None = None
         self._coverage: BallCount | None = None
+        self._pairs: PairsWithin | None = None
 
     def self_reducers(self, side: Literal["real", "fake"]) -> list[Reducer]:
         return []
@@ -141,12 +140,30 @@ class DensityCoverageJob:
         radius_sq = real_nn.radii_sq(self.k)
         self._density = BallCount(self.n_fake, radius_sq, count_for="rows", radius_of="cols", strict=True)
         self._coverage = BallCount(self.n_real, radius_sq, count_for="cols", radius_of="cols", strict=True)
-        return [self._density, self._coverage]
+        reducers: list[Reducer] = [self._density, self._coverage]
+        if self.weights is not None:
+            self._pairs = PairsWithin(radius_sq, radius_of="cols", strict=True)
+            reducers.append(self._pairs)
+        return reducers
 
     def result(self) -> DensityCoverage:
         density = self._density.counts.double().mean() / self.k
         coverage = (self._coverage.counts > 0).double().mean()
         return DensityCoverage(float(density), float(coverage))
+
+    def replicates(self) -> tuple[np.ndarray, np.ndarray]:
+        """Density and coverage of every half-sample."""
+        density = (self.weights @ self._density.counts.double()) / self.weights.sum(dim=1) / self.k
+        fake_idx, real_idx, _ = self._pairs.result()
+        coverage = [covered_share(w[fake_idx] > 0, real_idx, self.n_real) for w in self.weights]
+        return density.cpu().numpy(), np.array(coverage)
+
+
+def covered_share(kept: torch.Tensor, real_idx: torch.Tensor, n_real: int) -> float:
+    """Share of the ``n_real`` real samples named by at least one kept pair."""
+    covered = torch.zeros(n_real, dtype=torch.bool, device=real_idx.device)
+    covered[real_idx[kept]] = True
+    return float(covered.double().mean())
 
 
 def _run(real: ArrayLike, fake: ArrayLike, job_for, block_size: int, gram_dtype: torch.dtype, device):

@@ -8,12 +8,16 @@ result row (``reports.schema.COLUMNS``), ``NaN`` where a field does not apply.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from types import MappingProxyType
 
 from slbench.errors import SlbenchError
 
 NAN = float("nan")
+RATE = (0.0, 1.0)  # shares of samples
+NON_NEGATIVE = (0.0, math.inf)
+UNBOUNDED = (-math.inf, math.inf)
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,7 @@ class MetricInfo:
     reference: str  # the reference code slbench matches
     description: str  # one line for table captions
     bootstrap: bool = False  # confidence intervals available (resampling the generated set)
+    bounds: tuple[float, float] = UNBOUNDED  # the values the metric can take; intervals are clipped to them
 
 
 @dataclass(frozen=True)
@@ -104,6 +109,7 @@ METRICS = _registry(
         reference="torch-fidelity metric_fid",
         description="Fréchet distance between Gaussians fitted to the features",
         bootstrap=True,
+        bounds=NON_NEGATIVE,
     ),
     MetricInfo(
         name="fid_infinity",
@@ -130,6 +136,7 @@ METRICS = _registry(
         reference="torch-fidelity metric_prc",
         description="share of generated samples inside the real k-NN manifold (fidelity)",
         bootstrap=True,
+        bounds=RATE,
     ),
     MetricInfo(
         name="recall",
@@ -139,6 +146,7 @@ METRICS = _registry(
         reference="torch-fidelity metric_prc",
         description="share of real samples inside the generated k-NN manifold (diversity)",
         bootstrap=True,
+        bounds=RATE,
     ),
     MetricInfo(
         name="density",
@@ -147,6 +155,8 @@ METRICS = _registry(
         paper=_NAEEM,
         reference="prdc compute_prdc",
         description="real k-NN balls per generated sample, over k (1 when the distributions match)",
+        bootstrap=True,
+        bounds=NON_NEGATIVE,
     ),
     MetricInfo(
         name="coverage",
@@ -155,6 +165,8 @@ METRICS = _registry(
         paper=_NAEEM,
         reference="prdc compute_prdc",
         description="share of real samples whose k-NN ball holds a generated sample",
+        bootstrap=True,
+        bounds=RATE,
     ),
     MetricInfo(
         name="memorisation",
@@ -163,6 +175,7 @@ METRICS = _registry(
         paper='slbench, after Meehan et al. 2020, "A Non-Parametric Test to Detect Data-Copying in Generative Models"',
         reference="slbench",
         description="share of generated samples nearer a training image than training images are to each other",
+        bounds=RATE,
     ),
     MetricInfo(
         name="mmd_rbf",
@@ -172,6 +185,7 @@ METRICS = _registry(
         reference="google-research cmmd/distance.py",
         description="MMD^2 x 1000, Gaussian RBF kernel (sigma 10) on L2-normalised features, biased estimator",
         bootstrap=True,
+        bounds=NON_NEGATIVE,
     ),
     MetricInfo(
         name="cmmd",
@@ -181,6 +195,7 @@ METRICS = _registry(
         reference="google-research cmmd/distance.py",
         description="MMD^2 x 1000, Gaussian RBF kernel (sigma 10) on L2-normalised CLIP ViT-L/14@336 embeddings",
         bootstrap=True,
+        bounds=NON_NEGATIVE,
     ),
     MetricInfo(
         name="vendi_fake",
