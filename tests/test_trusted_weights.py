@@ -199,3 +199,27 @@ def test_trust_weights_for_lpips_records_the_backbone(tmp_path):
     model = load_lpips(trust_weights=path)
     assert model.trusted_by_user is True
     assert model.weights_sha256["alexnet"] == sha256_file(path)
+
+
+def test_a_trusted_inception_file_leaves_lpips_its_own_alexnet(tmp_path, inception_state_file, monkeypatch):
+    alexnet = tmp_path / ALEXNET_FILE
+    torch.save(random_alexnet_state(), alexnet)
+    alexnet_sha = register_known(monkeypatch, "alexnet", alexnet)
+    extractor = get_extractor("inception", trust_weights=inception_state_file, device="cpu")
+    model = load_lpips(weights_dir=tmp_path, trust_weights=inception_state_file)
+    assert extractor.trusted_by_user is True and extractor.weights_sha256 == sha256_file(inception_state_file)
+    assert model.trusted_by_user is False and model.weights_sha256["alexnet"] == alexnet_sha
+    from slbench.evaluation.context import open_lpips
+
+    handle = open_lpips(tmp_path, [inception_state_file], torch.device("cpu"))
+    assert handle.net is not None and handle.provenance["status"] == "computed"
+
+
+def test_several_trusted_files_each_go_to_the_network_that_holds_their_tensors(tmp_path, inception_state_file):
+    alexnet = tmp_path / "my-alexnet.pth"
+    torch.save(random_alexnet_state(), alexnet)
+    both = [inception_state_file, alexnet]
+    extractor = get_extractor("inception", trust_weights=both, device="cpu")
+    model = load_lpips(trust_weights=list(reversed(both)))
+    assert extractor.trusted_by_user and extractor.weights_sha256 == sha256_file(inception_state_file)
+    assert model.trusted_by_user and model.weights_sha256["alexnet"] == sha256_file(alexnet)

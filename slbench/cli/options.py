@@ -21,5 +21,7 @@ WeightsDirOption = Annotated[
     Optional[Path], typer.Option("--weights-dir", help="Folder with pretrained weights (Inception, AlexNet, ...).")
 ]
 TrustWeightsOption = Annotated[
-    Optional[Path], typer.Option("--trust-weights", help="Use this weights file although its hash is unknown.")
+    Optional[list[Path]],
+    typer.Option("--trust-weights", help="Use this weights file although its hash is unknown, for the network whose "
+                                         "tensors it holds (repeatable: one file per network)."),
 ]

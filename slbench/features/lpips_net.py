@@ -19,7 +19,7 @@ import torch
 
 from slbench.errors import SlbenchError
 from slbench.features.known_weights import KNOWN_WEIGHTS
-from slbench.features.weights import load_known_weights
+from slbench.features.weights import TrustedFiles, load_known_weights, load_weights_for
 
 LPIPS_VERSION = "0.1"
 # torchvision AlexNet ``features`` index -> the lpips slice that holds that layer
@@ -43,20 +43,30 @@ def alexnet_backbone_state(alexnet_state: dict[str, torch.Tensor]) -> dict[str, 
     return renamed
 
 
-def load_lpips(weights_dir: str | Path | None = None, trust_weights: str | Path | None = None) -> lpips.LPIPS:
+def fitting_backbone_state(alexnet_state: dict[str, torch.Tensor], state: dict[str, torch.Tensor]) -> dict:
+    """:func:`alexnet_backbone_state`, refused (``ValueError``) unless every tensor has the shape LPIPS needs."""
+    renamed = alexnet_backbone_state(alexnet_state)
+    wrong = [name for name, tensor in renamed.items() if tuple(tensor.shape) != tuple(state[name].shape)]
+    if wrong:
+        raise ValueError(f"tensor shapes do not fit AlexNet: {', '.join(wrong)}")
+    return renamed
+
+
+def load_lpips(weights_dir: str | Path | None = None, trust_weights: TrustedFiles = None) -> lpips.LPIPS:
     """``lpips.LPIPS(net="alex")`` (eval mode, no gradients) built from verified weights.
 
-    ``weights_dir`` and ``trust_weights`` apply to the AlexNet backbone file. The module gets
-    ``weights_sha256`` (file role -> sha256) and ``trusted_by_user`` for provenance.
+    ``weights_dir`` applies to the AlexNet backbone file; of the ``trust_weights`` files, only
+    one that holds AlexNet's tensors is used for it. The module gets ``weights_sha256`` (file
+    role -> sha256) and ``trusted_by_user`` for provenance.
     """
-    backbone = load_known_weights(KNOWN_WEIGHTS["alexnet"], weights_dir=weights_dir, trust_weights=trust_weights)
-    backbone_state = alexnet_backbone_state(backbone.state_dict)
-    linear = load_known_weights(KNOWN_WEIGHTS["lpips-alex-lin"], default_dirs=(lpips_weights_dir(),))
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Arguments other than a weight enum")
         warnings.filterwarnings("ignore", message="The parameter 'pretrained' is deprecated")
         model = lpips.LPIPS(net="alex", version=LPIPS_VERSION, pretrained=False, pnet_rand=True, verbose=False)
     state = model.state_dict()
+    backbone, backbone_state = load_weights_for(KNOWN_WEIGHTS["alexnet"], lambda sd: fitting_backbone_state(sd, state),
+                                                weights_dir=weights_dir, trust_weights=trust_weights)
+    linear = load_known_weights(KNOWN_WEIGHTS["lpips-alex-lin"], default_dirs=(lpips_weights_dir(),))
     state.update(backbone_state)
     for name, tensor in linear.state_dict.items():
         if name not in state:

@@ -20,7 +20,13 @@ from slbench.errors import SlbenchError
 from slbench.features import fidelity_nets, lesion
 from slbench.features.extractor import FeatureExtractor
 from slbench.features.known_weights import KNOWN_WEIGHTS
-from slbench.features.weights import find_weights_file, hub_checkpoints_dir, load_known_weights
+from slbench.features.weights import (
+    find_weights_file,
+    hub_checkpoints_dir,
+    load_known_weights,
+    load_weights_for,
+    trusted_paths,
+)
 
 DEFAULT_EXTRACTOR = "inception"
 TORCH_FIDELITY_RESIZE = "bilinear-tf1"  # torch-fidelity's TensorFlow-1.x-compatible bilinear resize
@@ -93,13 +99,18 @@ def get_extractor(
             data_fingerprint=data_fingerprint, resolution=resolution, weights_dir=weights_dir, device=device
         )
     known = KNOWN_WEIGHTS[spec.weights_key]
-    verified = load_known_weights(known, weights_dir=weights_dir, trust_weights=trust_weights)
+    trusted = trusted_paths(trust_weights)
+    verified = None
     try:
-        network = spec.build(verified.state_dict)
+        if len(trusted) > 1:  # several files: this network takes the one whose tensors it holds
+            verified, network = load_weights_for(known, spec.build, weights_dir=weights_dir, trust_weights=trusted)
+        else:  # one file (or none): it is this network's, and a misfit is an error
+            verified = load_known_weights(known, weights_dir=weights_dir, trust_weights=trust_weights)
+            network = spec.build(verified.state_dict)
     except (RuntimeError, KeyError, ValueError) as err:
         raise SlbenchError(
-            f"weights file {verified.path} does not fit the {name} network ({type(err).__name__}); "
-            f"use the published {known.file_name}"
+            f"weights file {verified.path if verified else known.file_name} does not fit the {name} network "
+            f"({type(err).__name__}); use the published {known.file_name}"
         ) from err
     return FeatureExtractor(
         name=name,

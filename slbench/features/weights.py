@@ -6,19 +6,36 @@ their downloads), under the publisher's file name. The file found is then checke
 :func:`generators.safe_io.load_external_weights`: its sha256 against
 :mod:`slbench.features.known_weights`, its content without running any code. A file the user
 names with ``--trust-weights`` skips the search and the hash table, never the weights-only
-parsing. slbench never downloads: a missing file is an error that says where to get it and
+parsing; it is trusted for the network it belongs to, the one whose tensors it holds
+(:func:`load_weights_for` offers every trusted file to the network that is loading and keeps
+the first it can build from), so trusting an Inception file leaves LPIPS's AlexNet to its own
+published file. slbench never downloads: a missing file is an error that says where to get it and
 where to put it.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable, Iterable, TypeVar
 
 import torch
 
 from generators.safe_io import UnsafeWeightsError, VerifiedWeights, load_external_weights
 from slbench.errors import SlbenchError
 from slbench.features.known_weights import KnownWeights
+
+
+Built = TypeVar("Built")
+TrustedFiles = str | Path | Iterable[str | Path] | None
+
+
+def trusted_paths(trust_weights: TrustedFiles) -> list[Path]:
+    """The ``--trust-weights`` files as a list (one path, several, or none)."""
+    if trust_weights is None:
+        return []
+    if isinstance(trust_weights, (str, Path)):
+        return [Path(trust_weights)]
+    return [Path(path) for path in trust_weights]
 
 
 def hub_checkpoints_dir() -> Path:
@@ -64,8 +81,9 @@ def load_known_weights(
     Raises :class:`SlbenchError` with a one-line reason when the file is missing, its hash is
     wrong or unknown, or its content would need code to load.
     """
-    if trust_weights is not None:
-        path = Path(trust_weights)
+    trusted_files = trusted_paths(trust_weights)
+    if len(trusted_files) == 1:
+        path = trusted_files[0]
         if not path.is_file():
             raise SlbenchError(f"--trust-weights file {path} does not exist; pass the path of a weights file")
         trusted = True
@@ -78,3 +96,28 @@ def load_known_weights(
         return load_external_weights(path, expected_sha256=entry.sha256, trusted=trusted)
     except UnsafeWeightsError as err:
         raise SlbenchError(str(err)) from err
+
+
+def load_weights_for(
+    entry: KnownWeights,
+    build: Callable[[dict[str, torch.Tensor]], Built],
+    *,
+    weights_dir: str | Path | None = None,
+    trust_weights: TrustedFiles = None,
+    default_dirs: tuple[Path, ...] | None = None,
+) -> tuple[VerifiedWeights, Built]:
+    """The network ``build`` makes from ``entry``'s weights, and those weights.
+
+    Each trusted file is offered first; the first one ``build`` accepts (no ``RuntimeError``,
+    ``KeyError``, ``ValueError`` or :class:`SlbenchError`) is used and recorded as trusted. Files
+    for other networks are left to them, and without a fitting one ``entry``'s own file is
+    found and checked against its published hash as usual.
+    """
+    for path in trusted_paths(trust_weights):
+        verified = load_known_weights(entry, trust_weights=path)
+        try:
+            return verified, build(verified.state_dict)
+        except (RuntimeError, KeyError, ValueError, SlbenchError):
+            continue
+    verified = load_known_weights(entry, weights_dir=weights_dir, default_dirs=default_dirs)
+    return verified, build(verified.state_dict)
