@@ -24,7 +24,11 @@ def generate_command(
     n: Annotated[int, typer.Option("--n", help="Number of images.", min=1, max=COUNT_MAX)],
     out: Annotated[Path, typer.Option("--out", help="Folder for the PNG files and grid.png.")],
     seed: Annotated[int, typer.Option("--seed", help="Same checkpoint, N and seed: same images.", min=0, max=SEED_MAX)] = 0,
-    batch: Annotated[int, typer.Option("--batch", help="Images per forward pass (speed only).", min=1, max=COUNT_MAX)] = 64,
+    batch: Annotated[
+        int,
+        typer.Option("--batch", help="Images per forward pass, for speed and memory; float rounding differs between "
+                                     "batch sizes, so keep it fixed for bit-identical images.", min=1, max=COUNT_MAX),
+    ] = 64,
     device: Annotated[Device, typer.Option("--device", help="Where to run (auto: CUDA when present).")] = Device.auto,
 ) -> None:
     """Write N generated images as seed<S>-<index>.png plus grid.png: the images `slbench run` evaluates."""
