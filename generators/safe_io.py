@@ -23,8 +23,9 @@ import io
 import json
 import os
 import pickle
+import re
+import secrets
 import struct
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,21 +42,71 @@ class UnsafeWeightsError(ValueError):
     """A weights file was refused: wrong hash, a pickle that needs code, or not the expected format."""
 
 
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file and an atomic rename."""
+PARTIAL_SUFFIX = ".partial"
+_PARTIAL = re.compile(r"^\..+\.(?:[0-9a-f]{16}\.partial|[a-z0-9_]{8}\.tmp)$")
+"""Temporary names of :func:`atomic_write_bytes` (and the ``mkstemp`` names earlier versions used)."""
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes, *more: bytes) -> Path:
+    """Write ``data`` (followed by the ``more`` chunks, if any) to ``path`` through a temporary
+    file and an atomic rename.
+
+    The temporary file is created with mode 0666 less the umask, as ``open`` would create the
+    file itself (``tempfile.mkstemp`` makes it 0600, which a colleague sharing the folder
+    could not read). A process killed mid-write leaves ``.<name>.<random>.partial`` behind;
+    :func:`remove_partial_writes` clears those.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(8)}{PARTIAL_SUFFIX}"
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+        descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+        with os.fdopen(descriptor, "wb") as handle:
+            for chunk in (data, *more):
+                handle.write(chunk)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     return path
+
+
+def new_folder_beside(parent: str | os.PathLike, prefix: str) -> Path:
+    """A new, empty folder ``<parent>/<prefix><random>`` with mode 0777 less the umask
+    (``tempfile.mkdtemp`` makes it 0700), for staging what is renamed into place later."""
+    parent = Path(parent)
+    parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        folder = parent / f"{prefix}{secrets.token_hex(8)}"
+        try:
+            os.mkdir(folder, 0o777)
+            return folder
+        except FileExistsError:
+            continue
+
+
+def is_partial_write(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is named like the temporary file of an atomic write."""
+    return bool(_PARTIAL.match(Path(path).name))
+
+
+def remove_partial_writes(folder: str | os.PathLike) -> list[Path]:
+    """Delete the temporary files that interrupted atomic writes left in ``folder`` and its
+    direct subfolders; returns them. Call it only while holding the folder's lock
+    (:func:`generators.folder_lock.folder_lock`), when no write of ours can be in flight there."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    places = [folder] + [child for child in folder.iterdir() if child.is_dir() and not child.is_symlink()]
+    removed = []
+    for place in places:
+        for entry in place.iterdir():
+            if is_partial_write(entry) and entry.is_file() and not entry.is_symlink():
+                entry.unlink(missing_ok=True)
+                removed.append(entry)
+    return removed
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:

@@ -9,18 +9,21 @@ models, their losses and their checkpoints lives in :mod:`generators.training`.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 from rich.markup import escape
 from rich.progress import TextColumn
 
 from generators.checkpoint import CheckpointError, list_checkpoints
+from generators.folder_lock import FolderBusyError, folder_lock
 from generators.registry import MODELS
+from generators.safe_io import remove_partial_writes
 from generators.training import (
     NonFiniteLossError,
     RunPlan,
@@ -97,15 +100,17 @@ def train_model(
                           kimg=kimg, batch_size=batch, seed=seed, split=split,
                           overrides=parse_settings(settings), resume=resume, device=device)
     try:
-        plan = plan_run(request)
-        training_data = load_training_data(data, category, plan.resolution, split=plan.split, resize=resize)
-        evaluation = (TrainingEvaluation.open(plan, data, eval_every, eval_options or {})
-                      if eval_every is not None and _is_main_process() else None)
-        started = time.perf_counter()
-        with TrainingProgress(f"{model} {category}") as reporter:
-            hook = evaluation.hook(reporter) if evaluation is not None else None
-            result = train(plan, training_data, reporter=reporter, on_checkpoint=hook)
-    except (TrainingSetupError, CheckpointError, NonFiniteLossError) as err:
+        plan_run(request)  # every setting checked before the folder is created for its lock
+        with _writing(out):
+            plan = plan_run(request)  # again under the lock: the folder's checkpoints may have changed
+            training_data = load_training_data(data, category, plan.resolution, split=plan.split, resize=resize)
+            evaluation = (TrainingEvaluation.open(plan, data, eval_every, eval_options or {})
+                          if eval_every is not None and _is_main_process() else None)
+            started = time.perf_counter()
+            with TrainingProgress(f"{model} {category}") as reporter:
+                hook = evaluation.hook(reporter) if evaluation is not None else None
+                result = train(plan, training_data, reporter=reporter, on_checkpoint=hook)
+    except (TrainingSetupError, CheckpointError, NonFiniteLossError, FolderBusyError) as err:
         raise SlbenchError(str(err)) from None
     if _is_main_process():
         console.print(f"{escape(model)} {category}: step {result.step}, {result.images_seen / 1000:.2f} kimg; "
@@ -304,6 +309,19 @@ class TrainingProgress:
 
     def note(self, message: str) -> None:
         self.progress.console.print(message)
+
+
+@contextlib.contextmanager
+def _writing(out: Path) -> Iterator[None]:
+    """The main process holds the checkpoint folder's lock for the whole training, so a second
+    ``train`` into it is refused instead of overwriting its checkpoints, and it clears what a
+    write interrupted by a kill left there. (The other ``torchrun`` processes write nothing.)"""
+    if not _is_main_process():
+        yield
+        return
+    with folder_lock(out, "slbench train"):
+        remove_partial_writes(out)
+        yield
 
 
 def _is_main_process() -> bool:

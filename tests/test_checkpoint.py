@@ -60,7 +60,7 @@ def test_a_folder_resolves_to_its_latest_and_only_the_last_k_are_kept(tmp_path):
     assert resolve_checkpoint(tmp_path) == tmp_path / "step-0000004.safetensors"
     assert resolve_checkpoint(tmp_path / "step-0000003.json") == tmp_path / "step-0000003.safetensors"
     assert load_checkpoint(tmp_path)[1]["step"] == 4
-    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".partial")]
 
 
 @pytest.mark.parametrize("name", ["step-0000001.safetensors", "model.pt"])

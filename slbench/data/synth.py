@@ -22,13 +22,13 @@ import io
 import json
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+from generators.safe_io import new_folder_beside
 from slbench.data.categories import CATEGORIES, GROUND_TRUTH_COLUMNS, ISIC2018_COUNTS
 from slbench.data.synth_render import render_lesion_image
 from slbench.data.workers import thread_map
@@ -174,7 +174,7 @@ def _check_destination(out: Path) -> None:
 def _move_into_place(staging: Path, out: Path) -> None:
     """Rename the finished folder to ``out``, replacing an earlier synthetic dataset there."""
     if out.is_dir() and any(out.iterdir()):
-        retired = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+        retired = new_folder_beside(out.parent, f".{out.name}.old-")
         os.replace(out, retired / out.name)
         os.replace(staging, out)
         shutil.rmtree(retired, ignore_errors=True)
@@ -206,8 +206,7 @@ def write_synthetic_dataset(
     if _existing_manifest(out) == manifest and (out / GROUND_TRUTH).is_file():
         return out
     out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
-    staging.chmod(0o755)  # mkdtemp makes it private; the dataset is an ordinary folder
+    staging = new_folder_beside(out.parent, f".{out.name}.new-")
     try:
         _write_into(staging, plan_images(counts, seed), (width, height), manifest)
         _move_into_place(staging, out)

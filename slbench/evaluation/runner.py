@@ -13,17 +13,20 @@ seed write identical files; timings and paths go to the provenance in ``metrics.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import torch
 from rich.markup import escape
 
 from generators import MODELS
+from generators.folder_lock import LOCK_NAME, FolderBusyError, folder_lock
+from generators.safe_io import is_partial_write, remove_partial_writes
 from reports.render import FORMATS, render_report
 from reports.results import ResultsError, load_results, write_results
 from reports.files import atomic_write_bytes
@@ -131,14 +134,49 @@ def resumed_record(out: Path, settings: dict[str, Any]) -> RunRecord | None:
     return RunRecord(stored.settings, stored.provenance, rows, {k: dict(v) for k, v in stored.artifacts.items()})
 
 
-def prepare_out(out: Path | None, resume: bool) -> Path:
+RUN_PARTS = ("samples", "real", "memorisation", "tracks", LOCK_NAME)
+"""What an interrupted run may have left before its first ``metrics.json``."""
+
+
+def prepare_out(out: Path | None, resume: bool, *, locked: bool = True) -> Path:
+    """The results folder: new, empty, or (with ``resume``) one holding an interrupted run.
+
+    A folder holding anything else is refused, so a run never mixes its files with others;
+    whether stored results match this run's settings is checked by :func:`resumed_record`.
+    Before the folder's lock is taken (``locked=False``) only files that are no run's are
+    refused: what looks like an unfinished run may be one still running, which the lock tells.
+    """
     if out is None:
         if resume:
             raise SlbenchError("--resume needs --out: the results folder of the run to continue")
         return default_out()
-    if (out / METRICS_JSON).is_file() and not resume:
-        raise SlbenchError(f"{out} already holds results; add --resume to continue that run, or choose another --out")
+    if not out.exists():
+        return out
+    if not out.is_dir():
+        raise SlbenchError(f"{out} is a file; give a folder for the results with --out")
+    if (out / METRICS_JSON).exists():
+        if not resume:
+            raise SlbenchError(f"{out} already holds results; add --resume to continue that run, or choose another --out")
+        return out
+    entries = [entry for entry in out.iterdir() if not is_partial_write(entry)]
+    others = sorted(entry.name for entry in entries if entry.name not in RUN_PARTS)
+    if others:
+        shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
+        raise SlbenchError(f"{out} already holds other files ({shown}); give an empty or new folder with --out")
+    if locked and not resume and any(entry.name != LOCK_NAME for entry in entries):
+        raise SlbenchError(f"{out} holds an interrupted run; add --resume to continue it, or choose another --out")
     return out
+
+
+@contextlib.contextmanager
+def run_folder_lock(out: Path) -> Iterator[None]:
+    """Hold ``out``'s lock for the run and clear what an interrupted write left there."""
+    try:
+        with folder_lock(out, "slbench run"):
+            remove_partial_writes(out)
+            yield
+    except FolderBusyError as err:
+        raise SlbenchError(str(err)) from None
 
 
 def write_pair_images(out: Path, result: PairResult, real_images: torch.Tensor, record: RunRecord) -> None:
@@ -228,36 +266,42 @@ def _run(shard: Shard, started: float, *, data, models, categories, checkpoints,
     out_path = Path(out) if out is not None else None
     decided: dict[str, Any] = {}
 
+    lock = contextlib.ExitStack()  # the results folder's lock, held by the main process to the end
+
     def decide() -> tuple[Path, set[str]]:
-        folder = prepare_out(out_path, resume)
+        folder = prepare_out(out_path, resume, locked=False)
+        if not dry_run:
+            lock.enter_context(run_folder_lock(folder))
+            prepare_out(folder, resume)
         decided["record"] = (resumed_record(folder, settings) if resume else None) or RunRecord(settings, {})
         return folder, decided["record"].done_pairs()
 
-    out_path, done = from_main(shard, decide)
-    context = EvaluationContext(dataset=dataset, extractor=extractor,
-                                lpips=open_lpips(weights_dir, trust_weights, shard.device),
-                                resolution=plan.resolution, seed=seed, bootstrap=bootstrap, batch=batch,
-                                device=shard.device, shard=shard)
-    if shard.is_main:
-        show_plan(context, plan, n_fake, done, out_path, dry_run=dry_run)
-    if dry_run:
+    with lock:
+        out_path, done = from_main(shard, decide)
+        context = EvaluationContext(dataset=dataset, extractor=extractor,
+                                    lpips=open_lpips(weights_dir, trust_weights, shard.device),
+                                    resolution=plan.resolution, seed=seed, bootstrap=bootstrap, batch=batch,
+                                    device=shard.device, shard=shard)
+        if shard.is_main:
+            show_plan(context, plan, n_fake, done, out_path, dry_run=dry_run)
+        if dry_run:
+            return out_path
+        if not shard.is_main:
+            evaluate_plan(context, plan, None, out_path, n_fake, done)
+            return out_path
+        record = decided["record"]
+        record.provenance = run_provenance(context, record.provenance, plan)
+        try:
+            evaluate_plan(context, plan, record, out_path, n_fake, done)
+        except KeyboardInterrupt:
+            console.print(f"interrupted: {len(record.done_pairs())} finished pair(s) are saved in {plain(out_path)}; "
+                          f"continue with the same command plus --resume --out {plain(out_path)}", highlight=False)
+            raise
+        record.provenance["timings_s"]["total_last_session"] = round(time.perf_counter() - started, 3)
+        record.write(out_path)
+        written = render_report(out_path, formats=report_formats, on_warning=print_warning)
+        console.print("report: " + ", ".join(plain(path) for path in written.values()), highlight=False)
         return out_path
-    if not shard.is_main:
-        evaluate_plan(context, plan, None, out_path, n_fake, done)
-        return out_path
-    record = decided["record"]
-    record.provenance = run_provenance(context, record.provenance, plan)
-    try:
-        evaluate_plan(context, plan, record, out_path, n_fake, done)
-    except KeyboardInterrupt:
-        console.print(f"interrupted: {len(record.done_pairs())} finished pair(s) are saved in {plain(out_path)}; "
-                      f"continue with the same command plus --resume --out {plain(out_path)}", highlight=False)
-        raise
-    record.provenance["timings_s"]["total_last_session"] = round(time.perf_counter() - started, 3)
-    record.write(out_path)
-    written = render_report(out_path, formats=report_formats, on_warning=print_warning)
-    console.print("report: " + ", ".join(plain(path) for path in written.values()), highlight=False)
-    return out_path
 
 
 def show_plan(context: EvaluationContext, plan: EvaluationPlan, n_fake: dict[str, int], done: set[str], out: Path,
