@@ -6,8 +6,9 @@ its input resolution and resize filter, and the caller's ``key`` (category, prep
 As in stylegan2-ada-pytorch's ``metric_utils`` feature-stats cache, the entry's file name is that
 hash and it is written to a temporary file and renamed into place, so two runs computing the same
 entry at once both end with the same complete file. Entries are safetensors whose metadata holds
-the full key as JSON; an entry that fails to parse, or whose key or shape disagrees, is discarded
-and recomputed, never trusted.
+the full key as JSON and the sha256 of the features' bytes; an entry that fails to parse, whose
+checksum, key or shape disagrees, is discarded with a one-line warning and recomputed, never
+trusted.
 """
 
 from __future__ import annotations
@@ -21,13 +22,15 @@ import numpy as np
 import torch
 
 from generators.safe_io import UnsafeWeightsError, load_safetensors_with_metadata, save_safetensors
+from slbench.cache_entries import content_sha256, discard_damaged
 from slbench.cache_space import store_in_cache
 from slbench.features.extractor import FeatureExtractor
 from slbench.paths import cache_dir
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 FEATURES_TENSOR = "features"
 KEY_METADATA = "slbench_key"
+CHECKSUM_METADATA = "slbench_features_sha256"
 
 
 def image_content_sha256(images_uint8: torch.Tensor) -> str:
@@ -61,20 +64,26 @@ def entry_path(full_key: dict[str, Any]) -> tuple[Path, str]:
 def read_entry(path: Path, key_text: str, rows: int, dim: int) -> np.ndarray | None:
     """The features stored at ``path`` if the entry is intact and for this key; otherwise None.
 
-    A damaged or mismatching entry is deleted so that the recomputed one replaces it.
+    A damaged or mismatching entry is deleted, with a warning, so that the recomputed one
+    replaces it.
     """
     if not path.is_file():
         return None
     try:
         tensors, metadata = load_safetensors_with_metadata(path)
-        features = tensors[FEATURES_TENSOR]
-        matches = metadata.get(KEY_METADATA) == key_text and features.dtype == torch.float64
-        if not matches or tuple(features.shape) != (rows, dim):
-            raise ValueError("entry does not match its key")
-    except (UnsafeWeightsError, FileNotFoundError, KeyError, ValueError):
-        path.unlink(missing_ok=True)
+        features = tensors[FEATURES_TENSOR].numpy()
+    except (UnsafeWeightsError, KeyError, ValueError):
+        discard_damaged(path, "feature", "cannot be read")
         return None
-    return features.numpy()
+    except FileNotFoundError:
+        return None
+    if metadata.get(CHECKSUM_METADATA) != content_sha256(features.data):
+        discard_damaged(path, "feature", "does not match its checksum")
+        return None
+    if metadata.get(KEY_METADATA) != key_text or features.dtype != np.float64 or features.shape != (rows, dim):
+        discard_damaged(path, "feature", "does not match its key")
+        return None
+    return features
 
 
 def cached_features(
@@ -86,6 +95,8 @@ def cached_features(
     features = read_entry(path, key_text, int(images_uint8.shape[0]), extractor.dim)
     if features is None:
         features = extractor.extract(images_uint8, batch_size=batch_size)
+        features = np.ascontiguousarray(features, dtype=np.float64)
         tensors = {FEATURES_TENSOR: torch.from_numpy(features)}
-        store_in_cache(lambda: save_safetensors(path, tensors, metadata={KEY_METADATA: key_text}), path)
+        metadata = {KEY_METADATA: key_text, CHECKSUM_METADATA: content_sha256(features.data)}
+        store_in_cache(lambda: save_safetensors(path, tensors, metadata=metadata), path)
     return features
