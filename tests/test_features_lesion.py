@@ -85,8 +85,11 @@ def test_missing_extractor_names_the_train_command(trained, monkeypatch):
     with pytest.raises(SlbenchError, match=r"slbench features train --data PATH") as raised:
         get_extractor("lesion", data_fingerprint="0" * 64)
     assert "no lesion extractor trained for this dataset" in str(raised.value)
-    with pytest.raises(SlbenchError, match=r"at 64px \(trained for this data at: 16px\)"):
+    with pytest.raises(SlbenchError, match=r"at 64px \(trained for this data at: 16px\)") as raised:
         get_extractor("lesion", data_fingerprint=fingerprint)
+    assert "slbench features train --data PATH --resolution 64" in str(raised.value)
+    with pytest.raises(SlbenchError, match=r"slbench features train --data PATH --resolution 32"):
+        get_extractor("lesion", data_fingerprint=fingerprint, resolution=32)
     with pytest.raises(SlbenchError, match="needs the dataset it was trained on"):
         get_extractor("lesion")
 

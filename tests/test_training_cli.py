@@ -112,3 +112,21 @@ def test_ctrl_c_saves_the_finished_step_and_exits_130(synthetic_dataset, tmp_pat
     assert "interrupted" in result.output and "--resume" in result.output
     assert _metadata(out)["step"] == 3  # the step under way when Ctrl-C came was finished and saved
     assert signal.getsignal(signal.SIGINT) is before  # the handler the run found, whatever it was
+
+
+def test_sigterm_saves_the_finished_step_and_exits_143(synthetic_dataset, tmp_path, monkeypatch):
+    update = TrainingProgress.update
+
+    def terminate_at_step_2(self, step, stats):
+        update(self, step, stats)
+        if step == 2:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(TrainingProgress, "update", terminate_at_step_2)
+    before = signal.getsignal(signal.SIGTERM)
+    out = tmp_path / "ck"
+    result = _train(synthetic_dataset, out, "--steps", "50", "--set", "log_every=1")
+    assert result.exit_code == 143
+    assert "interrupted (SIGTERM)" in result.output and "--resume" in result.output
+    assert _metadata(out)["step"] == 3
+    assert signal.getsignal(signal.SIGTERM) is before

@@ -211,7 +211,7 @@ def run_steps(state: TrainingState, reporter: Reporter, on_checkpoint: Checkpoin
                     on_checkpoint(state.step, state.last_checkpoint)
                 window_start = time.perf_counter()
             if stop:
-                raise TrainingInterrupted(state.step, state.last_checkpoint)
+                raise TrainingInterrupted(state.step, state.last_checkpoint, interrupt.signal_name)
     return TrainingResult(step=state.step, images_seen=state.images_seen, checkpoint=state.last_checkpoint,
                           losses={k: v for k, v in stats.items() if k in LOSS_NAMES},
                           generator=state.sampled_generator, discriminator=state.discriminator)
@@ -367,28 +367,36 @@ def package_versions() -> dict[str, str]:
 
 class _InterruptFlag:
     requested = False
+    signal_name = "SIGINT"
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)  # Ctrl-C, and what `timeout` and batch schedulers send
 
 
 @contextlib.contextmanager
 def interrupt_requests() -> Iterator[_InterruptFlag]:
-    """Turn the first Ctrl-C into a request to stop after the current step; a second one aborts."""
+    """Turn the first Ctrl-C or SIGTERM into a request to stop after the current step; a second one aborts."""
     flag = _InterruptFlag()
     if threading.current_thread() is not threading.main_thread():
         yield flag
         return
-    previous = signal.getsignal(signal.SIGINT)
+    previous = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
 
     def handle(signum, frame):
         if flag.requested:
-            signal.signal(signal.SIGINT, previous)
+            for number, handler in previous.items():
+                signal.signal(number, handler)
             raise KeyboardInterrupt
         flag.requested = True
+        flag.signal_name = signal.Signals(signum).name
 
-    signal.signal(signal.SIGINT, handle)
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, handle)
     try:
         yield flag
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _checkpoint_tensors(state: TrainingState) -> dict[str, torch.Tensor]:

@@ -46,12 +46,13 @@ class NonFiniteLossError(RuntimeError):
 
 
 class TrainingInterrupted(KeyboardInterrupt):
-    """Ctrl-C: the run finished its step, wrote a checkpoint and stopped."""
+    """Ctrl-C or SIGTERM: the run finished its step, wrote a checkpoint and stopped."""
 
-    def __init__(self, step: int, checkpoint: Path | None) -> None:
-        super().__init__(f"interrupted at step {step}; checkpoint {checkpoint}")
+    def __init__(self, step: int, checkpoint: Path | None, signal_name: str = "SIGINT") -> None:
+        super().__init__(f"interrupted by {signal_name} at step {step}; checkpoint {checkpoint}")
         self.step = step
         self.checkpoint = checkpoint
+        self.signal_name = signal_name
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,10 @@ mistake or an environment fault, 70 for a bug, 130 for Ctrl-C; 1 stays reserved 
 from __future__ import annotations
 
 import functools
+import importlib.metadata
 import os
 import traceback
-from typing import Callable
+from typing import Annotated, Callable
 
 import typer
 
@@ -77,6 +78,30 @@ def _wrap_commands(typer_app: typer.Typer) -> None:
         _wrap_commands(group.typer_instance)
 
 
+def installed_version() -> str:
+    """The version the installed distribution records, else the package's own."""
+    try:
+        return importlib.metadata.version("slbench")
+    except importlib.metadata.PackageNotFoundError:
+        from slbench import __version__
+
+        return __version__
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        print(f"slbench {installed_version()}")
+        raise typer.Exit()
+
+
+def _global_options(
+    version: Annotated[
+        bool, typer.Option("--version", help="Print the version and exit.", callback=_print_version, is_eager=True)
+    ] = False,
+) -> None:
+    """Evaluate GANs that synthesise dermoscopic skin-lesion images, per lesion class."""
+
+
 def build_app() -> typer.Typer:
     typer_app = typer.Typer(
         name="slbench",
@@ -85,6 +110,7 @@ def build_app() -> typer.Typer:
         add_completion=False,
         pretty_exceptions_show_locals=False,
     )
+    typer_app.callback()(_global_options)
     for module in COMMAND_MODULES:
         module.register(typer_app)
     _wrap_commands(typer_app)

@@ -13,6 +13,8 @@ from slbench.console import console, labelled
 from slbench.errors import INTERRUPTED_EXIT_CODE, SlbenchError
 from slbench.training import parse_models, train_model, train_models
 
+SIGTERM_EXIT_CODE = 143  # 128 + 15, the shell's code for a process ended by SIGTERM
+
 
 class ModelName(str, Enum):
     sl_stylegan = "sl-stylegan"
@@ -89,7 +91,7 @@ def train_command(
 ) -> None:
     """Train a generator on one lesion class with its paper's loss, optimiser and schedule.
 
-    Checkpoints and sample grids go to --out; --resume continues bit for bit; Ctrl-C saves first.
+    Checkpoints and sample grids go to --out; --resume continues bit for bit; Ctrl-C or SIGTERM finishes the step and saves first (exit 130 or 143).
     For a comparison, train every model for the same --kimg: --models all --kimg K does it in one
     command that can be run again to finish what an interruption left.
     Several GPUs: torchrun --nproc_per_node N -m slbench train ...
@@ -110,10 +112,11 @@ def train_command(
             train_model(model=model.value, steps=steps, resume=resume, **options)
     except KeyboardInterrupt as interrupt:
         checkpoint = getattr(interrupt, "checkpoint", None)
+        signal_name = getattr(interrupt, "signal_name", "SIGINT")
         saved = (f"checkpoint {checkpoint} written; continue with --resume" if checkpoint
                  else "stopped before writing a checkpoint; earlier ones in the folder are kept")
-        console.print(labelled("interrupted:", "bold yellow", saved), soft_wrap=True)
-        raise typer.Exit(INTERRUPTED_EXIT_CODE) from None
+        console.print(labelled(f"interrupted ({signal_name}):", "bold yellow", saved), soft_wrap=True)
+        raise typer.Exit(SIGTERM_EXIT_CODE if signal_name == "SIGTERM" else INTERRUPTED_EXIT_CODE) from None
 
 
 def _check_several(model: ModelName | None, steps: int | None, resume: bool) -> None:

@@ -237,8 +237,9 @@ def train_lesion_extractor(
     return metadata_path
 
 
-def _train_command_hint() -> str:
-    return "run: slbench features train --data PATH (PATH = the same dataset folder as this run's --data)"
+def _train_command_hint(resolution: int | None = None) -> str:
+    size = f" --resolution {resolution}" if resolution else ""
+    return f"run: slbench features train --data PATH{size} (PATH = the same dataset folder as this run's --data)"
 
 
 def find_lesion_model(fingerprint: str, resolution: int, weights_dir: str | Path | None = None) -> Path:
@@ -252,7 +253,7 @@ def find_lesion_model(fingerprint: str, resolution: int, weights_dir: str | Path
     trained = f" (trained for this data at: {', '.join(others)})" if others else ""
     raise SlbenchError(
         f"no lesion extractor trained for this dataset (fingerprint {fingerprint[:16]}) at {resolution}px{trained}; "
-        + _train_command_hint()
+        + _train_command_hint(resolution)
     )
 
 
