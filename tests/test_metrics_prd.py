@@ -64,3 +64,12 @@ def test_seeded_and_balanced():
     assert len(small_real) == len(small_fake) == 120 and small_real is real
     with pytest.raises(SlbenchError, match="at least 10 real and 10 generated"):
         prd(real[:9], fake, settings=FAST)
+
+
+def test_bad_settings_are_refused_when_the_settings_are_made():
+    from slbench.metrics import MetricSettings
+
+    with pytest.raises(SlbenchError, match="PRD clusters must be an integer of at least 2"):
+        MetricSettings(prd_clusters=1)
+    with pytest.raises(SlbenchError, match="PRD runs"):
+        PrdSettings(num_runs=0)

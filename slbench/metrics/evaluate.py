@@ -73,6 +73,7 @@ class MetricSettings:
         object.__setattr__(self, "metrics", tuple(m for m in FEATURE_METRICS if m in self.metrics))
         check_positive_int(self.bootstrap, "bootstrap", minimum=0)
         check_positive_int(self.block_size, "block size")
+        PrdSettings(num_clusters=self.prd_clusters, num_angles=self.prd_angles, num_runs=self.prd_runs)  # checks them
         if self.gram_dtype not in GRAM_DTYPES:
             raise SlbenchError(f"gram_dtype must be one of {', '.join(GRAM_DTYPES)}; got {self.gram_dtype!r}")
 
