@@ -14,9 +14,8 @@ from typing import Any
 
 import numpy as np
 import torch
-from rich.markup import escape
 
-from slbench.console import console
+from slbench.console import console, labelled
 from slbench.errors import SlbenchError
 from slbench.features.lesion import CLASSES, LesionNet, read_lesion_model, trained_models
 from slbench.metrics import MetricValue, metric_value
@@ -43,8 +42,7 @@ def open_classifier(extractor: Any, data_fingerprint: str) -> ClassifierHandle:
             )
         net, metadata = read_lesion_model(stored[-1], data_fingerprint)
     except SlbenchError as err:
-        console.print(f"[yellow]warning:[/] class consistency skipped: {escape(str(err))}", soft_wrap=True,
-                      highlight=False)
+        console.print(labelled("warning:", "yellow", f"class consistency skipped: {err}"), soft_wrap=True)
         return ClassifierHandle(None, {"status": "skipped", "reason": str(err)})
     return ClassifierHandle(net, _described(metadata["weights_sha256"], f"stored lesion extractor {stored[-1].name}"))
 
