@@ -131,7 +131,8 @@ def pair_seconds(work: PairWork, rates: Rates, world_size: int) -> dict[str, flo
     scale = (work.n_real + work.n_fake) / (2 * METRIC_WARMUP_SIZE)
     stages["metrics"] = rates.metrics * max(1.0, scale * scale)
     if rates.lpips is not None:
-        distinct = min(work.n_fake, 2 * DEFAULT_PAIRS) + (min(work.n_real, 2 * DEFAULT_PAIRS) if work.prepares_real else 0)
+        distinct = min(work.n_fake, 2 * DEFAULT_PAIRS)
+        distinct += min(work.n_real, 2 * DEFAULT_PAIRS) if work.prepares_real else 0
         stages["lpips"] = distinct * rates.lpips
     return stages
 

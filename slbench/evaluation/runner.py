@@ -1,14 +1,17 @@
 """``slbench run``: compare generators per lesion class and leave a results folder with reports.
 
 Order of work: open the data, resolve and validate the whole plan (every checkpoint, category
-and resolution, one error listing every problem), load the feature extractor and LPIPS, then
-evaluate each (model, category) pair. After each pair the results folder is rewritten in full
+and resolution, one error listing every problem), load the feature extractor and LPIPS, print
+the plan with its estimate (:mod:`~slbench.evaluation.estimate`; ``--dry-run`` stops there),
+then evaluate each (model, category) pair. After each pair the results folder is rewritten in full
 through :func:`reports.results.write_results`, so an interrupted run keeps every finished pair
 and ``--resume`` skips them. Finally the reports (Markdown, LaTeX, CSV, HTML) are rendered from
 the stored results alone.
 
 ``metrics.csv`` holds only what the seed and the inputs determine, so two runs with the same
-seed write identical files; timings and paths go to the provenance in ``metrics.json``.
+seed write identical files; timings and paths go to the provenance in ``metrics.json``. Under
+``torchrun`` every rank runs this module; the ranks share generation and feature extraction
+(:mod:`~slbench.evaluation.sharding`) and only rank 0 writes, prints and computes metrics.
 """
 
 from __future__ import annotations

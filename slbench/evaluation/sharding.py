@@ -77,7 +77,8 @@ def close_shard(shard: Shard) -> None:
     shutdown(shard.context)
 
 
-def map_chunks(shard: Shard, chunks: Sequence[int], work: Callable[[int], T], collect: Callable[[int, T], None]) -> None:
+def map_chunks(shard: Shard, chunks: Sequence[int], work: Callable[[int], T],
+               collect: Callable[[int, T], None]) -> None:
     """``collect(i, work(i))`` on rank 0 for every chunk ``i`` of ``chunks``, in order.
 
     Every rank must call this with the same ``chunks``. ``work`` returns CPU tensors or arrays

@@ -11,8 +11,9 @@ While the features are computed, every finished chunk of :data:`REAL_CHUNK` imag
 atomically beside the entry (``<entry>.partial/chunk-<i>.safetensors``, each carrying the same
 key text). A run stopped halfway through a class of thousands of images finds those chunks and
 extracts only the rest; once all are there the complete entry is written in one rename and the
-chunks are removed. Every chunk is extracted on its own, so the features do not depend on how
-many chunks an earlier, interrupted run finished.
+chunks are removed. A full or unwritable cache disk only means nothing is stored
+(:mod:`slbench.cache_space`). Every chunk is extracted on its own, so the features do not
+depend on how many chunks an earlier, interrupted run finished.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import numpy as np
 import torch
 
 from generators.safe_io import save_safetensors
+from slbench.cache_space import store_in_cache
 from slbench.features.cache import CACHE_FORMAT, FEATURES_TENSOR, KEY_METADATA, read_entry
 from slbench.features.extractor import FeatureExtractor
 from slbench.paths import cache_dir
@@ -97,14 +99,18 @@ class ChunkedEntry:
         return found
 
     def save_chunk(self, images_sha256: str, index: int, features: np.ndarray) -> None:
-        save_safetensors(self.chunk_path(index), {FEATURES_TENSOR: torch.from_numpy(np.ascontiguousarray(features))},
-                         metadata={KEY_METADATA: self._key_text(images_sha256, index)})
+        self._store(self.chunk_path(index), features, self._key_text(images_sha256, index))
 
     def finish(self, images_sha256: str, features: np.ndarray) -> None:
         """Store the complete entry and drop the chunks it was assembled from."""
-        save_safetensors(self.path, {FEATURES_TENSOR: torch.from_numpy(np.ascontiguousarray(features))},
-                         metadata={KEY_METADATA: self._key_text(images_sha256)})
-        shutil.rmtree(self.partial_dir, ignore_errors=True)
+        if self._store(self.path, features, self._key_text(images_sha256)):
+            shutil.rmtree(self.partial_dir, ignore_errors=True)
+
+    @staticmethod
+    def _store(path: Path, features: np.ndarray, key_text: str) -> bool:
+        """Write one entry; a full or unwritable cache only means it is not stored (see cache_space)."""
+        tensors = {FEATURES_TENSOR: torch.from_numpy(np.ascontiguousarray(features))}
+        return store_in_cache(lambda: save_safetensors(path, tensors, metadata={KEY_METADATA: key_text}), path)
 
     def _key_text(self, images_sha256: str, chunk: int | None = None) -> str:
         return json.dumps({"entry": self.path.name, "images_sha256": images_sha256, "rows": self.rows,
