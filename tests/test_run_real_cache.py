@@ -3,6 +3,8 @@ and an interrupted extraction resumes from its last finished chunk with the same
 
 from __future__ import annotations
 
+import errno
+
 import numpy as np
 import pytest
 import torch
@@ -88,3 +90,16 @@ def test_cached_features_of_other_pixels_are_not_used(synthetic_dataset, small_c
     again = make_context(dataset, CountingNet())
     np.testing.assert_array_equal(again.real_side("DF").features, expected)
     assert again.extractor.network.images_seen == 12
+
+
+def test_a_full_cache_disk_only_means_nothing_is_stored(synthetic_dataset, small_chunks, monkeypatch, tmp_path):
+    def full(*_args, **_kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    dataset = load_dataset(synthetic_dataset)
+    expected = make_context(dataset, CountingNet()).real_side("BCC").features
+    monkeypatch.setenv("SLBENCH_CACHE", str(tmp_path / "full-cache"))
+    monkeypatch.setattr("slbench.features.chunked_cache.save_safetensors", full)
+    context = make_context(dataset, CountingNet())
+    np.testing.assert_array_equal(context.real_side("BCC").features, expected)
+    assert not context.real_entry("BCC").exists() and not context.real_entry("BCC").partial_dir.exists()
