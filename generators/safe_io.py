@@ -47,6 +47,11 @@ _PARTIAL = re.compile(r"^\..+\.(?:[0-9a-f]{16}\.partial|[a-z0-9_]{8}\.tmp)$")
 """Temporary names of :func:`atomic_write_bytes` (and the ``mkstemp`` names earlier versions used)."""
 
 
+def create_new_file(path: Path) -> int:
+    """A descriptor of ``path``, created for writing (never an existing file), mode 0666 less the umask."""
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes, *more: bytes) -> Path:
     """Write ``data`` (followed by the ``more`` chunks, if any) to ``path`` through a temporary
     file and an atomic rename.
@@ -60,7 +65,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes, *more: bytes) -> Pa
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.parent / f".{path.name}.{secrets.token_hex(8)}{PARTIAL_SUFFIX}"
     try:
-        descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+        descriptor = create_new_file(tmp)
         with os.fdopen(descriptor, "wb") as handle:
             for chunk in (data, *more):
                 handle.write(chunk)

@@ -151,10 +151,10 @@ def test_out_of_range_numbers_are_usage_errors(args):
 
 @pytest.mark.parametrize("fault", [errno.ENOSPC, errno.EACCES, errno.EROFS, errno.EDQUOT])
 def test_environment_faults_while_writing_are_one_line_errors(fault, workspace, tmp_path, monkeypatch, one_thread):
-    def refuse(*_args, dir=None, **_kwargs):
-        raise OSError(fault, os.strerror(fault), str(dir))
+    def refuse(path, *_args, **_kwargs):
+        raise OSError(fault, os.strerror(fault), str(path))
 
-    monkeypatch.setattr("generators.safe_io.tempfile.mkstemp", refuse)
+    monkeypatch.setattr("generators.safe_io.create_new_file", refuse)
     result = invoke(["generate", workspace["checkpoint"], "--n", 2, "--out", tmp_path / "images"])
     assert_one_line_error(result, "images")
 
@@ -169,7 +169,7 @@ def test_a_cache_location_that_is_a_file_is_a_one_line_error(workspace, tmp_path
 def test_a_full_cache_disk_degrades_to_no_cache_with_a_warning(workspace, monkeypatch, capsys, one_thread):
     from slbench.data import load_dataset, load_images
 
-    def disk_full(path, data):
+    def disk_full(path, *data):
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
     monkeypatch.setattr("slbench.data.image_cache.atomic_write_bytes", disk_full)
