@@ -99,7 +99,7 @@ def test_a_full_cache_disk_only_means_nothing_is_stored(synthetic_dataset, small
     dataset = load_dataset(synthetic_dataset)
     expected = make_context(dataset, CountingNet()).real_side("BCC").features
     monkeypatch.setenv("SLBENCH_CACHE", str(tmp_path / "full-cache"))
-    monkeypatch.setattr("slbench.features.chunked_cache.save_safetensors", full)
+    monkeypatch.setattr("slbench.features.cache.save_safetensors", full)
     context = make_context(dataset, CountingNet())
     np.testing.assert_array_equal(context.real_side("BCC").features, expected)
     assert not context.real_entry("BCC").exists() and not context.real_entry("BCC").partial_dir.exists()

@@ -86,6 +86,15 @@ def read_entry(path: Path, key_text: str, rows: int, dim: int) -> np.ndarray | N
     return features
 
 
+def write_entry(path: Path, features: np.ndarray, key_text: str) -> bool:
+    """Store one entry with its key and the checksum :func:`read_entry` verifies; a full or
+    unwritable cache only means it is not stored (see :mod:`slbench.cache_space`)."""
+    features = np.ascontiguousarray(features, dtype=np.float64)
+    tensors = {FEATURES_TENSOR: torch.from_numpy(features)}
+    metadata = {KEY_METADATA: key_text, CHECKSUM_METADATA: content_sha256(features.data)}
+    return store_in_cache(lambda: save_safetensors(path, tensors, metadata=metadata), path)
+
+
 def cached_features(
     extractor: FeatureExtractor, images_uint8: torch.Tensor, *, key: dict[str, Any], batch_size: int = 64
 ) -> np.ndarray:
@@ -95,8 +104,5 @@ def cached_features(
     features = read_entry(path, key_text, int(images_uint8.shape[0]), extractor.dim)
     if features is None:
         features = extractor.extract(images_uint8, batch_size=batch_size)
-        features = np.ascontiguousarray(features, dtype=np.float64)
-        tensors = {FEATURES_TENSOR: torch.from_numpy(features)}
-        metadata = {KEY_METADATA: key_text, CHECKSUM_METADATA: content_sha256(features.data)}
-        store_in_cache(lambda: save_safetensors(path, tensors, metadata=metadata), path)
+        write_entry(path, features, key_text)
     return features

@@ -26,11 +26,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
-from generators.safe_io import save_safetensors
-from slbench.cache_space import store_in_cache
-from slbench.features.cache import CACHE_FORMAT, FEATURES_TENSOR, KEY_METADATA, read_entry
+from slbench.features.cache import CACHE_FORMAT, read_entry, write_entry
 from slbench.features.extractor import FeatureExtractor
 from slbench.paths import cache_dir
 
@@ -108,9 +105,8 @@ class ChunkedEntry:
 
     @staticmethod
     def _store(path: Path, features: np.ndarray, key_text: str) -> bool:
-        """Write one entry; a full or unwritable cache only means it is not stored (see cache_space)."""
-        tensors = {FEATURES_TENSOR: torch.from_numpy(np.ascontiguousarray(features))}
-        return store_in_cache(lambda: save_safetensors(path, tensors, metadata={KEY_METADATA: key_text}), path)
+        """Write one entry (with its checksum); a full or unwritable cache only means it is not stored."""
+        return write_entry(path, features, key_text)
 
     def _key_text(self, images_sha256: str, chunk: int | None = None) -> str:
         return json.dumps({"entry": self.path.name, "images_sha256": images_sha256, "rows": self.rows,
