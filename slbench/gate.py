@@ -329,6 +329,18 @@ def check_resolution(stored: ResultSet, info: CheckpointInfo) -> int:
     return evaluation
 
 
+def check_resize(stored: ResultSet, info: CheckpointInfo) -> str:
+    """The baseline's real-side preprocessing, refused when the candidate was trained on images
+    made square another way (its samples would differ from the real ones for that reason alone)."""
+    expected = stored.settings["resize"]
+    if info.resize != expected:
+        raise SlbenchError(
+            f"{info.path} was trained on {info.resize} images, but the baseline's real side is {expected}; "
+            "compare checkpoints trained with the same --resize"
+        )
+    return expected
+
+
 def open_baseline_data(stored: ResultSet, data: Path | None) -> Dataset:
     """The baseline's dataset (or ``data``, if it moved), refused unless its content is the same."""
     path = Path(data) if data is not None else Path(stored.settings["data"])
@@ -401,7 +413,8 @@ def check_candidate(
              else LpipsHandle(None, {"status": "skipped", "reason": "the baseline has no LPIPS rows"}))
     batch = batch or int(settings.get("batch") or DEFAULT_BATCH)
     context = EvaluationContext(dataset=dataset, extractor=extractor, lpips=lpips, resolution=resolution,
-                                seed=int(settings["seed"]), bootstrap=0, batch=batch, device=torch_device)
+                                seed=int(settings["seed"]), bootstrap=0, batch=batch, device=torch_device,
+                                resize=check_resize(stored, info))
     n_fake = int(rows[0]["n_fake"])
     with console.status(f"re-evaluating {info.model}/{info.category} with the baseline's settings"):
         result = evaluate_pair(context, model=info.model, category=info.category, checkpoint=info, n_fake=n_fake)

@@ -104,7 +104,7 @@ def train_model(
         with _writing(out):
             plan = plan_run(request)  # again under the lock: the folder's checkpoints may have changed
             training_data = load_training_data(data, category, plan.resolution, split=plan.split, resize=resize)
-            evaluation = (TrainingEvaluation.open(plan, data, eval_every, eval_options or {})
+            evaluation = (TrainingEvaluation.open(plan, data, resize, eval_every, eval_options or {})
                           if eval_every is not None and _is_main_process() else None)
             started = time.perf_counter()
             with TrainingProgress(f"{model} {category}") as reporter:
@@ -247,9 +247,10 @@ class TrainingEvaluation:
     last_step: int
 
     @classmethod
-    def open(cls, plan: RunPlan, data: Path, every: int, options: Mapping[str, Any]) -> "TrainingEvaluation":
+    def open(cls, plan: RunPlan, data: Path, resize: str, every: int,
+             options: Mapping[str, Any]) -> "TrainingEvaluation":
         check_every(every)
-        tracker = open_tracker(model=plan.model, category=plan.category, resolution=plan.resolution,
+        tracker = open_tracker(model=plan.model, category=plan.category, resolution=plan.resolution, resize=resize,
                                checkpoints=plan.out_dir, out=plan.out_dir,
                                options=TrackOptions(data=Path(data), **options))
         return cls(tracker, every, plan.config.snapshot_every, plan.total_steps)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from slbench.errors import SlbenchError
+from slbench.evaluation.checkpoints import CheckpointInfo
 from slbench.gate import (
     DEFAULT_TOLERANCES,
     VERDICT_IMPROVED,
@@ -14,6 +17,7 @@ from slbench.gate import (
     VERDICT_OK,
     VERDICT_REFERENCE,
     VERDICT_REGRESSED,
+    check_resize,
     compare_metric,
     parse_tolerance,
 )
@@ -103,3 +107,12 @@ def test_parse_tolerance_forms_and_errors():
     for bad in ("fid", "fid=x", "-1", "fid=-0.1", "=0.1", "nan"):
         with pytest.raises(SlbenchError):
             parse_tolerance(bad)
+
+
+def test_check_replays_the_baselines_preprocessing_and_refuses_a_candidate_trained_otherwise():
+    baseline = SimpleNamespace(settings={"resize": "center-crop"})
+    cropped = CheckpointInfo(Path("step-1.safetensors"), {"data": {"resize": "center-crop"}})
+    squashed = CheckpointInfo(Path("step-1.safetensors"), {"data": {"resize": "squash"}})
+    assert check_resize(baseline, cropped) == "center-crop"
+    with pytest.raises(SlbenchError, match="trained on squash images.*real side is center-crop.*same --resize"):
+        check_resize(baseline, squashed)

@@ -16,9 +16,12 @@ CATEGORIES = ("AKIEC", "BCC", "BKL", "DF", "NV", "MEL", "VASC")
 AVAILABLE = {"MEL": 12, "NV": 30, "DF": 5}
 
 
-def fake_checkpoint(root: Path, model: str, category: str, *, resolution: int = 32, trained_on: str | None = None):
+def fake_checkpoint(root: Path, model: str, category: str, *, resolution: int = 32, trained_on: str | None = None,
+                    resize: str | None = None):
     """A checkpoint folder as `slbench train` leaves it (the weights themselves do not matter here)."""
     metadata = {"model": model, "category": trained_on or category, "resolution": resolution}
+    if resize is not None:
+        metadata["data"] = {"resize": resize}
     save_checkpoint(root / model / category, 10, {"G.w": torch.zeros(1)}, metadata)
 
 
@@ -104,3 +107,18 @@ def test_classes_too_small_for_the_metrics_are_listed(tmp_path):
     with pytest.raises(SlbenchError, match="only 5 images of DF, the metrics need 6"):
         plan_evaluation(models="dcgan", categories="DF,MEL", checkpoints=tmp_path, known_models=MODELS,
                         known_categories=CATEGORIES, available=AVAILABLE, min_images=6)
+
+
+def test_real_side_is_made_square_as_the_checkpoints_training_images_were(tmp_path):
+    for model in MODELS:
+        fake_checkpoint(tmp_path / "cropped", model, "MEL", resize="center-crop")
+        fake_checkpoint(tmp_path / "unrecorded", model, "MEL")
+    assert plan(tmp_path / "cropped").resize == "center-crop"
+    assert plan(tmp_path / "unrecorded").resize == "squash"
+
+
+def test_checkpoints_trained_on_differently_squared_images_are_not_compared(tmp_path):
+    fake_checkpoint(tmp_path, "sl-stylegan", "MEL", resize="center-crop")
+    fake_checkpoint(tmp_path, "dcgan", "MEL", resize="squash")
+    with pytest.raises(SlbenchError, match=r"made square in different ways.*sl-stylegan/MEL: center-crop.*same --resize"):
+        plan(tmp_path, models="sl-stylegan,dcgan")

@@ -33,6 +33,7 @@ from slbench.errors import SlbenchError
 
 RESIZE_FILTER = "bicubic-antialias"
 RESIZE_MODES = ("squash", "center-crop")
+DEFAULT_RESIZE = "squash"  # as the reference code fed its networks
 DRAFT_MARGIN = 2
 EXIF_ORIENTATION = 0x0112
 SIXTEEN_BIT_MODES = frozenset({"I;16", "I;16B", "I;16L", "I;16N", "I"})

@@ -21,6 +21,7 @@ from generators.checkpoint import (
     resolve_checkpoint,
 )
 from generators.safe_io import sha256_file
+from slbench.data.decode import DEFAULT_RESIZE, RESIZE_MODES
 from slbench.errors import SlbenchError
 
 
@@ -58,6 +59,14 @@ class CheckpointInfo:
     def stage(self) -> str:
         """``"16 px, fade-in 0.50"`` when saved before its network finished growing, else ``""``."""
         return growth_stage_text(self.metadata)
+
+    @property
+    def resize(self) -> str:
+        """How the training images were made square (``slbench train --resize``); older checkpoints,
+        which record none, were trained on squashed images, the only mode there was."""
+        data = self.metadata.get("data")
+        recorded = data.get("resize") if isinstance(data, dict) else None
+        return recorded if recorded in RESIZE_MODES else DEFAULT_RESIZE
 
     @property
     def model(self) -> str | None:

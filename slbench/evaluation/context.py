@@ -24,6 +24,7 @@ import torch
 from generators.safe_io import UnsafeWeightsError
 from slbench.console import console, labelled
 from slbench.data import RESIZE_FILTER, Dataset, load_images
+from slbench.data.decode import DEFAULT_RESIZE
 from slbench.errors import SlbenchError
 from slbench.evaluation.consistency import ClassifierHandle, consistency_values, open_classifier, score_images
 from slbench.evaluation.sharding import SINGLE, Shard, from_main, map_chunks
@@ -32,8 +33,6 @@ from slbench.features.cache import image_content_sha256
 from slbench.features.chunked_cache import ChunkedEntry
 from slbench.metrics import DEFAULT_FEATURE_METRICS, MetricSettings, MetricValue, lpips_diversity, rbf_metric_name
 from slbench.metrics.class_consistency import ClassConsistency
-
-RESIZE_MODE = "squash"  # how real images become square, as the reference code fed its networks
 
 
 @dataclass(frozen=True)
@@ -87,6 +86,7 @@ class EvaluationContext:
     bootstrap: int
     batch: int
     device: torch.device
+    resize: str = DEFAULT_RESIZE  # how real images become square: as the checkpoints' training images did
     shard: Shard = SINGLE
     _real: dict[str, RealSide] = field(default_factory=dict)
     _joined: set[str] = field(default_factory=set)  # classes whose extraction a non-main rank took part in
@@ -130,7 +130,7 @@ class EvaluationContext:
             "category": category,
             "image_ids_sha256": hashlib.sha256("\n".join(r.image_id for r in records).encode()).hexdigest(),
             "resolution": self.resolution,
-            "resize": RESIZE_MODE,
+            "resize": self.resize,
             "resize_filter": RESIZE_FILTER,
         }
         return ChunkedEntry.locate(self.extractor, selection, len(records))
@@ -144,7 +144,7 @@ class EvaluationContext:
         state: dict[str, Any] = {}
 
         def decide() -> list[int]:
-            images = load_images(records, self.resolution, resize=RESIZE_MODE)
+            images = load_images(records, self.resolution, resize=self.resize)
             if len(images) < 2:
                 raise SlbenchError(f"{category} has {len(images)} usable image(s); the metrics need at least 2")
             sha = image_content_sha256(images)
@@ -158,7 +158,7 @@ class EvaluationContext:
         def work(index: int) -> np.ndarray:
             span = spans[index]
             images = state["images"][span] if self.shard.is_main else load_images(
-                records[span], self.resolution, resize=RESIZE_MODE, cache=False)
+                records[span], self.resolution, resize=self.resize, cache=False)
             return self.extractor.extract(images, batch_size=self.batch)
 
         def collect(index: int, features: np.ndarray) -> None:

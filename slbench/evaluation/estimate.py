@@ -22,7 +22,7 @@ from rich.table import Table
 from slbench.console import console
 from slbench.data.decode import decode_resized
 from slbench.evaluation.checkpoints import load_generator
-from slbench.evaluation.context import RESIZE_MODE, EvaluationContext
+from slbench.evaluation.context import EvaluationContext
 from slbench.evaluation.plan import EvaluationPlan
 from slbench.evaluation.samples import resize_uint8, to_uint8
 from slbench.metrics import MetricSettings
@@ -99,7 +99,7 @@ def _timed(action) -> float:
 def measure_rates(context: EvaluationContext, plan: EvaluationPlan, images: int = WARMUP_IMAGES) -> Rates:
     """A few seconds of each stage on this device, per image."""
     records = context.dataset.records(plan.categories[0])[:images]
-    decode = _timed(lambda: [decode_resized(r.path, context.resolution, RESIZE_MODE) for r in records]) / len(records)
+    decode = _timed(lambda: [decode_resized(r.path, context.resolution, context.resize) for r in records]) / len(records)
     generate, samples = {}, None
     for model in plan.models:
         info = next(pair.checkpoint for pair in plan.pairs if pair.model == model)

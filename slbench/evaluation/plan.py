@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from slbench.data.decode import DEFAULT_RESIZE
 from slbench.errors import SlbenchError
 from slbench.evaluation.checkpoints import CheckpointInfo, read_checkpoint_info
 from slbench.evaluation.selection import Selection, select_checkpoint
@@ -45,6 +46,7 @@ class EvaluationPlan:
     pairs: tuple[PlannedPair, ...]
     resolution: int
     resolution_source: str  # how the evaluation resolution was chosen, in words
+    resize: str = DEFAULT_RESIZE  # how the real images become square: as every checkpoint's training images did
 
 
 def parse_models(spec: str, known: tuple[str, ...]) -> tuple[str, ...]:
@@ -93,6 +95,20 @@ def _check_pair(model: str, category: str, info: CheckpointInfo) -> list[str]:
     if info.resolution is None:
         problems.append(f"{info.path} records no usable resolution in its metadata")
     return problems
+
+
+def choose_resize(pairs: list[PlannedPair]) -> tuple[str, list[str]]:
+    """How the real side is made square: the way every checkpoint's training images were.
+
+    A generator trained on centre crops and real images squashed to a square (or the reverse)
+    differ in shape for a reason that has nothing to do with the model, so checkpoints trained
+    with different ``--resize`` are never compared in one run."""
+    modes = {pair.checkpoint.resize for pair in pairs}
+    if len(modes) <= 1:
+        return (modes.pop() if modes else DEFAULT_RESIZE), []
+    trained = "; ".join(f"{pair.key}: {pair.checkpoint.resize}" for pair in pairs)
+    return DEFAULT_RESIZE, [f"the checkpoints were trained on images made square in different ways ({trained}), "
+                            "so their real sides would differ; compare models trained with the same --resize"]
 
 
 def choose_resolution(pairs: list[PlannedPair], requested: int | None) -> tuple[int, str, list[str]]:
@@ -157,10 +173,12 @@ def plan_evaluation(
             pairs.append(PlannedPair(model, category, info, selection))
     chosen, source, resolution_problems = choose_resolution(pairs, resolution)
     problems.extend(resolution_problems)
+    resize, resize_problems = choose_resize(pairs)
+    problems.extend(resize_problems)
     if problems:
         hint = "; train what is missing with `slbench train --model M --category C` or point --checkpoints at them"
         raise SlbenchError(f"cannot start the run, {len(problems)} problem(s): " + "; ".join(problems) + hint)
-    return EvaluationPlan(model_names, category_names, tuple(pairs), chosen, source)
+    return EvaluationPlan(model_names, category_names, tuple(pairs), chosen, source, resize)
 
 
 def describe_plan(plan: EvaluationPlan) -> dict[str, Any]:
@@ -170,6 +188,7 @@ def describe_plan(plan: EvaluationPlan) -> dict[str, Any]:
         "categories": list(plan.categories),
         "resolution": plan.resolution,
         "resolution_source": plan.resolution_source,
+        "resize": plan.resize,
         "checkpoints": {pair.key: str(pair.checkpoint.path) for pair in plan.pairs},
         "checkpoint_sha256": {pair.key: pair.checkpoint.sha256 for pair in plan.pairs},
         "select": next((pair.selection.rule for pair in plan.pairs if pair.selection), "latest"),

@@ -38,7 +38,7 @@ from reports.tracks import TRACK_CSV, TRACK_JSON, has_track
 from slbench.console import console, plain, print_warning
 from slbench.data import CATEGORIES, RESIZE_FILTER, Dataset, load_dataset
 from slbench.errors import SlbenchError
-from slbench.evaluation.context import RESIZE_MODE, EvaluationContext, open_lpips
+from slbench.evaluation.context import EvaluationContext, open_lpips
 from slbench.evaluation.estimate import estimate_run, measure_rates, plan_work, print_plan
 from slbench.evaluation.display import RunDisplay
 from slbench.evaluation.grids import write_memorisation_pairs, write_sample_grid
@@ -113,7 +113,6 @@ def run_settings(*, plan: EvaluationPlan, dataset: Dataset, extractor: Any, n_sa
         "n_fake": n_fake,
         "seed": seed,
         "bootstrap": bootstrap,
-        "resize": RESIZE_MODE,
         "resize_filter": RESIZE_FILTER,
         "batch": batch,
     }
@@ -284,7 +283,7 @@ def _run(shard: Shard, started: float, *, data, models, categories, checkpoints,
         context = EvaluationContext(dataset=dataset, extractor=extractor,
                                     lpips=open_lpips(weights_dir, trust_weights, shard.device),
                                     resolution=plan.resolution, seed=seed, bootstrap=bootstrap, batch=batch,
-                                    device=shard.device, shard=shard)
+                                    device=shard.device, resize=plan.resize, shard=shard)
         if shard.is_main:
             show_plan(context, plan, n_fake, done, out_path, dry_run=dry_run)
         if dry_run:
@@ -355,7 +354,7 @@ def run_provenance(context: EvaluationContext, stored: dict[str, Any], plan: Eva
         "packages": package_versions(),
         "extractor": extractor_provenance(context.extractor),
         "lpips": context.lpips.provenance,
-        "data": data_provenance(context.dataset, resize=RESIZE_MODE, resize_filter=RESIZE_FILTER),
+        "data": data_provenance(context.dataset, resize=context.resize, resize_filter=RESIZE_FILTER),
         "resolution": {"evaluation": plan.resolution, "source": plan.resolution_source,
                        "generated_resize_filter": RESIZE_FILTER, "generated_images_upscaled": False},
         "seeds": {"run": context.seed, "sampling": "per chunk of 256 images: SeedSequence(seed, spawn_key=(chunk,))",

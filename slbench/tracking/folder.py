@@ -59,6 +59,7 @@ def track_folder(folder: str | Path, *, data: str | Path | None = None, every: i
     chosen = [(step, path) for step, path in on_disk
               if is_tracked(step, every=every, snapshot_every=snapshot_every, last=on_disk[-1][0])]
     tracker = open_tracker(model=newest.model, category=newest.category, resolution=resolution or newest.resolution,
+                           resize=newest.resize,
                            checkpoints=folder, out=Path(out) if out is not None else folder,
                            options=TrackOptions(data=Path(data) if data is not None else trained_on(newest),
                                                 **options))

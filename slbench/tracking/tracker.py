@@ -36,7 +36,7 @@ from reports.tracks import (
 from slbench.data import RESIZE_FILTER
 from slbench.errors import SlbenchError
 from slbench.evaluation.checkpoints import NonFiniteWeightsError, read_checkpoint_info
-from slbench.evaluation.context import RESIZE_MODE, EvaluationContext, open_lpips
+from slbench.evaluation.context import EvaluationContext, open_lpips
 from slbench.evaluation.pair import default_n_fake, evaluate_pair
 from slbench.evaluation.provenance import data_provenance, extractor_provenance, package_versions
 from slbench.evaluation.runner import check_counts, open_dataset
@@ -121,7 +121,7 @@ class Tracker:
         return rows, {**checkpoint, "status": STATUS_OK, "timings_s": result.provenance["timings_s"]}
 
     def _check_checkpoint(self, info) -> None:
-        expected = {"model": self.model, "category": self.category}
+        expected = {"model": self.model, "category": self.category, "resize": self.context.resize}
         for key, value in expected.items():
             found = getattr(info, key)
             if found != value:
@@ -139,7 +139,7 @@ def _metric_row(step: int, kimg: float, row: dict[str, Any]) -> dict[str, Any]:
                      status=STATUS_OK if finite else STATUS_NON_FINITE, reason=reason)
 
 
-def open_tracker(*, model: str, category: str, resolution: int, checkpoints: Path, out: Path,
+def open_tracker(*, model: str, category: str, resolution: int, resize: str, checkpoints: Path, out: Path,
                  options: TrackOptions) -> Tracker:
     """A tracker for ``model`` on ``category`` writing to ``out``, resuming the track already there.
 
@@ -154,14 +154,14 @@ def open_tracker(*, model: str, category: str, resolution: int, checkpoints: Pat
     context = EvaluationContext(dataset=dataset, extractor=extractor,
                                 lpips=open_lpips(options.weights_dir, options.trust_weights, device),
                                 resolution=resolution, seed=options.seed, bootstrap=options.bootstrap,
-                                batch=options.batch, device=device)
+                                batch=options.batch, device=device, resize=resize)
     real = context.real_side(category)
     n_fake = options.n_samples or default_n_fake(len(real.images))
     settings = {
         "command": "track", "model": model, "category": category, "checkpoints": str(checkpoints),
         "data": str(dataset.root), "data_fingerprint": dataset.fingerprint(), "features": extractor.name,
         "extractor_sha256": extractor.weights_sha256, "n_samples": options.n_samples, "n_fake": n_fake,
-        "seed": options.seed, "bootstrap": options.bootstrap, "resolution": resolution, "resize": RESIZE_MODE,
+        "seed": options.seed, "bootstrap": options.bootstrap, "resolution": resolution, "resize": resize,
         "resize_filter": RESIZE_FILTER, "batch": options.batch, "real_side": "all",
     }
     rows, stored_steps = resumed_rows(out, settings)
@@ -193,7 +193,7 @@ def track_provenance(context: EvaluationContext, steps: dict[str, Any]) -> dict[
         "packages": package_versions(),
         "extractor": extractor_provenance(context.extractor),
         "lpips": context.lpips.provenance,
-        "data": data_provenance(context.dataset, resize=RESIZE_MODE, resize_filter=RESIZE_FILTER),
+        "data": data_provenance(context.dataset, resize=context.resize, resize_filter=RESIZE_FILTER),
         "resolution": {"evaluation": context.resolution, "generated_resize_filter": RESIZE_FILTER,
                        "generated_images_upscaled": False},
         "seeds": {"run": context.seed, "sampling": "per chunk of 256 images: SeedSequence(seed, spawn_key=(chunk,))",
