@@ -3,9 +3,11 @@
 Steps, each skipped when a previous demo in the same folder already did it:
 
 1. write the built-in synthetic dataset (all seven classes, balanced);
-2. train SL-StyleGAN, StyleGAN and DCGAN briefly on its melanoma images at 32 px (the two
-   baselines at reduced widths, so that the whole demo stays within minutes on two CPU cores;
-   SL-StyleGAN has no width settings and trains as published);
+2. train SL-StyleGAN, StyleGAN and DCGAN on its melanoma images at 32 px, each on the same
+   number of images (``DemoConfig.kimg``), so the demo's table compares equal budgets; the two
+   baselines at reduced widths, so that the whole demo stays within minutes on two CPU cores
+   (SL-StyleGAN has no width settings and trains as published). A budget this small is far
+   from convergence: the table ranks three short runs, not three models;
 3. train the ``lesion`` feature extractor on all seven classes;
 4. ``slbench run`` the three models with ``--features lesion`` (which writes the reports) into
    ``results-<digest of the checkpoints>``, so a rerun resumes its own results;
@@ -22,7 +24,7 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generators.checkpoint import CheckpointError, list_checkpoints
+from generators.checkpoint import CheckpointError, list_checkpoints, read_checkpoint_metadata
 from slbench.console import console, labelled, plain
 from slbench.data import load_dataset
 from slbench.data.synth import write_synthetic_dataset
@@ -45,16 +47,17 @@ class DemoConfig:
     resolution: int = 32
     per_class: int = 40  # synthetic images per class (balanced)
     image_size: tuple[int, int] = (64, 48)  # synthetic image width x height
-    steps: dict[str, int] = field(default_factory=lambda: {"sl-stylegan": 200, "stylegan": 120, "dcgan": 300})
-    # Training settings per model (``slbench train --set``): the baselines at reduced widths, and
-    # StyleGAN at full resolution from the start (its growing schedule needs far more images) with
-    # a weight-average half-life of 250 images: the official 10k would leave the averaged
-    # generator, the one checkpoints hand out, at its initialisation after the demo's 2k images.
+    kimg: float = 3.2  # every model trains on the same number of images, so the table compares like with like
+    # Training settings per model (``slbench train --set``), which also name the models: the
+    # baselines at reduced widths, and StyleGAN at full resolution from the start (its growing
+    # schedule needs far more images) with a weight-average half-life of 250 images: the
+    # official 10k would leave the averaged generator, the one checkpoints hand out, at its
+    # initialisation after the demo's few thousand images.
     settings: dict[str, tuple[str, ...]] = field(default_factory=lambda: {
         "sl-stylegan": ("snapshot_every=40",),
         "stylegan": ("fmap_max=32", "w_dim=128", "z_dim=128", "mapping_layers=4", "progressive=false",
                      "ema_kimg=0.25", "snapshot_every=40"),
-        "dcgan": ("ngf=16", "ndf=16", "batch_size=32", "snapshot_every=50"),
+        "dcgan": ("ngf=16", "ndf=16", "batch_size=32", "snapshot_every=20"),
     })
     lesion_epochs: int = 8
     n_samples: int = 200  # generated images per model
@@ -63,8 +66,14 @@ class DemoConfig:
     checked_model: str = "sl-stylegan"
 
     def __post_init__(self) -> None:
-        if set(self.settings) != set(self.steps) or self.checked_model not in self.steps:
-            raise ValueError("demo settings, steps and the checked model must name the same models")
+        if self.checked_model not in self.settings:
+            raise ValueError("the checked model must be one of the demo's models (its settings)")
+        if not self.kimg > 0:
+            raise ValueError(f"the demo's training budget must be positive, got {self.kimg} kimg")
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        return tuple(self.settings)
 
 
 @dataclass(frozen=True)
@@ -76,18 +85,18 @@ class DemoOutcome:
 
 
 def ensure_checkpoint(model: str, data: Path, checkpoints: Path, config: DemoConfig) -> Path:
-    """Train ``model`` up to its demo step count, resuming a shorter earlier run, skipping a finished one."""
+    """Train ``model`` on the demo's budget of images, resuming a shorter earlier run, skipping a finished one."""
     out = checkpoints / model / config.category
-    target = config.steps[model]
     try:
         done = list_checkpoints(out)
+        seen = int(read_checkpoint_metadata(done[-1][1]).get("images_seen", 0)) if done else 0
     except (CheckpointError, OSError):
-        done = []
-    if done and done[-1][0] >= target:
-        console.print(f"{plain(model)}: trained already ({done[-1][0]} steps), skipping", highlight=False)
+        done, seen = [], 0
+    if done and seen >= config.kimg * 1000:
+        console.print(f"{plain(model)}: trained already ({seen / 1000:g} kimg), skipping", highlight=False)
         return out
     train_model(
-        model=model, category=config.category, data=data, resolution=config.resolution, steps=target,
+        model=model, category=config.category, data=data, resolution=config.resolution, kimg=config.kimg,
         out=out, seed=config.seed, resume=bool(done), settings=config.settings[model], device="cpu",
     )
     return out
@@ -109,7 +118,7 @@ def results_folder(folder: Path, checkpoints: Path, config: DemoConfig) -> Path:
     """``results-<digest of the checkpoints>``: a rerun with the same checkpoints finds (and resumes)
     its earlier results; new checkpoints get a new folder instead of mixing with stale numbers."""
     digest = hashlib.sha256()
-    for model in config.steps:
+    for model in config.models:
         digest.update(read_checkpoint_info(checkpoints / model / config.category).sha256.encode())
     return folder / f"results-{digest.hexdigest()[:8]}"
 
@@ -120,16 +129,17 @@ def run_demo(*, folder: str | Path = DEFAULT_DEMO_FOLDER, config: DemoConfig = D
     console.rule("1/5 built-in synthetic data")
     data = write_synthetic_dataset(folder / "data", per_class=config.per_class, balanced=True, seed=config.seed,
                                    image_size=config.image_size)
-    console.rule(f"2/5 training three models on {config.category} at {config.resolution} px")
+    console.rule(f"2/5 training three models on {config.category} at {config.resolution} px, "
+                 f"{config.kimg:g} kimg each (equal budgets, reduced baseline widths)")
     checkpoints = folder / "checkpoints"
-    for model in config.steps:
+    for model in config.models:
         ensure_checkpoint(model, data, checkpoints, config)
     console.rule("3/5 lesion feature extractor")
     ensure_lesion_extractor(data, config)
     console.rule("4/5 slbench run")
     results = results_folder(folder, checkpoints, config)
     run_evaluation(
-        data=data, models=",".join(config.steps), categories=config.category, checkpoints=checkpoints,
+        data=data, models=",".join(config.models), categories=config.category, checkpoints=checkpoints,
         n_samples=config.n_samples, features="lesion", out=results, seed=config.seed,
         bootstrap=config.bootstrap, resume=True, device="cpu",
     )

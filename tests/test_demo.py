@@ -16,7 +16,7 @@ from evaluation_builders import save_generator_checkpoint
 
 def toy_config() -> DemoConfig:
     return DemoConfig(
-        per_class=10, steps={"dcgan": 3}, settings={"dcgan": ("ngf=8", "ndf=8", "batch_size=8")},
+        per_class=10, kimg=0.024, settings={"dcgan": ("ngf=8", "ndf=8", "batch_size=8")},
         lesion_epochs=1, n_samples=16, bootstrap=5, checked_model="dcgan",
     )
 
@@ -24,19 +24,21 @@ def toy_config() -> DemoConfig:
 def test_default_demo_is_the_documented_workflow():
     config = DemoConfig()
     assert config.category == "MEL" and config.resolution == 32
-    assert set(config.steps) == {"sl-stylegan", "stylegan", "dcgan"} == set(config.settings)
-    assert config.checked_model in config.steps
-    with pytest.raises(ValueError, match="same models"):
-        DemoConfig(steps={"dcgan": 5})
+    assert set(config.models) == {"sl-stylegan", "stylegan", "dcgan"}
+    assert config.checked_model in config.models
+    with pytest.raises(ValueError, match="checked model"):
+        DemoConfig(settings={"dcgan": ()})
+    with pytest.raises(ValueError, match="budget"):
+        DemoConfig(kimg=0)
 
 
 def test_training_is_skipped_resumed_or_started_as_needed(tmp_path, monkeypatch):
     calls = []
     monkeypatch.setattr(demo, "train_model", lambda **kwargs: calls.append(kwargs))
-    config = DemoConfig(steps={"dcgan": 5}, settings={"dcgan": ()}, checked_model="dcgan")
+    config = DemoConfig(kimg=0.08, settings={"dcgan": ()}, checked_model="dcgan")
     data = tmp_path / "data"
     ensure_checkpoint("dcgan", data, tmp_path / "fresh", config)
-    assert calls[-1]["resume"] is False and calls[-1]["steps"] == 5 and calls[-1]["resolution"] == 32
+    assert calls[-1]["resume"] is False and calls[-1]["kimg"] == 0.08 and calls[-1]["resolution"] == 32
     save_generator_checkpoint(tmp_path / "short", "dcgan", "MEL", step=2)
     ensure_checkpoint("dcgan", data, tmp_path / "short", config)
     assert calls[-1]["resume"] is True and calls[-1]["out"] == tmp_path / "short" / "dcgan" / "MEL"
