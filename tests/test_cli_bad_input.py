@@ -142,11 +142,11 @@ def test_bad_input_is_one_line_and_exit_2_and_changes_nothing(name, workspace, t
     ["data", "synth", "o", "--per-class", "0"],
     ["train", "--model", "dcgan", "--category", "MEL", "--data", "d", "--kimg", "nan"],
 ], ids=["n-samples-float", "seed-huge", "seed-negative", "train-seed-huge", "per-class-zero", "kimg-nan"])
-def test_out_of_range_numbers_are_usage_errors(args):
+def test_out_of_range_numbers_are_one_line_usage_errors(args):
     result = invoke(args)
-    assert result.exit_code == 2, result.output
-    assert "Traceback" not in result.output
-    assert any(option in result.output for option in ("--n-samples", "--seed", "--per-class", "--kimg")), result.output
+    option = next(arg for arg in args if arg.startswith("--") and arg not in ("--model", "--category", "--data",
+                                                                               "--n", "--out"))
+    assert_one_line_error(result, option, "--help")
 
 
 @pytest.mark.parametrize("fault", [errno.ENOSPC, errno.EACCES, errno.EROFS, errno.EDQUOT])

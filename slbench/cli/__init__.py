@@ -17,6 +17,7 @@ import traceback
 from typing import Annotated, Callable
 
 import typer
+from typer.core import TyperGroup
 
 from slbench.cli import (
     check_cmd,
@@ -71,6 +72,21 @@ def reporting_failures(callback: Callable) -> Callable:
     return wrapper
 
 
+class OneLineUsageErrors(TyperGroup):
+    """The top-level group: an option value a command cannot accept (``--seed 1e23``, ``--kimg nan``,
+    a missing required option) is reported like every other mistake, in one ``error:`` line naming
+    the option and pointing at ``--help``, exit 2, instead of typer's framed usage panel."""
+
+    def invoke(self, ctx: typer.Context):
+        try:
+            return super().invoke(ctx)
+        except typer.BadParameter as err:
+            where = err.ctx.command_path if err.ctx is not None else ctx.command_path
+            console.print(labelled("error:", "bold red", f"{err.format_message().rstrip('.')}; see `{where} --help`"),
+                          soft_wrap=True)
+            raise typer.Exit(err.exit_code) from None
+
+
 def _wrap_commands(typer_app: typer.Typer) -> None:
     for info in typer_app.registered_commands:
         info.callback = reporting_failures(info.callback)
@@ -105,6 +121,7 @@ def _global_options(
 def build_app() -> typer.Typer:
     typer_app = typer.Typer(
         name="slbench",
+        cls=OneLineUsageErrors,
         help="Evaluate GANs that synthesise dermoscopic skin-lesion images, per lesion class.",
         no_args_is_help=True,
         add_completion=False,
