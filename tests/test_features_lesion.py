@@ -15,7 +15,7 @@ from slbench.cli import app
 from slbench.data import CATEGORIES, load_dataset, load_images, split_by_lesion
 from slbench.errors import SlbenchError
 from slbench.features import get_extractor
-from slbench.features.lesion import LesionTrainConfig, accuracy, fit_lesion_net, lesion_dir, model_stem
+from slbench.features.lesion import LesionTrainConfig, balanced_accuracy, fit_lesion_net, lesion_dir, model_stem
 
 
 def _images_and_labels(side: dict) -> tuple[torch.Tensor, torch.Tensor]:
@@ -33,12 +33,22 @@ def test_lesion_net_separates_held_out_synthetic_classes(synthetic_dataset):
     assert set(test_y.tolist()) == set(range(len(CATEGORIES)))
     net = fit_lesion_net(train_x, train_y, LesionTrainConfig(resolution=32, epochs=10, batch_size=16, seed=0))
     chance = 1 / len(CATEGORIES)
-    assert accuracy(net, test_x, test_y) >= 0.6 > 3 * chance
+    assert balanced_accuracy(net, test_x, test_y) >= 0.6 > 3 * chance
     with torch.inference_mode():
         train_f, test_f = net.features(train_x).numpy(), net.features(test_x).numpy()
     centroids = np.stack([train_f[train_y.numpy() == c].mean(0) for c in range(len(CATEGORIES))])
     nearest = np.linalg.norm(test_f[:, None, :] - centroids[None], axis=2).argmin(1)
     assert (nearest == test_y.numpy()).mean() >= 0.6
+
+
+def test_balanced_accuracy_gives_a_majority_class_guesser_chance_not_its_share():
+    class AlwaysFirstClass(torch.nn.Module):
+        def logits(self, images: torch.Tensor) -> torch.Tensor:
+            return torch.tensor([1.0, 0.0, 0.0]).repeat(len(images), 1)
+
+    labels = torch.tensor([0] * 8 + [1, 2])
+    images = torch.zeros(len(labels), 3, 16, 16, dtype=torch.uint8)
+    assert balanced_accuracy(AlwaysFirstClass(), images, labels) == pytest.approx(1 / 3)  # plain accuracy: 0.8
 
 
 def test_training_is_deterministic_for_a_seed():

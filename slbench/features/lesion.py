@@ -179,12 +179,14 @@ def _fit(images: torch.Tensor, labels: torch.Tensor, config: LesionTrainConfig) 
     return net.eval()
 
 
-def accuracy(net: LesionNet, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 256) -> float:
-    """Share of ``images`` whose predicted class is ``labels``."""
+def balanced_accuracy(net: LesionNet, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 256) -> float:
+    """The mean over the classes present in ``labels`` of the share of their images predicted as
+    that class. Plain accuracy would reward a net that calls everything NV, two thirds of ISIC."""
     with torch.inference_mode(), single_cpu_thread():
         batches = [images[i : i + batch_size] for i in range(0, len(images), batch_size)]
         predicted = torch.cat([net.logits(batch).argmax(1) for batch in batches])
-    return float((predicted == labels).float().mean())
+    recalls = [(predicted[labels == c] == c).float().mean() for c in labels.unique()]
+    return float(torch.stack(recalls).mean())
 
 
 def load_training_images(data: str | Path, resolution: int) -> tuple[torch.Tensor, torch.Tensor, Dataset]:
@@ -225,14 +227,14 @@ def train_lesion_extractor(
         "classes": list(CLASSES),
         "class_counts": {c: int((labels == i).sum()) for i, c in enumerate(CLASSES)},
         "config": asdict(config),
-        "train_accuracy": accuracy(net, images, labels),
+        "train_balanced_accuracy": balanced_accuracy(net, images, labels),
         "weights_sha256": sha256_file(weights_path),
         "torch": torch.__version__,
     }
     metadata_path = atomic_write_json(lesion_dir() / f"{stem}.json", metadata)
     console.print(
         f"lesion extractor trained on {len(images)} images ({resolution}px, {config.epochs} epochs, "
-        f"train accuracy {metadata['train_accuracy']:.2f}): {plain(metadata_path)}"
+        f"balanced accuracy on its training images {metadata['train_balanced_accuracy']:.2f}): {plain(metadata_path)}"
     )
     return metadata_path
 
