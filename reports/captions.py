@@ -79,4 +79,8 @@ def table_notes(table: WideTable) -> list[tuple[str, str]]:
     if table.budget_unknown:
         notes.append(("", UNKNOWN_BUDGET_NOTE))
     notes += [("", note) for note in table.shared_notes]
+    if table.unranked:
+        pairs = ", ".join(f"{model} on {category}" for model, category in table.unranked)
+        notes.append(("", f"Never bold: {pairs} (precision 0: none of its samples lies among the real images, "
+                          "so its other values do not describe lesions)."))
     return notes + [(mark, note) for note, mark in table.note_marks().items()]

@@ -86,6 +86,7 @@ class WideTable:
     shared_notes: tuple[str, ...] = ()  # notes every value carries: listed under the table, unmarked
     checkpoint_note: str = ""  # which checkpoint each model's values come from, when chosen from a track
     budgets: dict[tuple[str, str], Budget] = field(default_factory=dict)  # (model, category) -> training budget
+    unranked: tuple[tuple[str, str], ...] = ()  # (model, category) pairs never bolded: see degenerate_pairs
 
     @property
     def title(self) -> str:
@@ -182,13 +183,14 @@ def _build_table(frame: pd.DataFrame) -> WideTable:
         key=lambda key: (category_sort_key(key[0]), metric_sort_key(key[1])),
     )
     columns, cells = [], {}
+    unranked = degenerate_pairs(frame)
     for category, metric in keys:
         part = frame[(frame["category"] == category) & (frame["metric"] == metric)]
         notes = set(part["note"])
         shared = notes.pop() if len(notes) == 1 else ""
         column = Column(category, metric, directions[metric], column_decimals(part["value"]), shared)
         columns.append(column)
-        cells.update(_column_cells(part, column))
+        cells.update(_column_cells(part, column, unranked))
     every_note = set(frame["note"])
     resolution = first["resolution"]
     return WideTable(
@@ -202,7 +204,16 @@ def _build_table(frame: pd.DataFrame) -> WideTable:
         notes=_reading_order_notes(models, columns, cells),
         shared_notes=tuple(every_note) if len(every_note) == 1 and "" not in every_note else (),
         budgets=_budgets(frame),
+        unranked=tuple(sorted(unranked, key=lambda key: (model_sort_key(key[0]), category_sort_key(key[1])))),
     )
+
+
+def degenerate_pairs(frame: pd.DataFrame) -> set[tuple[str, str]]:
+    """(model, category) pairs none of whose generated images lies among the real ones (precision
+    0): their recall, diversity or memorisation then describe something other than lesions, so no
+    column may call them best."""
+    precision = frame[(frame["metric"] == "precision") & (frame["value"] == 0)]
+    return {(row.model, row.category) for row in precision.itertuples()}
 
 
 def _budgets(frame: pd.DataFrame) -> dict[tuple[str, str], Budget]:
@@ -234,7 +245,8 @@ def _metric_directions(frame: pd.DataFrame) -> dict[str, bool]:
     return {metric: bool(values[0]) for metric, values in directions.items()}
 
 
-def _column_cells(part: pd.DataFrame, column: Column) -> dict[tuple[str, str, str], Cell]:
+def _column_cells(part: pd.DataFrame, column: Column,
+                  unranked: set[tuple[str, str]]) -> dict[tuple[str, str, str], Cell]:
     cells = {
         (row.model, column.category, column.metric): Cell(
             value=float(row.value),
@@ -246,12 +258,24 @@ def _column_cells(part: pd.DataFrame, column: Column) -> dict[tuple[str, str, st
         )
         for row in part.itertuples()
     }
+    rankable = {key: cell for key, cell in cells.items() if _rankable(key, cell, column, unranked)}
     best = best_rounded(
-        [cell.value for cell in cells.values()], column.decimals, higher_is_better=column.higher_is_better
+        [cell.value for cell in rankable.values()], column.decimals, higher_is_better=column.higher_is_better
     )
     if best is None:
         return cells
-    return {key: replace(cell, best=_rounded(cell.value, column.decimals) == best) for key, cell in cells.items()}
+    return {key: replace(cell, best=key in rankable and _rounded(cell.value, column.decimals) == best)
+            for key, cell in cells.items()}
+
+
+def _rankable(key: tuple[str, str, str], cell: Cell, column: Column, unranked: set[tuple[str, str]]) -> bool:
+    """Whether a cell may be bolded: not a degenerate model's, and not a gain whose interval holds 0
+    (a gain indistinguishable from none is no best)."""
+    if key[:2] in unranked:
+        return False
+    if is_signed(column.metric) and math.isfinite(cell.ci_low) and math.isfinite(cell.ci_high):
+        return not cell.ci_low <= 0.0 <= cell.ci_high
+    return True
 
 
 def best_rounded(values: Iterable[float], decimals: int, *, higher_is_better: bool) -> float | None:

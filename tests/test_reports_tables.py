@@ -6,6 +6,7 @@ import math
 
 import pytest
 
+from reports.captions import table_notes
 from reports.formatting import column_decimals, format_interval, format_number
 from reports.names import metric_label, metric_sort_key, model_sort_key
 from reports.results import ResultsError, load_results
@@ -152,3 +153,26 @@ def test_notes_are_marked_per_table_per_column_or_per_value(tmp_path):
     assert table.column_mark(kid) == "a" and table.column_mark(fid) is None  # header notes come first
     assert table.cell_mark(table.cell("dcgan", fid), fid) == "b"
     assert table.cell_mark(table.cell("dcgan", kid), kid) is None  # the header carries it
+
+
+def test_a_model_with_precision_zero_is_never_bolded_and_the_notes_say_why(tmp_path):
+    rows = [quality_row(model, "MEL", metric, value) for model, metric, value in [
+        ("sl-stylegan", "precision", 0.67), ("stylegan", "precision", 0.0), ("dcgan", "precision", 0.12),
+        ("sl-stylegan", "recall", 0.62), ("stylegan", "recall", 1.0), ("dcgan", "recall", 0.0),
+    ]]
+    write_run(tmp_path, rows, artifacts=False)
+    (table,) = build_tables(load_results(tmp_path).rows)
+    assert _best_models(table, "MEL", "recall") == ["sl-stylegan"]  # stylegan's 1.0 covers nothing real
+    assert _best_models(table, "MEL", "precision") == ["sl-stylegan"]
+    assert table.unranked == (("stylegan", "MEL"),)
+    assert any("Never bold: stylegan on MEL (precision 0" in note for _, note in table_notes(table))
+
+
+def test_a_gain_whose_interval_holds_zero_is_no_best(tmp_path):
+    rows = utility_rows()
+    for row in rows:
+        if row["metric"] == "gain_balanced_accuracy" and row["model"] == "real+sl-stylegan":
+            row.update(ci_low=-0.01, ci_high=0.11)
+    write_run(tmp_path, rows, artifacts=False)
+    (utility,) = build_tables(load_results(tmp_path).rows)
+    assert _best_models(utility, "all", "gain_balanced_accuracy") == []
