@@ -89,3 +89,9 @@ def test_mean_interval_is_the_student_t_interval_of_the_mean():
     half_width = 4.302652729749464 * 0.1 / 3**0.5
     assert low == pytest.approx(0.7 - half_width) and high == pytest.approx(0.7 + half_width)
     assert all(map(math.isnan, mean_interval([0.5])))
+
+
+def test_mean_interval_of_a_rate_stays_inside_zero_and_one():
+    low, high = mean_interval([0.9, 1.0, 1.0])
+    assert high == 1.0 and 0.0 < low < 0.9
+    assert mean_interval([0.0, 0.1, 0.0])[0] == 0.0

@@ -17,6 +17,7 @@ import numpy as np
 from rich.table import Table
 from scipy import stats
 
+from slbench.metrics.registry import RATE
 from slbench.utility.scores import ClassificationScores
 
 TABLE = "utility"
@@ -66,13 +67,14 @@ def mean_std(values: Sequence[float]) -> tuple[float, float]:
 
 
 def mean_interval(values: Sequence[float]) -> tuple[float, float]:
-    """95% Student-t interval of the mean over seeds; NaN bounds for fewer than two values."""
+    """95% Student-t interval of the mean over seeds, clipped to the values the score can take
+    (every utility score is a rate); NaN bounds for fewer than two values."""
     array = np.asarray(values, dtype=np.float64)
     mean, std = mean_std(array)
     if array.size < 2:
         return math.nan, math.nan
     half_width = stats.t.ppf(0.975, df=array.size - 1) * std / math.sqrt(array.size)
-    return mean - half_width, mean + half_width
+    return max(mean - half_width, RATE[0]), min(mean + half_width, RATE[1])
 
 
 def paired_gain(baseline: Sequence[float], candidate: Sequence[float]) -> PairedGain:
