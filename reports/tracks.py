@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from reports.files import atomic_write_text
+from reports.reading import RefusedFile, read_inside
 from reports.names import metric_sort_key
 
 TRACK_CSV = "track.csv"
@@ -136,20 +137,29 @@ def load_track(path: str | Path) -> Track:
         folder = folder.parent
     if not has_track(folder):
         raise TrackError(f"{folder} holds no track ({TRACK_CSV} and {TRACK_JSON}); write one with `slbench track`")
-    document = _read_json(folder / TRACK_JSON)
+    document = _read_json(folder, TRACK_JSON)
     try:
-        records = list(csv.DictReader(io.StringIO((folder / TRACK_CSV).read_text(encoding="utf-8"))))
-    except (OSError, UnicodeDecodeError, csv.Error) as err:
+        records = list(csv.DictReader(io.StringIO(_read_text(folder, TRACK_CSV))))
+    except (UnicodeDecodeError, csv.Error) as err:
         raise TrackError(f"{folder / TRACK_CSV} cannot be read as CSV: {err}") from None
     rows = [_check_row(_parse_record(record, folder / TRACK_CSV, index), f"{folder / TRACK_CSV}: row {index}")
             for index, record in enumerate(records)]
     return Track(tuple(sort_track_rows(rows)), document["settings"], document["provenance"], folder)
 
 
-def _read_json(path: Path) -> dict[str, Any]:
+def _read_text(folder: Path, name: str) -> str:
+    """A track file, read like every results file: only a regular file inside its folder."""
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        return read_inside(folder, folder / name).decode("utf-8")
+    except RefusedFile as err:
+        raise TrackError(str(err)) from None
+
+
+def _read_json(folder: Path, name: str) -> dict[str, Any]:
+    path = folder / name
+    try:
+        document = json.loads(_read_text(folder, name))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise TrackError(f"{path} is not valid JSON ({err}); delete the track and evaluate it again") from None
     if not isinstance(document, dict) or not isinstance(document.get("settings"), dict):
         raise TrackError(f"{path} must hold a JSON object with settings and provenance")

@@ -112,3 +112,16 @@ def test_read_inside_limits_size(tmp_path):
     with pytest.raises(RefusedFile, match="more than the 100"):
         read_inside(tmp_path, tmp_path / "big", max_bytes=100)
     assert read_inside(tmp_path, tmp_path / "big") == b"x" * 101
+
+
+def test_a_track_file_linked_from_outside_its_folder_is_refused(tmp_path):
+    from reports.tracks import TRACK_CSV, TrackError, load_track, track_row, write_track
+
+    folder = write_track(tmp_path / "track", [track_row(2, 0.032, "fid", 40.0)], settings={"seed": 0}, provenance={})
+    assert load_track(folder).steps() == [2]
+    outside = tmp_path / "elsewhere.csv"
+    outside.write_bytes((folder / TRACK_CSV).read_bytes())
+    (folder / TRACK_CSV).unlink()
+    (folder / TRACK_CSV).symlink_to(outside)
+    with pytest.raises(TrackError, match="leads outside"):
+        load_track(folder)
