@@ -258,6 +258,15 @@ class NearestNeighbours:
         return Neighbours(sq=self.sq, indices=self.indices)
 
 
+def within_radius(block: Block, radius_sq: torch.Tensor, radius_of: Literal["rows", "cols"], *,
+                  strict: bool) -> torch.Tensor:
+    """Which pairs of a cross block lie inside the k-NN ball of the ``radius_of`` side's sample:
+    ``d < r`` when ``strict`` (prdc's convention), else ``d <= r`` (torch-fidelity's)."""
+    radius = radius_sq[block.cols][None, :] if radius_of == "cols" else radius_sq[block.rows][:, None]
+    sq = block.sq_against(radius)
+    return sq < radius if strict else sq <= radius
+
+
 class BallCount:
     """For each sample on one side, how many samples of the other side share a k-NN ball with it.
 
@@ -280,12 +289,7 @@ class BallCount:
         self.radius_sq, self.count_for, self.radius_of, self.strict = radius_sq, count_for, radius_of, strict
 
     def update(self, block: Block) -> None:
-        if self.radius_of == "cols":
-            radius = self.radius_sq[block.cols][None, :]
-        else:
-            radius = self.radius_sq[block.rows][:, None]
-        sq = block.sq_against(radius)
-        inside = sq < radius if self.strict else sq <= radius
+        inside = within_radius(block, self.radius_sq, self.radius_of, strict=self.strict)
         if self.count_for == "rows":
             self.counts[block.rows] += inside.sum(dim=1)
         else:
@@ -322,12 +326,7 @@ class PairsWithin:
         self._sq: list[torch.Tensor] = []
 
     def update(self, block: Block) -> None:
-        if self.radius_of == "cols":
-            radius = self.radius_sq[block.cols][None, :]
-        else:
-            radius = self.radius_sq[block.rows][:, None]
-        sq = block.sq_against(radius)
-        inside = sq < radius if self.strict else sq <= radius
+        inside = within_radius(block, self.radius_sq, self.radius_of, strict=self.strict)
         rows, cols = torch.nonzero(inside, as_tuple=True)
         self._rows.append(rows + block.rows.start)
         self._cols.append(cols + block.cols.start)
