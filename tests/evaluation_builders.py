@@ -65,6 +65,21 @@ def train_tiny_lesion_extractor(data: Path, store: Path, *, resolution: int = 32
     return store
 
 
+def dcgan_run_with_lesion_extractor(root: Path, data: Path, *, steps: int, settings: tuple[str, ...]) -> dict:
+    """A short DCGAN training run on MEL in ``root/dcgan-MEL`` and a tiny lesion extractor in
+    ``root/lesion``, with its cache in ``root/cache``: what the track tests and benchmark evaluate."""
+    from slbench.training import train_model
+
+    lesion = root / "lesion"
+    lesion.mkdir()
+    train_tiny_lesion_extractor(data, lesion)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SLBENCH_CACHE", str(root / "cache"))
+        train_model(model="dcgan", category="MEL", data=data, resolution=32, steps=steps,
+                    out=root / "dcgan-MEL", seed=0, settings=settings, device="cpu")
+    return {"root": root, "data": data, "weights_dir": lesion, "checkpoints": root / "dcgan-MEL"}
+
+
 class TinyFeatures(torch.nn.Module):
     """A seeded random convolution pooled two ways: a cheap stand-in with the extractor's interface."""
 

@@ -24,7 +24,7 @@ from slbench.evaluation.selection import best_step, parse_select
 from slbench.metrics import DEFAULT_FEATURE_METRICS, METRICS
 from slbench.tracking import track_folder
 from slbench.training import train_model
-from evaluation_builders import train_tiny_lesion_extractor
+from evaluation_builders import dcgan_run_with_lesion_extractor
 
 STEPS, SNAPSHOT_EVERY, N_FAKE = 6, 2, 24
 DCGAN_SETTINGS = ("ngf=8", "ndf=8", "batch_size=8", f"snapshot_every={SNAPSHOT_EVERY}", "keep_last=10")
@@ -33,15 +33,8 @@ DCGAN_SETTINGS = ("ngf=8", "ndf=8", "batch_size=8", f"snapshot_every={SNAPSHOT_E
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory, synthetic_dataset):
     """A 6-step DCGAN run on MEL with a checkpoint every 2 steps, and a lesion extractor."""
-    root = tmp_path_factory.mktemp("track")
-    lesion = root / "lesion"
-    lesion.mkdir()
-    train_tiny_lesion_extractor(synthetic_dataset, lesion)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SLBENCH_CACHE", str(root / "cache"))
-        train_model(model="dcgan", category="MEL", data=synthetic_dataset, resolution=32, steps=STEPS,
-                    out=root / "dcgan-MEL", seed=0, settings=DCGAN_SETTINGS, device="cpu")
-    return {"root": root, "data": synthetic_dataset, "weights_dir": lesion, "checkpoints": root / "dcgan-MEL"}
+    return dcgan_run_with_lesion_extractor(tmp_path_factory.mktemp("track"), synthetic_dataset, steps=STEPS,
+                                           settings=DCGAN_SETTINGS)
 
 
 @pytest.fixture(autouse=True)

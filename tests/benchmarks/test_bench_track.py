@@ -17,8 +17,7 @@ import pytest
 
 from slbench.evaluation import run_evaluation
 from slbench.tracking import track_folder
-from slbench.training import train_model
-from evaluation_builders import train_tiny_lesion_extractor
+from evaluation_builders import dcgan_run_with_lesion_extractor
 
 STEPS, N_FAKE = 8, 200
 SETTINGS = ("ngf=8", "ndf=8", "batch_size=8", "snapshot_every=2", "keep_last=10")
@@ -26,20 +25,13 @@ SETTINGS = ("ngf=8", "ndf=8", "batch_size=8", "snapshot_every=2", "keep_last=10"
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, synthetic_dataset):
-    root = tmp_path_factory.mktemp("bench-track")
-    lesion = root / "lesion"
-    lesion.mkdir()
-    train_tiny_lesion_extractor(synthetic_dataset, lesion)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SLBENCH_CACHE", str(root / "cache"))
-        train_model(model="dcgan", category="MEL", data=synthetic_dataset, resolution=32, steps=STEPS,
-                    out=root / "dcgan-MEL", seed=0, settings=SETTINGS, device="cpu")
-    return {"root": root, "data": synthetic_dataset, "weights_dir": lesion, "folder": root / "dcgan-MEL"}
+    return dcgan_run_with_lesion_extractor(tmp_path_factory.mktemp("bench-track"), synthetic_dataset, steps=STEPS,
+                                           settings=SETTINGS)
 
 
 def separate_runs(trained, out) -> None:
     """One `slbench run` per saved step, each on a folder holding only that checkpoint."""
-    for weights in sorted(trained["folder"].glob("step-*.safetensors")):
+    for weights in sorted(trained["checkpoints"].glob("step-*.safetensors")):
         checkpoints = out / weights.stem / "checkpoints" / "dcgan" / "MEL"
         checkpoints.mkdir(parents=True)
         for suffix in (".safetensors", ".json"):
@@ -60,12 +52,12 @@ def test_track_against_separate_runs(benchmark, trained, tmp_path, monkeypatch):
     def track_once():
         out = tmp_path / f"track-{len(rounds)}"
         start = time.perf_counter()
-        track_folder(trained["folder"], out=out, features="lesion", n_samples=N_FAKE,
+        track_folder(trained["checkpoints"], out=out, features="lesion", n_samples=N_FAKE,
                      weights_dir=trained["weights_dir"], device="cpu")
         rounds.append(time.perf_counter() - start)
 
     benchmark.pedantic(track_once, rounds=2, iterations=1)
-    steps = len(list(trained["folder"].glob("step-*.safetensors")))
+    steps = len(list(trained["checkpoints"].glob("step-*.safetensors")))
     benchmark.extra_info.update(steps=steps, n_fake=N_FAKE, track_seconds=round(min(rounds), 2),
                                 separate_runs_seconds=round(runs_seconds, 2),
                                 runs_over_track=round(runs_seconds / min(rounds), 2))
