@@ -22,6 +22,7 @@ import errno
 USER_ERROR_EXIT_CODE = 2
 INTERNAL_ERROR_EXIT_CODE = 70  # EX_SOFTWARE in sysexits.h: an internal software error
 INTERRUPTED_EXIT_CODE = 130  # the shell's code for a process stopped by Ctrl-C
+SIGTERM_EXIT_CODE = 143  # 128 + 15, the shell's code for a process ended by SIGTERM
 TRACEBACK_VARIABLE = "SLBENCH_TRACEBACK"
 
 

@@ -32,7 +32,7 @@ def test_options_reach_the_library_function(received, tmp_path):
     assert received == {
         "data": tmp_path, "models": "dcgan,sl-stylegan", "categories": "MEL,DF", "checkpoints": tmp_path / "ck",
         "synthetic_per_class": 50, "balance": False, "seeds": 5, "seed": 7, "resolution": 64, "epochs": 3,
-        "batch": 8, "out": tmp_path / "out", "pretrained": True, "weights_dir": tmp_path / "w",
+        "batch": 8, "out": tmp_path / "out", "pretrained": True, "weights_dir": tmp_path / "w", "resume": False,
     }
 
 

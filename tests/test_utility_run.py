@@ -8,6 +8,7 @@ synthetic-only arm (which needs a generator for every class) stays cheap.
 from __future__ import annotations
 
 import csv
+import json
 import hashlib
 import math
 import shutil
@@ -212,3 +213,63 @@ def test_an_unreadable_checkpoint_is_named_not_called_missing(three_classes, che
     code, output = _invoke("--data", str(three_classes), "--checkpoints", str(broken), "--models", "dcgan")
     assert code == 2
     assert "1 checkpoint(s) cannot be read: dcgan/DF" in output and "missing" not in output
+
+
+def _utility_args(data: Path, checkpoints: Path, out: Path, *extra: str) -> list[str]:
+    return ["--data", str(data), "--checkpoints", str(checkpoints), "--models", "dcgan", "--category", "all",
+            "--synthetic-per-class", "4", "--epochs", "1", "--batch", "32", "--seeds", "2", "--seed", "0",
+            "--out", str(out), *extra]
+
+
+def test_sigterm_keeps_finished_classifiers_and_resume_matches_an_uninterrupted_run(
+    first_run, three_classes, checkpoints, tmp_path, monkeypatch
+):
+    import os
+    import signal
+
+    import slbench.utility.experiment as experiment
+
+    real_train, calls = experiment.train_classifier, []
+
+    def terminated_on_the_fourth(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 4:  # as `timeout` would, while synthetic-only:dcgan trains for seed 0
+            os.kill(os.getpid(), signal.SIGTERM)
+        return real_train(*args, **kwargs)
+
+    monkeypatch.setattr(experiment, "train_classifier", terminated_on_the_fourth)
+    out = tmp_path / "interrupted"
+    code, output = _invoke(*_utility_args(three_classes, checkpoints, out))
+    assert code == 143, output
+    assert "interrupted (SIGTERM)" in output and "--resume" in output
+    saved = json.loads((out / "utility-seeds.json").read_text())
+    assert [(r["arm"], r["seed"]) for r in saved["results"]] == [("real-only", 0), ("real-only", 1), ("real+dcgan", 0)]
+    assert not (out / "metrics.json").exists()
+    monkeypatch.setattr(experiment, "train_classifier", real_train)
+    code, output = _invoke(*_utility_args(three_classes, checkpoints, out, "--resume"))
+    assert code == 0, output
+    assert "3 of 6 classifier(s) already trained" in output
+    for name in ("metrics.csv", "utility-seeds.json"):
+        assert (out / name).read_bytes() == (first_run.folder / name).read_bytes(), name
+    assert load_results(out).provenance["arms"] == first_run.provenance["arms"]
+
+
+def test_resume_is_refused_when_settings_differ_and_a_used_folder_without_it(first_run, three_classes, checkpoints):
+    args = _utility_args(three_classes, checkpoints, first_run.folder)
+    code, output = _invoke(*[a if a != "2" else "3" for a in args], "--resume")  # --seeds 3
+    assert code == 2 and "cannot resume" in output and "other seeds" in output and "Traceback" not in output
+    code, output = _invoke(*args)
+    assert code == 2 and "add --resume" in output
+
+
+def test_saved_results_follow_the_umask(first_run):
+    for name in ("utility-seeds.json", "metrics.csv"):
+        assert (first_run.folder / name).stat().st_mode & 0o777 == 0o666 & ~_umask(), name
+
+
+def _umask() -> int:
+    import os
+
+    current = os.umask(0)
+    os.umask(current)
+    return current

@@ -10,10 +10,8 @@ import typer
 
 from slbench.cli.options import COUNT_MAX, SEED_MAX, TrustWeightsOption, WeightsDirOption
 from slbench.console import console, labelled
-from slbench.errors import INTERRUPTED_EXIT_CODE, SlbenchError
+from slbench.errors import INTERRUPTED_EXIT_CODE, SIGTERM_EXIT_CODE, SlbenchError
 from slbench.training import parse_models, train_model, train_models
-
-SIGTERM_EXIT_CODE = 143  # 128 + 15, the shell's code for a process ended by SIGTERM
 
 
 class ModelName(str, Enum):

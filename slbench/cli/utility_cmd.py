@@ -7,7 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from slbench.errors import SlbenchError
+from slbench.console import console, labelled
+from slbench.errors import INTERRUPTED_EXIT_CODE, SIGTERM_EXIT_CODE, SlbenchError
 from slbench.cli.options import COUNT_MAX, CheckpointsOption, DataOption, ModelsOption, SEED_MAX
 from slbench.paths import DEFAULT_CHECKPOINTS, DEFAULT_DATA
 
@@ -42,30 +43,30 @@ def utility(
     weights_dir: Annotated[
         Optional[Path], typer.Option("--weights-dir", help="Folder holding resnet18-f37072fd.pth for --pretrained.")
     ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue the interrupted run in --out, training only what is missing.")
+    ] = False,
 ) -> None:
     """Train a ResNet-18 on real images, real plus synthetic images of each model, and synthetic
     images alone; score each on held-out real images (balanced accuracy, AUC, per-class
-    sensitivity and specificity) and compare with the real-only baseline over seeds."""
+    sensitivity and specificity) and compare with the real-only baseline over seeds.
+
+    Each finished arm and seed is saved as it ends; Ctrl-C or SIGTERM keeps them (exit 130 or
+    143) and --resume --out DIR continues."""
     from slbench.utility import run_utility
 
     if synthetic_per_class is not None and balance:
         raise SlbenchError("give either --synthetic-per-class N or --balance, not both")
-    run_utility(
-        data=data,
-        models=models,
-        categories=category,
-        checkpoints=checkpoints,
-        synthetic_per_class=synthetic_per_class,
-        balance=synthetic_per_class is None,
-        seeds=seeds,
-        seed=seed,
-        resolution=resolution,
-        epochs=epochs,
-        batch=batch,
-        out=out,
-        pretrained=pretrained,
-        weights_dir=weights_dir,
-    )
+    try:
+        run_utility(data=data, models=models, categories=category, checkpoints=checkpoints,
+                    synthetic_per_class=synthetic_per_class, balance=synthetic_per_class is None, seeds=seeds,
+                    seed=seed, resolution=resolution, epochs=epochs, batch=batch, out=out, pretrained=pretrained,
+                    weights_dir=weights_dir, resume=resume)
+    except KeyboardInterrupt as interrupt:
+        signal_name = getattr(interrupt, "signal_name", "SIGINT")
+        console.print(labelled(f"interrupted ({signal_name}):", "bold yellow", "the finished classifiers are kept"),
+                      soft_wrap=True)
+        raise typer.Exit(SIGTERM_EXIT_CODE if signal_name == "SIGTERM" else INTERRUPTED_EXIT_CODE) from None
 
 
 def register(app: typer.Typer) -> None:

@@ -4,7 +4,9 @@ For one seed, every arm starts from the same initial weights and shuffles with t
 generator, so that arms differ only in their training images and their scores are paired by
 seed. Synthetic images are drawn afresh for each seed (see :func:`arms.synthetic_seed`), so the
 spread over seeds includes the draw of the synthetic set, not only the classifier's training.
-Each model's generators are loaded once and freed before the next model's.
+Each model's generators are loaded once and freed before the next model's. Because every
+(arm, seed) depends on nothing but its seed and inputs, one that is already saved
+(:mod:`slbench.utility.saved`) is skipped without changing the others.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import torch
 from rich.progress import Progress, TextColumn
 
 from generators.safe_io import VerifiedWeights
+from generators.training.loop import interrupt_requests
 from slbench.console import make_progress
 from slbench.evaluation.checkpoints import load_generator
 from slbench.evaluation.plan import PlannedPair
@@ -29,6 +32,7 @@ from slbench.utility.arms import (
     synthetic_seed,
 )
 from slbench.utility.classifier import ClassifierConfig, predict_probabilities, steps_per_epoch, train_classifier
+from slbench.utility.saved import SavedSeeds, SeedResult
 from slbench.utility.scores import ClassificationScores, score_predictions
 
 
@@ -72,30 +76,61 @@ class ArmOutcome:
     synthetic_counts: dict[str, int] = field(default_factory=dict)
 
 
+class UtilityInterrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM: the classifier in training was dropped; every finished one is saved."""
+
+    def __init__(self, signal_name: str) -> None:
+        super().__init__(f"interrupted by {signal_name}")
+        self.signal_name = signal_name
+
+
 def run_arms(
-    arms: Sequence[Arm], real: RealImages, pairs: Sequence[PlannedPair], settings: ExperimentSettings
+    arms: Sequence[Arm], real: RealImages, pairs: Sequence[PlannedPair], settings: ExperimentSettings,
+    saved: SavedSeeds,
 ) -> dict[str, ArmOutcome]:
-    """Train and score every arm for every seed; outcomes keyed by arm name, in the order of ``arms``."""
-    outcomes = {arm.name: ArmOutcome() for arm in arms}
-    with make_progress(TextColumn("{task.fields[loss]}")) as progress:
-        overall = progress.add_task("Utility arms", total=len(arms) * len(settings.seeds), loss="")
-        real_only = assemble_training_set(real.class_names, real.train, {}, {}, use_real=True)
-        for seed in settings.seeds:
-            _train_and_score(REAL_ONLY, real_only, seed, real, settings, outcomes[REAL_ONLY.name], progress)
+    """Train and score every arm for every seed not in ``saved``, adding each to it as it ends;
+    outcomes (of every seed, saved or new) keyed by arm name, in the order of ``arms``.
+
+    Ctrl-C or SIGTERM stops the classifier in training at its next step and raises
+    :class:`UtilityInterrupted`; what finished before is in ``saved``.
+    """
+    todo = [(arm.name, seed) for arm in arms for seed in settings.seeds if (arm.name, seed) not in saved.results]
+    with interrupt_requests() as stop, make_progress(TextColumn("{task.fields[loss]}")) as progress:
+        overall = progress.add_task("Utility arms", total=len(arms) * len(settings.seeds),
+                                    completed=len(arms) * len(settings.seeds) - len(todo), loss="")
+        trainer = _Trainer(real, settings, saved, progress, stop)
+
+        def done(arm: Arm, training_set: TrainingSet, seed: int) -> None:
+            trainer.train_and_score(arm, training_set, seed)
             progress.advance(overall)
+
+        if any(arm == REAL_ONLY.name for arm, _ in todo):
+            real_only = assemble_training_set(real.class_names, real.train, {}, {}, use_real=True)
+            for seed in settings.seeds:
+                if (REAL_ONLY.name, seed) in todo:
+                    done(REAL_ONLY, real_only, seed)
         for model in dict.fromkeys(arm.model for arm in arms if arm.model is not None):
             model_arms = [arm for arm in arms if arm.model == model]
+            seeds = [seed for seed in settings.seeds if any((arm.name, seed) in todo for arm in model_arms)]
+            if not seeds:
+                continue
             generators = {pair.category: load_generator(pair.checkpoint, settings.device)
                           for pair in pairs if pair.model == model}
-            for seed in settings.seeds:
+            for seed in seeds:
+                trainer.check_stop()
                 synthetic = _draw_synthetic(model, generators, seed, model_arms, settings)
                 for arm in model_arms:
-                    training_set = assemble_training_set(real.class_names, real.train, synthetic,
-                                                         settings.synthetic_counts(arm), use_real=arm.uses_real)
-                    _train_and_score(arm, training_set, seed, real, settings, outcomes[arm.name], progress)
-                    progress.advance(overall)
+                    if (arm.name, seed) in todo:
+                        training_set = assemble_training_set(real.class_names, real.train, synthetic,
+                                                             settings.synthetic_counts(arm), use_real=arm.uses_real)
+                        done(arm, training_set, seed)
             del generators
-    return outcomes
+    return {arm.name: _outcome(arm, settings.seeds, saved) for arm in arms}
+
+
+def _outcome(arm: Arm, seeds: Sequence[int], saved: SavedSeeds) -> ArmOutcome:
+    results = [saved.results[(arm.name, seed)] for seed in seeds]
+    return ArmOutcome([r.scores for r in results], results[-1].real_counts, results[-1].synthetic_counts)
 
 
 def _draw_synthetic(
@@ -113,23 +148,32 @@ def _draw_synthetic(
     }
 
 
-def _train_and_score(
-    arm: Arm, training_set: TrainingSet, seed: int, real: RealImages, settings: ExperimentSettings,
-    outcome: ArmOutcome, progress: Progress,
-) -> None:
-    config = settings.config
-    steps = config.epochs * steps_per_epoch(training_set.images.shape[0], config.batch_size)
-    task = progress.add_task(f"{arm.name} (seed {seed})", total=steps, loss="")
+class _Trainer:
+    """Trains one arm's classifier for one seed, scores it and saves the result."""
 
-    def on_step(loss: float) -> None:
-        progress.update(task, advance=1, loss=f"loss {loss:.3f}")
+    def __init__(self, real: RealImages, settings: ExperimentSettings, saved: SavedSeeds, progress: Progress,
+                 stop) -> None:
+        self.real, self.settings, self.saved, self.progress, self.stop = real, settings, saved, progress, stop
 
-    classifier = train_classifier(
-        training_set.images, training_set.labels, num_classes=len(real.class_names), config=config, seed=seed,
-        device=settings.device, imagenet=settings.imagenet, on_step=on_step,
-    )
-    probabilities = predict_probabilities(classifier, real.test_images, device=settings.device)
-    progress.remove_task(task)
-    outcome.scores.append(score_predictions(real.test_labels, probabilities, real.class_names))
-    outcome.real_counts = training_set.real_counts
-    outcome.synthetic_counts = training_set.synthetic_counts
+    def check_stop(self) -> None:
+        if self.stop.requested:
+            raise UtilityInterrupted(self.stop.signal_name)
+
+    def train_and_score(self, arm: Arm, training_set: TrainingSet, seed: int) -> None:
+        self.check_stop()
+        config, real, progress = self.settings.config, self.real, self.progress
+        steps = config.epochs * steps_per_epoch(training_set.images.shape[0], config.batch_size)
+        task = progress.add_task(f"{arm.name} (seed {seed})", total=steps, loss="")
+
+        def on_step(loss: float) -> None:
+            progress.update(task, advance=1, loss=f"loss {loss:.3f}")
+            self.check_stop()
+
+        classifier = train_classifier(
+            training_set.images, training_set.labels, num_classes=len(real.class_names), config=config, seed=seed,
+            device=self.settings.device, imagenet=self.settings.imagenet, on_step=on_step,
+        )
+        probabilities = predict_probabilities(classifier, real.test_images, device=self.settings.device)
+        progress.remove_task(task)
+        scores = score_predictions(real.test_labels, probabilities, real.class_names)
+        self.saved.add(arm.name, seed, SeedResult(scores, training_set.real_counts, training_set.synthetic_counts))

@@ -15,17 +15,19 @@ lesion-grouped split rather than forming a test set of their own.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 
 import generators
-from generators.safe_io import VerifiedWeights, sha256_file
+from generators.folder_lock import FolderBusyError, folder_lock
+from generators.safe_io import VerifiedWeights, remove_partial_writes, sha256_file
 from reports.results import write_results
 from slbench.console import console, labelled, plain
 from slbench.data import CATEGORIES, RESIZE_FILTER, Dataset, DataSplit, load_dataset, load_images, split_by_lesion
@@ -36,6 +38,7 @@ from slbench.paths import DEFAULT_CHECKPOINTS, DEFAULT_DATA, DEFAULT_RESULTS
 from slbench.training import SPLIT_SEED, SPLIT_TEST_FRACTION
 from slbench.utility.arms import (
     SYNTHETIC_RESIZE_FILTER,
+    Arm,
     augmentation_counts,
     plan_arms,
     synthetic_only_counts,
@@ -44,6 +47,7 @@ from slbench.utility.checkpoints import check_unseen_test_images, resolve_source
 from slbench.utility.classifier import ClassifierConfig, find_imagenet_weights, select_device
 from slbench.utility.compare import RowContext, sensitivity_table, summary_table, utility_rows
 from slbench.utility.experiment import ArmOutcome, ExperimentSettings, RealImages, run_arms
+from slbench.utility.saved import SavedSeeds, check_out_folder, open_saved
 
 RESIZE = "squash"  # real images: the whole image to R x R, as the reference code did
 
@@ -81,6 +85,7 @@ def run_utility(
     split_seed: int = SPLIT_SEED,
     test_fraction: float = SPLIT_TEST_FRACTION,
     device: str | None = None,
+    resume: bool = False,
 ) -> Path:
     """Train and score every arm for ``seeds`` classifier seeds (``seed``, ``seed + 1``, ...); write
     the tidy ``utility`` rows to ``out`` (default ``results/<timestamp>-<id>/``) and return it.
@@ -89,9 +94,17 @@ def run_utility(
     up to the largest real class; ``synthetic_per_class`` adds N images per chosen class.
     ``split_seed`` and ``test_fraction`` default to the split ``slbench train --split train``
     trains on; checkpoints trained on another split are refused.
+
+    Each finished (arm, seed) is saved in ``out`` as it ends (:mod:`slbench.utility.saved`);
+    ``resume`` continues the interrupted run in ``out``, training only what is missing, and
+    refuses a folder whose settings differ. Ctrl-C or SIGTERM keeps what finished.
     """
     balance = synthetic_per_class is None if balance is None else balance
     _check_whole_numbers(seeds=seeds, epochs=epochs, batch=batch, seed=seed)
+    if resume and out is None:
+        raise SlbenchError("--resume needs --out: the results folder of the utility run to continue")
+    folder = Path(out) if out is not None else default_results_folder()
+    check_out_folder(folder, resume=resume)
     config = ClassifierConfig(epochs=epochs, batch_size=batch, pretrained=pretrained)
     imagenet = find_imagenet_weights(weights_dir) if pretrained else None
     setup = prepare_setup(data=data, models=models, categories=categories, checkpoints=Path(checkpoints),
@@ -111,15 +124,15 @@ def run_utility(
     if not every_class:
         console.print(labelled("note:", "yellow", "no synthetic-only arm: it needs a generator for every class "
                       f"({', '.join(setup.class_names)}); pass --category all for it"))
-    with timings.stage("train and score"):
-        outcomes = run_arms(arms, real, setup.pairs, settings)
-    rows = utility_rows({name: o.scores for name, o in outcomes.items()},
-                        {name: o.synthetic_counts for name, o in outcomes.items()},
-                        RowContext(config.name, setup.resolution, seed, settings.seeds))
-    folder = Path(out) if out is not None else default_results_folder()
-    write_results(folder, rows, artifacts={},
-                  settings=_settings(setup, settings, synthetic_per_class, balance, data, checkpoints),
-                  provenance=_provenance(setup, settings, outcomes, timings))
+    stored_settings = _settings(setup, settings, synthetic_per_class, balance, data, checkpoints)
+    with utility_folder_lock(folder):
+        saved = open_saved(folder, {**stored_settings, **_fingerprints(setup, settings)}, resume=resume)
+        outcomes = _train_arms(arms, real, setup, settings, saved, timings)
+        rows = utility_rows({name: o.scores for name, o in outcomes.items()},
+                            {name: o.synthetic_counts for name, o in outcomes.items()},
+                            RowContext(config.name, setup.resolution, seed, settings.seeds))
+        write_results(folder, rows, artifacts={}, settings=stored_settings,
+                      provenance=_provenance(setup, settings, outcomes, timings))
     console.print(summary_table(rows))
     console.print(sensitivity_table(rows, setup.class_names))
     console.print(f"results written to {plain(folder)}", highlight=False)
@@ -164,6 +177,33 @@ def load_real_images(setup: UtilitySetup) -> RealImages:
     return RealImages(setup.class_names, train, test_images, labels)
 
 
+def _train_arms(arms: Sequence[Arm], real: RealImages, setup: UtilitySetup, settings: ExperimentSettings,
+                saved: SavedSeeds, timings: Timings) -> dict[str, ArmOutcome]:
+    """Every arm's outcome, training what ``saved`` lacks; an interruption says how to continue."""
+    folder, total = saved.folder, len(arms) * len(settings.seeds)
+    if saved.results:
+        console.print(f"resuming {plain(folder)}: {len(saved.results)} of {total} classifier(s) already trained",
+                      highlight=False)
+    try:
+        with timings.stage("train and score"):
+            return run_arms(arms, real, setup.pairs, settings, saved)
+    except KeyboardInterrupt:
+        console.print(f"{len(saved.results)} of {total} classifier(s) are saved in {plain(folder)}; continue with "
+                      f"the same command plus --resume --out {plain(folder)}", highlight=False)
+        raise
+
+
+@contextlib.contextmanager
+def utility_folder_lock(folder: Path) -> Iterator[None]:
+    """Hold ``folder``'s lock for the run and clear what an interrupted write left there."""
+    try:
+        with folder_lock(folder, "slbench utility"):
+            remove_partial_writes(folder)
+            yield
+    except FolderBusyError as err:
+        raise SlbenchError(str(err)) from None
+
+
 def default_results_folder() -> Path:
     """``results/<timestamp>-<short random id>/``."""
     return DEFAULT_RESULTS / f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
@@ -198,6 +238,16 @@ def _settings(setup: UtilitySetup, settings: ExperimentSettings, synthetic_per_c
         "split_seed": setup.split.seed,
         "test_fraction": setup.split.test_fraction,
         "classifier": {"name": settings.config.name, **dataclasses.asdict(settings.config)},
+    }
+
+
+def _fingerprints(setup: UtilitySetup, settings: ExperimentSettings) -> dict:
+    """What identifies the inputs of a run beyond its options (see :data:`saved.RESUME_KEYS`)."""
+    return {
+        "data_fingerprint": setup.dataset.fingerprint(),
+        "checkpoint_sha256": {pair.key: sha256_file(pair.checkpoint.path) for pair in setup.pairs},
+        "classifier_weights_sha256": settings.imagenet.sha256 if settings.imagenet is not None else None,
+        "device": str(settings.device),
     }
 
 
