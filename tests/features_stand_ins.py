@@ -2,6 +2,7 @@
 
 * a pickle that creates a marker file when unpickled (what a malicious weights file does);
 * random-initialised networks (or tiny ones in the same format) to save as plain state dicts;
+* a DINOv2 hub repository whose ``dinov2_vitl14`` is a tiny position-sensitive network;
 * registering such a file's sha256 in slbench's known-weights table for one test.
 """
 
@@ -71,14 +72,57 @@ def random_alexnet_state() -> dict[str, torch.Tensor]:
     return {f"features.{name}": tensor for name, tensor in features.state_dict().items()}
 
 
-def tiny_clip_state() -> dict[str, torch.Tensor]:
-    """A CLIP-format state dict (ViT, 32 px, width 64, one layer, 16-d) plus text-side keys CLIP files carry."""
+def tiny_clip_visual(resolution: int = 32, patch_size: int = 16):
+    """torch-fidelity's CLIP image tower, random, tiny (width 64, one layer, 16-d) at ``resolution``."""
     from torch_fidelity.feature_extractor_clip import CLIPVisual
 
-    visual = CLIPVisual(embed_dim=16, image_resolution=32, vision_layers=1, vision_width=64, vision_patch_size=16)
+    return CLIPVisual(embed_dim=16, image_resolution=resolution, vision_layers=1, vision_width=64,
+                      vision_patch_size=patch_size)
+
+
+def tiny_clip_state(resolution: int = 32, patch_size: int = 16) -> dict[str, torch.Tensor]:
+    """A CLIP-format state dict (see :func:`tiny_clip_visual`) plus text-side keys CLIP files carry."""
+    visual = tiny_clip_visual(resolution, patch_size)
     state = dict(visual.state_dict())
     state.update({
         "text_projection": torch.randn(24, 16), "logit_scale": torch.tensor(4.6),
-        "transformer.resblocks.0.ln_1.weight": torch.ones(24), "input_resolution": torch.tensor(32),
+        "transformer.resblocks.0.ln_1.weight": torch.ones(24), "input_resolution": torch.tensor(resolution),
     })
     return state
+
+
+DINOV2_HUBCONF = '''
+import torch
+
+
+class TinyViT(torch.nn.Module):
+    """Patch embedding and a head over the first patches: the output depends on where pixels are."""
+
+    def __init__(self):
+        super().__init__()
+        self.embed_dim = 6
+        self.patch = torch.nn.Conv2d(3, 6, 14, stride=14)
+        self.head = torch.nn.Linear(6, 6)
+
+    def forward(self, x):
+        return self.head(self.patch(x).flatten(2)[:, :, :5].sum(-1))
+
+
+def dinov2_vitl14(pretrained=True):
+    assert not pretrained, "slbench must not let the hub code fetch weights itself"
+    return TinyViT()
+'''
+
+
+def write_dinov2_hub_repo(repo_dir: Path) -> Path:
+    """A DINOv2 hub repository (``hubconf.py``) whose network is :data:`DINOV2_HUBCONF`'s ``TinyViT``."""
+    repo_dir.mkdir(parents=True, exist_ok=True)
+    (repo_dir / "hubconf.py").write_text(DINOV2_HUBCONF)
+    return repo_dir
+
+
+def tiny_dinov2_state(seed: int = 4) -> dict[str, torch.Tensor]:
+    """Random tensors for :data:`DINOV2_HUBCONF`'s ``TinyViT``."""
+    generator = torch.Generator().manual_seed(seed)
+    shapes = {"patch.weight": (6, 3, 14, 14), "patch.bias": (6,), "head.weight": (6, 6), "head.bias": (6,)}
+    return {name: torch.randn(shape, generator=generator) * 0.05 for name, shape in shapes.items()}

@@ -32,15 +32,17 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_registry_names_dims_and_default():
-    assert list(EXTRACTORS) == ["inception", "dinov2", "clip", "vgg16", "lesion"]
+    assert list(EXTRACTORS) == ["inception", "dinov2", "clip", "vgg16", "clip-vit-l-14-336", "dinov2-bicubic", "lesion"]
     assert {name: spec.dim for name, spec in EXTRACTORS.items()} == {
-        "inception": 2048, "dinov2": 1024, "clip": 512, "vgg16": 4096, "lesion": 128,
+        "inception": 2048, "dinov2": 1024, "clip": 512, "vgg16": 4096, "clip-vit-l-14-336": 768,
+        "dinov2-bicubic": 1024, "lesion": 128,
     }
     assert inspect.signature(get_extractor).parameters["name"].default == "inception"
 
 
 def test_unknown_extractor_lists_the_valid_names():
-    expected = "unknown feature extractor 'incepton'; choose one of inception, dinov2, clip, vgg16, lesion"
+    expected = ("unknown feature extractor 'incepton'; choose one of inception, dinov2, clip, vgg16, "
+                "clip-vit-l-14-336, dinov2-bicubic, lesion")
     with pytest.raises(SlbenchError, match=expected):
         get_extractor("incepton")
 

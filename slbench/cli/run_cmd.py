@@ -30,7 +30,7 @@ def run(
                      min=1, max=COUNT_MAX),
     ] = None,
     features: Annotated[
-        str, typer.Option("--features", help="Feature extractor: inception, dinov2, clip, vgg16, lesion.")
+        str, typer.Option("--features", help="Feature extractor: inception, dinov2, clip, vgg16, clip-vit-l-14-336, dinov2-bicubic, lesion.")
     ] = "inception",
     seed: Annotated[int, typer.Option("--seed", help="Seed of sampling, LPIPS pairs and interval half-samples.", min=0, max=SEED_MAX)] = 0,
     out: Annotated[

@@ -16,7 +16,7 @@ def track(
         Optional[Path], typer.Option("--data", help="Dataset folder; default: the one the checkpoints were trained on.")
     ] = None,
     features: Annotated[
-        str, typer.Option("--features", help="Feature extractor: inception, dinov2, clip, vgg16, lesion.")
+        str, typer.Option("--features", help="Feature extractor: inception, dinov2, clip, vgg16, clip-vit-l-14-336, dinov2-bicubic, lesion.")
     ] = "inception",
     n_samples: Annotated[
         Optional[int], typer.Option("--n-samples", help="Generated images per step; default: max(1000, class size).")

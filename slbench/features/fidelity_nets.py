@@ -117,12 +117,17 @@ class VerifiedDinoV2(FeatureExtractorDinoV2):
         self.eval()
 
 
-def build_dinov2(state_dict: dict[str, torch.Tensor]) -> nn.Module:
+def require_dinov2_repo() -> Path:
+    """The DINOv2 repository in the torch hub cache, whose code builds the (untrained) network."""
     repo_dir = dinov2_repo_dir()
     if not (repo_dir / "hubconf.py").is_file():
         raise SlbenchError(
             f"the DINOv2 model code is not in {repo_dir}: clone https://github.com/facebookresearch/dinov2 "
             "there (torch hub's cache folder); --features lesion works offline"
         )
-    extractor = VerifiedDinoV2(DINOV2_VARIANT, state_dict, repo_dir)
+    return repo_dir
+
+
+def build_dinov2(state_dict: dict[str, torch.Tensor]) -> nn.Module:
+    extractor = VerifiedDinoV2(DINOV2_VARIANT, state_dict, require_dinov2_repo())
     return SingleFeature(extractor, int(extractor.model.embed_dim), extractor.INPUT_IMAGE_SIZE)

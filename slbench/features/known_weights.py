@@ -54,6 +54,14 @@ KNOWN_WEIGHTS: dict[str, KnownWeights] = {
             other_names=("ViT-B-32.pt",),
         ),
         KnownWeights(
+            key="clip-vit-l-14-336",
+            file_name="clip-vit-l-14-336px-3035c92b350959924f9f00213499208652fc7ea050643e8b385c2dac08641f02.pt",
+            sha256="3035c92b350959924f9f00213499208652fc7ea050643e8b385c2dac08641f02",
+            url="https://openaipublic.azureedge.net/clip/models/"
+            "3035c92b350959924f9f00213499208652fc7ea050643e8b385c2dac08641f02/ViT-L-14-336px.pt",
+            other_names=("ViT-L-14-336px.pt",),
+        ),
+        KnownWeights(
             key="dinov2",
             file_name="dinov2_vitl14_pretrain.pth",
             sha256=None,

@@ -1,10 +1,13 @@
-"""The named feature extractors: ``inception`` (default), ``dinov2``, ``clip``, ``vgg16``, ``lesion``.
+"""The named feature extractors: ``inception`` (default), ``dinov2``, ``clip``, ``vgg16``,
+``clip-vit-l-14-336``, ``dinov2-bicubic``, ``lesion``.
 
 ``inception`` is torch-fidelity's ``inception-v3-compat``, the TensorFlow FID Inception of
 Heusel et al. (2017) ported bit-exactly; ``dinov2`` (DINOv2 ViT-L/14, Oquab et al. 2023; the FID
 backbone Stein et al. 2023 recommend), ``clip`` (CLIP ViT-B/32, Radford et al. 2021; Kynkäänniemi
 et al. 2023) and ``vgg16`` (Simonyan and Zisserman 2015; the precision/recall network of
-Kynkäänniemi et al. 2019) are torch-fidelity's too. ``lesion`` is slbench's own small CNN,
+Kynkäänniemi et al. 2019) are torch-fidelity's too, with its bilinear resize.
+``clip-vit-l-14-336`` (CMMD's embedding) and ``dinov2-bicubic`` (FD-DINOv2 as dgm-eval computes
+it) resize as their reference code does (:mod:`slbench.features.reference_nets`). ``lesion`` is slbench's own small CNN,
 trained on the dataset being evaluated (:mod:`slbench.features.lesion`), so it works offline.
 """
 
@@ -17,7 +20,7 @@ from typing import Callable
 import torch
 
 from slbench.errors import SlbenchError
-from slbench.features import fidelity_nets, lesion
+from slbench.features import fidelity_nets, lesion, reference_nets
 from slbench.features.extractor import FeatureExtractor
 from slbench.features.known_weights import KNOWN_WEIGHTS
 from slbench.features.weights import (
@@ -67,6 +70,16 @@ EXTRACTORS: dict[str, ExtractorSpec] = {
             "vgg16", 4096, 224, TORCH_FIDELITY_RESIZE,
             "torch-fidelity vgg16 fc2_relu",
             "vgg16", fidelity_nets.build_vgg16,
+        ),
+        ExtractorSpec(
+            "clip-vit-l-14-336", 768, reference_nets.CMMD_RESOLUTION, reference_nets.CMMD_RESIZE_FILTER,
+            "CLIP ViT-L/14 at 336 px, bicubic resize, as CMMD's reference (cmmd/embedding.py)",
+            "clip-vit-l-14-336", reference_nets.build_cmmd_clip,
+        ),
+        ExtractorSpec(
+            "dinov2-bicubic", 1024, reference_nets.DGM_EVAL_RESOLUTION, reference_nets.PIL_BICUBIC_FILTER,
+            "DINOv2 ViT-L/14, Pillow bicubic resize to 224 px, as dgm-eval's FD-DINOv2 (needs --trust-weights)",
+            "dinov2", reference_nets.build_dgm_eval_dinov2,
         ),
         ExtractorSpec(
             "lesion", lesion.EMBED_DIM, None, lesion.RESIZE_FILTER,
