@@ -74,6 +74,23 @@ def format_interval(value: float, low: float, high: float, decimals: int) -> Int
     return Interval(kind, plus_text, minus_text, low_text, high_text)
 
 
+def interval_suffix(interval: Interval | None) -> str:
+    """The interval as plain text after its value: `` ± h``, `` +a/−b`` or `` [low, high]``
+    (what Markdown shows, unescaped; a terminal table prints exactly this)."""
+    if interval is None:
+        return ""
+    return {
+        "symmetric": f" ± {interval.plus}",
+        "asymmetric": f" +{interval.plus}/−{interval.minus}",
+        "range": f" [{interval.low}, {interval.high}]",
+    }[interval.kind]
+
+
+def plain_value_text(value: float, low: float, high: float, decimals: int, *, signed: bool = False) -> str:
+    """A value and its interval in plain text, at the column's precision."""
+    return format_number(value, decimals, signed=signed) + interval_suffix(format_interval(value, low, high, decimals))
+
+
 def format_count_range(counts: Iterable[int]) -> str:
     """``"1113"`` for one count, ``"1000–1113"`` for several, ``"?"`` when none is known."""
     known = sorted({int(count) for count in counts})

@@ -19,8 +19,9 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
-from rich.markup import escape
 from rich.text import Text
+
+from slbench.progress_display import FittingProgress, PlainProgress
 
 console = Console(stderr=True)
 
@@ -35,19 +36,24 @@ def labelled(label: str, style: str, message: object = "") -> Text:
     return Text.assemble((label, style), " " if str(message) else "", str(message))
 
 
+def is_interactive() -> bool:
+    """Whether stderr is a terminal that redraws a progress bar in place (not a log file, CI or a pipe)."""
+    return console.is_terminal and not console.is_dumb_terminal
+
+
+def progress_columns(*extra_columns) -> tuple:
+    """The standard columns of a terminal progress bar, with task-specific ones after the counts."""
+    return (SpinnerColumn(), TextColumn("{task.description}", style="bold", markup=False), BarColumn(),
+            MofNCompleteColumn(), *extra_columns, TimeElapsedColumn(), TimeRemainingColumn())
+
+
 def make_progress(*extra_columns, transient: bool = False) -> Progress:
-    """A progress bar with the standard columns, plus any task-specific ones (losses, rates)."""
-    return Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}", style="bold", markup=False),
-        BarColumn(),
-        MofNCompleteColumn(),
-        *extra_columns,
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=transient,
-    )
+    """A progress bar with the standard columns, plus any task-specific ones (losses, rates): on a
+    terminal, fitted to its width; otherwise plain periodic lines (see :mod:`slbench.progress_display`)."""
+    if not is_interactive():
+        return PlainProgress(TextColumn("{task.description}"), *extra_columns, console=console,
+                             extra_columns=extra_columns, transient=transient)
+    return FittingProgress(*progress_columns(*extra_columns), console=console, transient=transient)
 
 
 def print_warning(text: str) -> None:

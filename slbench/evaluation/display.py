@@ -12,28 +12,24 @@ from rich.markup import escape
 from rich.table import Table
 
 from reports.budgets import budgets_from_rows, format_kimg, unequal_budget_warning
-from slbench.console import console, make_progress
+from slbench.console import console, is_interactive, make_progress
 from slbench.metrics import METRICS
+from slbench.table_cells import CI_NOTE, cell_texts, has_interval
 
 SHOWN_METRICS = ("fid", "kid", "precision", "recall", "density", "coverage", "memorisation", "lpips_ratio")
-
-
-def format_value(row: dict[str, Any]) -> str:
-    """``value`` to four significant digits, ``*`` when flagged low-reliability, ``-`` when missing."""
-    value = row.get("value")
-    if value is None or not math.isfinite(value):
-        return "-"
-    return f"{value:.4g}" + ("*" if row.get("low_reliability") else "")
 
 
 def results_table(rows: Iterable[dict[str, Any]], title: str = "results") -> Table:
     """One line per (model, category), one column per headline metric, arrows for direction.
 
-    Confidence intervals and every other metric are in the results folder and its reports. The
-    caption warns when the models of one class were trained for unequal budgets (kimg)."""
+    Values and their confidence intervals print as the reports print them (:mod:`slbench.table_cells`),
+    ``*`` marks a low-reliability value; every other metric is in the results folder and its
+    reports. The caption warns when the models of one class were trained for unequal budgets (kimg)."""
     rows = list(rows)
     budgets = budgets_from_rows(rows)
     caption = "* N below the feature dimension: low reliability"
+    if has_interval(rows):
+        caption += "\n" + CI_NOTE
     warning = unequal_budget_warning(budgets)
     if warning:
         caption += "\nwarning: " + warning
@@ -44,24 +40,35 @@ def results_table(rows: Iterable[dict[str, Any]], title: str = "results") -> Tab
     for name in SHOWN_METRICS:
         arrow = "↑" if METRICS[name].higher_is_better else "↓"
         table.add_column(f"{METRICS[name].label} {arrow}", justify="right")
+    texts = cell_texts(rows)
     by_pair: dict[tuple[str, str], dict[str, dict]] = {}
     for row in rows:
         by_pair.setdefault((row["model"], row["category"]), {})[row["metric"]] = row
     for (model, category), metrics in by_pair.items():
         kimg = format_kimg(budgets[(model, category)].kimg)
-        table.add_row(escape(model), escape(category), kimg,
-                      *(format_value(metrics.get(name, {})) for name in SHOWN_METRICS))
+        cells = [_cell(texts, metrics.get(name)) for name in SHOWN_METRICS]
+        table.add_row(escape(model), escape(category), kimg, *cells)
     return table
 
 
+def _cell(texts: dict, row: dict[str, Any] | None) -> str:
+    """The row's value as the reports print it, ``*`` when flagged low-reliability, ``-`` when missing."""
+    if row is None or row.get("value") is None or not math.isfinite(row["value"]):
+        return "-"
+    return escape(texts[(row["model"], row["category"], row["metric"])]) + ("*" if row.get("low_reliability") else "")
+
+
 class RunDisplay:
-    """Progress over pairs plus the live results table, in one rich live display on stderr."""
+    """Progress over pairs plus the live results table, in one rich live display on stderr.
+
+    Where stderr is no terminal (a log file), the progress prints plain lines instead and the
+    table is printed once, at the end."""
 
     def __init__(self, total_pairs: int, done_rows: list[dict[str, Any]], *, completed: int = 0) -> None:
         self.progress = make_progress()
         self.task = self.progress.add_task("evaluating", total=total_pairs, completed=completed)
         self.rows = list(done_rows)
-        self.live = Live(self, console=console, refresh_per_second=4, transient=False)
+        self.live = Live(self, console=console, refresh_per_second=4, transient=False) if is_interactive() else None
 
     def __rich__(self) -> RenderableType:
         parts: list[RenderableType] = [self.progress]
@@ -70,11 +77,15 @@ class RunDisplay:
         return Group(*parts)
 
     def __enter__(self) -> "RunDisplay":
-        self.live.start(refresh=True)
+        if self.live is not None:
+            self.live.start(refresh=True)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self.live.stop()
+        if self.live is not None:
+            self.live.stop()
+        elif self.rows:
+            console.print(results_table(self.rows))
 
     def stage(self, pair_key: str, stage: str) -> None:
         self.progress.update(self.task, description=f"{pair_key}: {stage}")
@@ -82,4 +93,5 @@ class RunDisplay:
     def pair_done(self, rows: list[dict[str, Any]]) -> None:
         self.rows.extend(rows)
         self.progress.advance(self.task)
-        self.live.refresh()
+        if self.live is not None:
+            self.live.refresh()

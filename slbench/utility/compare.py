@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 import numpy as np
+from rich.markup import escape
 from rich.table import Table
 from scipy import stats
 
 from slbench.metrics.registry import RATE
+from slbench.table_cells import CI_NOTE, cell_texts, has_interval
 from slbench.utility.scores import ClassificationScores
 
 TABLE = "utility"
@@ -169,18 +171,22 @@ def _gain_row(arm: str, gain: PairedGain, first: ClassificationScores, n_fake: i
 
 
 def summary_table(rows: Sequence[Mapping]) -> Table:
-    """A rich table, one line per arm: balanced accuracy, macro AUC and the gain over the baseline."""
-    table = Table(title="Classifier utility on the real test set (mean ± std over seeds)")
+    """A rich table, one line per arm: balanced accuracy, macro AUC and the gain over the baseline,
+    each with its 95% interval as the reports print it (:mod:`slbench.table_cells`)."""
+    caption = CI_NOTE + " Intervals: 95% t interval of the mean over seeds." if has_interval(rows) else None
+    table = Table(title="Classifier utility on the real test set (mean over seeds)", caption=caption,
+                  caption_justify="left")
     for header in ("arm", "balanced accuracy", "AUC (macro)", "gain", "p (paired t)"):
         table.add_column(header, justify="left" if header == "arm" else "right")
     by_key = _rows_by_key(rows)
+    texts = cell_texts(rows)
     for arm in dict.fromkeys(r["model"] for r in rows):
         gain = by_key.get((arm, "all", "gain_balanced_accuracy"))
         table.add_row(
-            arm,
-            _mean_pm_std(by_key.get((arm, "all", "balanced_accuracy"))),
-            _mean_pm_std(by_key.get((arm, "all", "auc_macro"))),
-            _mean_pm_std(gain, signed=True) if gain else "",
+            escape(arm),
+            _value_text(texts, by_key.get((arm, "all", "balanced_accuracy"))),
+            _value_text(texts, by_key.get((arm, "all", "auc_macro"))),
+            _value_text(texts, gain) if gain else "",
             _p_value(gain["note"]) if gain else "",
         )
     return table
@@ -203,11 +209,10 @@ def _rows_by_key(rows: Sequence[Mapping]) -> dict[tuple[str, str, str], Mapping]
     return {(r["model"], r["category"], r["metric"]): r for r in rows}
 
 
-def _mean_pm_std(row: Mapping | None, *, signed: bool = False) -> str:
+def _value_text(texts: Mapping, row: Mapping | None) -> str:
     if row is None or math.isnan(row["value"]):
         return "n/a"
-    value = f"{row['value']:+.3f}" if signed else f"{row['value']:.3f}"
-    return value if math.isnan(row["std"]) else f"{value} ± {row['std']:.3f}"
+    return escape(texts[(row["model"], row["category"], row["metric"])])
 
 
 def _p_value(note: str) -> str:
