@@ -46,6 +46,8 @@ def caption(table: WideTable) -> str:
     parts = [lead, setting + sample_size_text(table) + ".", DIRECTION_NOTE]
     if table.any_ci:
         parts.append(CI_NOTE)
+    if table.real_side_note:
+        parts.append(table.real_side_note)
     if table.checkpoint_note:
         parts.append(table.checkpoint_note)
     if table.shows_budget:
@@ -58,7 +60,7 @@ def caption(table: WideTable) -> str:
     return " ".join(parts)
 
 
-OPTIMISTIC_NOTE = "a step chosen on the images its value is reported on makes that value optimistic"
+OPTIMISTIC_NOTE = "a step chosen on images its value is reported on makes that value optimistic"
 
 
 def checkpoint_note(selections: Mapping[str, Mapping[str, Any]]) -> str:
@@ -68,7 +70,8 @@ def checkpoint_note(selections: Mapping[str, Mapping[str, Any]]) -> str:
         return ""
     chosen = "; ".join(f"{key} {record.get('reason', '')}".strip()
                        for key, record in sorted(selections.items()))
-    optimistic = any(record.get("selection_set") != "train" for record in selections.values())
+    optimistic = any(record.get("selection_set") != "train" or record.get("reported_on", "all") != "test"
+                     for record in selections.values())
     return f"Checkpoints chosen from training tracks: {chosen}" + (f" ({OPTIMISTIC_NOTE})." if optimistic else ".")
 
 

@@ -4,7 +4,9 @@ Column names are ``<category>/<metric>``, with ``<category>/<metric>/ci_low`` an
 beside them where the column has intervals, and ``/std`` where it has a spread (KID over
 subsets, utility over seeds). Tables that record training budgets start with
 ``<category>/kimg`` and ``<category>/step``: what the model's checkpoint for that class was
-trained for. Values are written at full precision (the tidy
+trained for; quality tables then say, per class, which real images quality was scored on
+(``<category>/real_side``: all, test or train) and which memorisation used
+(``<category>/memorisation_side``). Values are written at full precision (the tidy
 ``metrics.csv`` remains the complete record, with N and notes).
 
 This file is meant for spreadsheets, so no text from the results may run there as a formula:
@@ -23,6 +25,7 @@ from reports.plain_text import one_line
 from reports.tables import WideTable
 
 ID_COLUMNS = ("table", "features", "resolution", "model")
+SIDE_COLUMNS = ("real_side", "memorisation_side")  # the real images quality and memorisation were scored against
 
 
 def wide_frame(tables: list[WideTable]) -> pd.DataFrame:
@@ -33,6 +36,9 @@ def wide_frame(tables: list[WideTable]) -> pd.DataFrame:
             for category in table.categories():
                 columns.extend(n for n in (f"{category}/kimg", f"{category}/step") if n not in columns)
                 step_columns.add(f"{category}/step")
+        for category in dict.fromkeys(category for _, category in table.real_sides):
+            columns.extend(n for n in (f"{category}/{SIDE_COLUMNS[0]}", f"{category}/{SIDE_COLUMNS[1]}")
+                           if n not in columns)
         for column in table.columns:
             base = f"{column.category}/{column.metric}"
             cells = [cell for model in table.models if (cell := table.cell(model, column)) is not None]
@@ -47,6 +53,10 @@ def wide_frame(tables: list[WideTable]) -> pd.DataFrame:
             for (name, category), budget in table.budgets.items():
                 if name == model and table.shows_budget:
                     record[f"{category}/kimg"], record[f"{category}/step"] = budget.kimg, budget.step
+            for (name, category), sides in table.real_sides.items():
+                if name == model:
+                    for column, side in zip(SIDE_COLUMNS, sides):
+                        record[f"{category}/{column}"] = spreadsheet_text(side)
             for column in table.columns:
                 cell = table.cell(model, column)
                 if cell is None:

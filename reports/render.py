@@ -23,6 +23,7 @@ from reports.html import render_html
 from reports.latex import render_latex
 from reports.markdown import render_markdown
 from reports.plots import prd_plots, report_plots
+from reports.real_sides import real_side_note, run_side_use
 from reports.reader_study import latex_tables, load_studies
 from reports.results import ResultSet, ResultsError, combine, load_results
 from reports.tables import WideTable, build_tables
@@ -64,7 +65,7 @@ def render_report(
     result_set = combine([load_results(path) for path in paths])
     if result_set.rows.empty:
         raise ResultsError(f"{', '.join(str(p) for p in paths)} hold(s) no result rows; nothing to report")
-    tables = with_checkpoint_notes(build_tables(result_set.rows), result_set)
+    tables = with_real_sides(with_checkpoint_notes(build_tables(result_set.rows), result_set), result_set)
     studies = load_studies(paths)
     if on_warning is not None:
         for warning in report_warnings(result_set, tables):
@@ -80,6 +81,27 @@ def with_checkpoint_notes(tables: list[WideTable], result_set: ResultSet) -> lis
                   for key, record in (run.settings.get("selection") or {}).items()}
     note = checkpoint_note(selections)
     return [replace(table, checkpoint_note=note) if table.kind == "quality" and note else table for table in tables]
+
+
+def with_real_sides(tables: list[WideTable], result_set: ResultSet) -> list[WideTable]:
+    """Quality tables told, per run whose rows they hold, which real images quality and memorisation used."""
+    described = []
+    for table in tables:
+        if table.kind != "quality":
+            described.append(table)
+            continue
+        runs, sides = [], {}
+        for run in result_set.runs():
+            rows = run.rows
+            mine = rows[(rows["table"] == "quality") & (rows["features"] == table.features)
+                        & (rows["resolution"].fillna(-1) == (table.resolution if table.resolution is not None else -1))]
+            categories = list(dict.fromkeys(mine["category"]))
+            use = run_side_use(run.settings, categories)
+            runs.append((run.settings, categories))
+            sides.update({(model, category): (use.quality, use.memorisation)
+                          for model, category in zip(mine["model"], mine["category"])})
+        described.append(replace(table, real_side_note=real_side_note(runs), real_sides=sides))
+    return described
 
 
 def report_warnings(result_set: ResultSet, tables: list[WideTable]) -> list[str]:

@@ -85,6 +85,8 @@ class WideTable:
     notes: tuple[str, ...]  # every distinct note, in order of appearance
     shared_notes: tuple[str, ...] = ()  # notes every value carries: listed under the table, unmarked
     checkpoint_note: str = ""  # which checkpoint each model's values come from, when chosen from a track
+    real_side_note: str = ""  # which real images quality and memorisation were scored against
+    real_sides: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)  # (model, category) -> sides
     budgets: dict[tuple[str, str], Budget] = field(default_factory=dict)  # (model, category) -> training budget
     unranked: tuple[tuple[str, str], ...] = ()  # (model, category) pairs never bolded: see degenerate_pairs
 
@@ -200,7 +202,7 @@ def _build_table(frame: pd.DataFrame) -> WideTable:
         models=models,
         columns=tuple(columns),
         cells=cells,
-        sample_sizes=_sample_sizes(frame, by="model" if first["table"] == "utility" else "category"),
+        sample_sizes=_sample_sizes(_sized(frame), by="model" if first["table"] == "utility" else "category"),
         notes=_reading_order_notes(models, columns, cells),
         shared_notes=tuple(every_note) if len(every_note) == 1 and "" not in every_note else (),
         budgets=_budgets(frame),
@@ -288,6 +290,13 @@ def best_rounded(values: Iterable[float], decimals: int, *, higher_is_better: bo
 
 def _rounded(value: float, decimals: int) -> float:
     return round(value, decimals) + 0.0
+
+
+def _sized(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows whose N real the caption gives: memorisation counts the images the models trained on,
+    which need not be those quality was scored on, and the caption's real-side note gives its N."""
+    scored = frame[frame["metric"] != "memorisation"]
+    return scored if not scored.empty else frame
 
 
 def _sample_sizes(frame: pd.DataFrame, *, by: str) -> tuple[SampleSize, ...]:

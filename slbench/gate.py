@@ -41,6 +41,7 @@ from slbench.errors import SlbenchError
 from slbench.evaluation.checkpoints import CheckpointInfo, read_checkpoint_info
 from slbench.evaluation.context import EvaluationContext, LpipsHandle, open_lpips
 from slbench.evaluation.pair import evaluate_pair
+from slbench.evaluation.real_sides import RealSides, TEST, replayed_sides, trained_on
 from slbench.evaluation.runner import open_dataset
 from slbench.features import get_extractor
 from slbench.features.extractor import resolve_device
@@ -353,6 +354,18 @@ def open_baseline_data(stored: ResultSet, data: Path | None) -> Dataset:
     return dataset
 
 
+def check_sides(stored: ResultSet, info: CheckpointInfo, dataset: Dataset) -> RealSides:
+    """The baseline's real sides; a candidate that saw the baseline's held-out images is refused."""
+    sides = replayed_sides(dataset, stored.settings.get("real_side"))
+    if sides.quality == TEST:
+        seen = trained_on(f"{info.model}/{info.category}", info.metadata, dataset)
+        if seen.split != (sides.split.seed, sides.split.test_fraction):
+            raise SlbenchError(f"the baseline scored quality on the held-out side of its lesion split, but {info.path} "
+                               f"was {seen.reason or 'trained on another split'}; train the candidate with "
+                               "`slbench train --split train` as the baseline's checkpoints were")
+    return sides
+
+
 def check_tolerance_names(tolerance: float | dict[str, float] | None) -> None:
     if isinstance(tolerance, dict):
         unknown = [name for name in tolerance if name not in METRICS]
@@ -414,7 +427,7 @@ def check_candidate(
     batch = batch or int(settings.get("batch") or DEFAULT_BATCH)
     context = EvaluationContext(dataset=dataset, extractor=extractor, lpips=lpips, resolution=resolution,
                                 seed=int(settings["seed"]), bootstrap=0, batch=batch, device=torch_device,
-                                resize=check_resize(stored, info))
+                                resize=check_resize(stored, info), sides=check_sides(stored, info, dataset))
     n_fake = int(rows[0]["n_fake"])
     with console.status(f"re-evaluating {info.model}/{info.category} with the baseline's settings"):
         result = evaluate_pair(context, model=info.model, category=info.category, checkpoint=info, n_fake=n_fake)

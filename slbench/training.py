@@ -104,7 +104,7 @@ def train_model(
         with _writing(out):
             plan = plan_run(request)  # again under the lock: the folder's checkpoints may have changed
             training_data = load_training_data(data, category, plan.resolution, split=plan.split, resize=resize)
-            evaluation = (TrainingEvaluation.open(plan, data, resize, eval_every, eval_options or {})
+            evaluation = (TrainingEvaluation.open(plan, training_data, data, resize, eval_every, eval_options or {})
                           if eval_every is not None and _is_main_process() else None)
             started = time.perf_counter()
             with TrainingProgress(f"{model} {category}") as reporter:
@@ -247,12 +247,14 @@ class TrainingEvaluation:
     last_step: int
 
     @classmethod
-    def open(cls, plan: RunPlan, data: Path, resize: str, every: int,
+    def open(cls, plan: RunPlan, training: TrainingData, data: Path, resize: str, every: int,
              options: Mapping[str, Any]) -> "TrainingEvaluation":
         check_every(every)
+        trained = {"split": training.split, "data_fingerprint": training.fingerprint,
+                   "split_fingerprint": training.split_fingerprint, "data": dict(training.info)}
         tracker = open_tracker(model=plan.model, category=plan.category, resolution=plan.resolution, resize=resize,
                                checkpoints=plan.out_dir, out=plan.out_dir,
-                               options=TrackOptions(data=Path(data), **options))
+                               options=TrackOptions(data=Path(data), **options), trained=trained)
         return cls(tracker, every, plan.config.snapshot_every, plan.total_steps)
 
     def hook(self, reporter: "TrainingProgress"):

@@ -28,9 +28,11 @@ def save_generator_checkpoint(
     seed: int = 0,
     generator: torch.nn.Module | None = None,
     step: int = 1,
+    trained: dict[str, Any] | None = None,
 ) -> Path:
     """A checkpoint folder ``root/<model>/<category>/`` as `slbench train` leaves it, holding
-    ``generator`` (or a freshly initialised one, seeded)."""
+    ``generator`` (or a freshly initialised one, seeded); ``trained`` replaces the metadata saying
+    what it was trained on (default: all images, ``split: all``)."""
     architecture = SMALL_ARCHITECTURE[model]
     if generator is None:
         with torch.random.fork_rng(devices=[]):
@@ -38,10 +40,20 @@ def save_generator_checkpoint(
             generator = build_generator(model, resolution, **architecture)
     metadata: dict[str, Any] = {
         "model": model, "resolution": resolution, "category": category, "architecture": architecture,
-        "step": step, "images_seen": 16 * step, "seed": seed, "split": "all",
+        "step": step, "images_seen": 16 * step, "seed": seed, **(trained or {"split": "all"}),
     }
     save_checkpoint(root / model / category, step, module_tensors(generator, "G."), metadata)
     return root / model / category
+
+
+def trained_on_split(data: Path, *, seed: int = 0, test_fraction: float = 0.2) -> dict[str, Any]:
+    """Checkpoint metadata of a model trained with `slbench train --split train` on ``data``'s lesion split."""
+    from slbench.data import load_dataset, split_by_lesion
+
+    dataset = load_dataset(data)
+    split = split_by_lesion(dataset, test_fraction=test_fraction, seed=seed)
+    return {"split": "train", "data_fingerprint": dataset.fingerprint(), "split_fingerprint": split.fingerprint("train"),
+            "data": {"dataset": str(data), "split_seed": seed, "split_test_fraction": test_fraction}}
 
 
 def stand_in_lpips(*_args, **_kwargs) -> torch.nn.Module:

@@ -216,14 +216,14 @@ def test_cli_hands_every_option_to_the_library(monkeypatch, tmp_path):
         "run", "--models", "dcgan,sl-stylegan", "--category", "all", "--data", "d", "--checkpoints", "c",
         "--n-samples", "50", "--features", "lesion", "--seed", "7", "--out", "o", "--bootstrap", "10", "--resume",
         "--weights-dir", "w", "--trust-weights", "t.pth", "--resolution", "64", "--batch", "8", "--select", "best:kid",
-        "--dry-run",
+        "--dry-run", "--real-side", "test", "--select-on", "train",
     ])
     assert result.exit_code == 0, result.output
     assert received == {
         "data": Path("d"), "models": "dcgan,sl-stylegan", "categories": "all", "checkpoints": Path("c"),
         "n_samples": 50, "features": "lesion", "out": Path("o"), "seed": 7, "bootstrap": 10, "resume": True,
         "weights_dir": Path("w"), "trust_weights": [Path("t.pth")], "resolution": 64, "batch": 8, "select": "best:kid",
-        "dry_run": True,
+        "dry_run": True, "real_side": "test", "select_on": "train",
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -25,3 +26,22 @@ TrustWeightsOption = Annotated[
     typer.Option("--trust-weights", help="Use this weights file although its hash is unknown, for the network whose "
                                          "tensors it holds (repeatable: one file per network)."),
 ]
+
+
+class RealSide(str, Enum):
+    all = "all"
+    test = "test"
+    train = "train"
+
+
+RealSideOption = Annotated[
+    Optional[RealSide],
+    typer.Option("--real-side", help="Real images quality is scored on: all, or the test or train side of the "
+                                     "checkpoints' lesion split; default: test when every checkpoint was trained "
+                                     "on the train side (memorisation then uses the train side), else all."),
+]
+
+
+class SelectOn(str, Enum):
+    track = "track"
+    train = "train"

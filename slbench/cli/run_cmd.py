@@ -13,6 +13,8 @@ from slbench.cli.options import (
     CheckpointsOption,
     DataOption,
     ModelsOption,
+    RealSideOption,
+    SelectOn,
     TrustWeightsOption,
     WeightsDirOption,
 )
@@ -58,6 +60,13 @@ def run(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the plan and its estimated time only; write nothing.")
     ] = False,
+    real_side: RealSideOption = None,
+    select_on: Annotated[
+        SelectOn,
+        typer.Option("--select-on", help="With --select best:METRIC, the images the step is chosen on: track "
+                                         "(whatever the track measured, stated in the caption) or train (a track "
+                                         "on the lesion split's train side, reported on its held-out side)."),
+    ] = SelectOn.track,
 ) -> None:
     """Compare generators per lesion class: FID, KID, precision/recall, density/coverage,
     memorisation and LPIPS diversity, written to a results folder with its reports.
@@ -83,6 +92,8 @@ def run(
         batch=batch,
         select=select,
         dry_run=dry_run,
+        real_side=real_side.value if real_side is not None else None,
+        select_on=select_on.value,
     )
 
 

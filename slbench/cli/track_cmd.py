@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from slbench.cli.options import TrustWeightsOption, WeightsDirOption
+from slbench.cli.options import RealSide, TrustWeightsOption, WeightsDirOption
 
 
 def track(
@@ -38,6 +38,13 @@ def track(
     batch: Annotated[int, typer.Option("--batch", help="Batch size of generation and feature extraction.")] = 64,
     weights_dir: WeightsDirOption = None,
     trust_weights: TrustWeightsOption = None,
+    real_side: Annotated[
+        Optional[RealSide],
+        typer.Option("--real-side", help="Real images every step is scored on: all, or the train or test side of "
+                                         "the checkpoints' lesion split; default: train when they were trained on "
+                                         "the train side (so choosing a step leaves the test side untouched), "
+                                         "else all."),
+    ] = None,
 ) -> None:
     """Evaluate every saved step of a training run with one set of settings and write track.csv.
 
@@ -47,7 +54,8 @@ def track(
 
     tracker = track_folder(checkpoint_dir, data=data, features=features, n_samples=n_samples, every=every, out=out,
                            seed=seed, bootstrap=bootstrap, resolution=resolution, batch=batch,
-                           weights_dir=weights_dir, trust_weights=trust_weights)
+                           weights_dir=weights_dir, trust_weights=trust_weights,
+                           real_side=real_side.value if real_side is not None else None)
     typer.echo(str(tracker.out / "track.csv"))
 
 

@@ -26,6 +26,7 @@ from slbench.console import console, labelled
 from slbench.data import RESIZE_FILTER, Dataset, load_images
 from slbench.data.decode import DEFAULT_RESIZE
 from slbench.errors import SlbenchError
+from slbench.evaluation.real_sides import ALL, SIDE_WORDS, RealSides
 from slbench.evaluation.consistency import ClassifierHandle, consistency_values, open_classifier, score_images
 from slbench.evaluation.sharding import SINGLE, Shard, from_main, map_chunks
 from slbench.features import load_lpips
@@ -68,6 +69,7 @@ class RealSide:
     """One class's real images at the evaluation resolution, their features and LPIPS diversity."""
 
     category: str
+    side: str  # "all", "test" or "train": see slbench.evaluation.real_sides
     images: torch.Tensor  # uint8 N x 3 x R x R
     features: np.ndarray
     lpips: float | None
@@ -88,8 +90,9 @@ class EvaluationContext:
     device: torch.device
     resize: str = DEFAULT_RESIZE  # how real images become square: as the checkpoints' training images did
     shard: Shard = SINGLE
-    _real: dict[str, RealSide] = field(default_factory=dict)
-    _joined: set[str] = field(default_factory=set)  # classes whose extraction a non-main rank took part in
+    sides: RealSides = RealSides(ALL, ALL, None, "default", False)  # which real images quality and memorisation use
+    _real: dict[tuple[str, str], RealSide] = field(default_factory=dict)
+    _joined: set[tuple[str, str]] = field(default_factory=set)  # (class, side) a non-main rank helped extract
     _classifier: ClassifierHandle | None = None
     _real_consistency: dict[str, ClassConsistency] = field(default_factory=dict)
 
@@ -122,12 +125,14 @@ class EvaluationContext:
     def data_fingerprint(self) -> str:
         return self.dataset.fingerprint()
 
-    def real_entry(self, category: str) -> ChunkedEntry:
-        """Where the features of ``category``'s real images are cached."""
-        records = self.dataset.records(category)
+    def real_entry(self, category: str, side: str | None = None) -> ChunkedEntry:
+        """Where the features of ``category``'s real images on ``side`` (default: the quality side) are cached."""
+        side = side or self.sides.quality
+        records = self.sides.records(self.dataset, category, side)
         selection = {
             "data_fingerprint": self.data_fingerprint,
             "category": category,
+            "real_side": side,
             "image_ids_sha256": hashlib.sha256("\n".join(r.image_id for r in records).encode()).hexdigest(),
             "resolution": self.resolution,
             "resize": self.resize,
@@ -135,18 +140,26 @@ class EvaluationContext:
         }
         return ChunkedEntry.locate(self.extractor, selection, len(records))
 
-    def real_side(self, category: str) -> RealSide | None:
-        """The real side of ``category``, prepared on first use; every rank calls it, rank 0 gets it."""
-        if category in self._real or category in self._joined:
-            return self._real.get(category)
-        records, entry = self.dataset.records(category), self.real_entry(category)
+    def memorisation_side(self, category: str) -> RealSide | None:
+        """The real images memorisation is measured against (what the models were trained on)."""
+        return self.real_side(category, self.sides.memorisation)
+
+    def real_side(self, category: str, side: str | None = None) -> RealSide | None:
+        """The real images of ``category`` on ``side`` (default: the side quality is scored on),
+        prepared on first use; every rank calls it, rank 0 gets it."""
+        side = side or self.sides.quality
+        key = (category, side)
+        if key in self._real or key in self._joined:
+            return self._real.get(key)
+        records, entry = self.sides.records(self.dataset, category, side), self.real_entry(category, side)
         spans, started = entry.spans(), time.perf_counter()
         state: dict[str, Any] = {}
 
         def decide() -> list[int]:
             images = load_images(records, self.resolution, resize=self.resize)
             if len(images) < 2:
-                raise SlbenchError(f"{category} has {len(images)} usable image(s); the metrics need at least 2")
+                raise SlbenchError(f"{category} has {len(images)} usable image(s) on {SIDE_WORDS[side]}; "
+                                   "the metrics need at least 2")
             sha = image_content_sha256(images)
             features = entry.complete(sha)
             parts = {} if features is not None else entry.finished_chunks(sha)
@@ -167,7 +180,7 @@ class EvaluationContext:
 
         map_chunks(self.shard, todo, work, collect)
         if not self.shard.is_main:
-            self._joined.add(category)
+            self._joined.add(key)
             return None
         features = state["features"]
         if features is None:
@@ -175,14 +188,16 @@ class EvaluationContext:
             entry.finish(state["sha"], features)
         extracted = time.perf_counter()
         provenance = {
+            "side": side, "n_images": len(records), "image_ids": [record.image_id for record in records],
             "cached": not todo, "chunks_extracted": len(todo), "chunks": len(spans),
             "timings_s": {"decode": round(state["decoded"] - started, 4),
                           "features": round(extracted - state["decoded"], 4)},
         }
         images = state["images"]
-        self._real[category] = RealSide(category, images, features, self.diversity(images), provenance)
+        lpips = self.diversity(images) if side == self.sides.quality else None
+        self._real[key] = RealSide(category, side, images, features, lpips, provenance)
         provenance["timings_s"]["lpips"] = round(time.perf_counter() - extracted, 4)
-        return self._real[category]
+        return self._real[key]
 
     def diversity(self, images: torch.Tensor) -> float | None:
         """Mean LPIPS over seeded random pairs of ``images``; None when LPIPS is unavailable."""

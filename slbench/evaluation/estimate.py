@@ -85,8 +85,9 @@ def plan_work(context: EvaluationContext, plan: EvaluationPlan, n_fake: dict[str
             continue
         first = pair.category not in prepared
         prepared.add(pair.category)
-        work.append(PairWork(pair.model, pair.category, len(context.dataset.records(pair.category)),
-                             n_fake[pair.category], first, context.real_entry(pair.category).exists()))
+        n_real = len(context.sides.records(context.dataset, pair.category, context.sides.quality))
+        work.append(PairWork(pair.model, pair.category, n_real, n_fake[pair.category], first,
+                             context.real_entry(pair.category).exists()))
     return tuple(work)
 
 

@@ -92,6 +92,7 @@ def evaluate_pair(
     on_stage("real images")
     with timings.stage("real_side"):
         real = context.real_side(category)
+        trained = context.memorisation_side(category)
     on_stage("generating")
     generated = generate_and_extract(context, checkpoint, n_fake, timings)
     if generated is None:
@@ -100,7 +101,7 @@ def evaluate_pair(
     on_stage("metrics")
     with timings.stage("metrics"):
         settings = context.metric_settings()
-        evaluation = compute_metrics(real.features, fake_features, train_real=real.features, settings=settings,
+        evaluation = compute_metrics(real.features, fake_features, train_real=trained.features, settings=settings,
                                      device=context.device)
     on_stage("LPIPS")
     with timings.stage("lpips"):
@@ -120,11 +121,17 @@ def evaluate_pair(
         "stage": checkpoint.stage,  # sampled at this growth stage (load_generator's default)
     }
     rows = [{**common, **value.to_row()} for value in (*evaluation.values, *lpips_values, *consistency)]
+    if evaluation.memorisation is not None:
+        note = evaluation.memorisation.describe(memorisation_reference(context, trained.side))
+        rows = [{**row, "note": note} if row["metric"] == "memorisation" else row for row in rows]
     pairs = closest_pairs(evaluation.memorisation)
     provenance = {
         "checkpoint": checkpoint_provenance(checkpoint),
         "native_resolution": checkpoint.resolution,
         "n_real": len(real.images),
+        "real_side": real.side,
+        "memorisation_side": trained.side,
+        "n_memorisation_real": len(trained.images),
         "n_fake": n_fake,
         "class_consistency": context.classifier.provenance,
         "ranks": context.shard.world_size,
@@ -132,6 +139,15 @@ def evaluate_pair(
         "timings_s": timings.seconds,
     }
     return PairResult(model, category, rows, fake, pairs, provenance)
+
+
+def memorisation_reference(context: EvaluationContext, side: str) -> str:
+    """What memorisation's real images are, in words: training images only when the models trained on them."""
+    if side == "train":
+        return "training-side images (the lesion split's side the checkpoints were trained on)"
+    if context.sides.checkpoints_split:
+        return "real images (all of the class, held-out ones included; the checkpoints trained on the training side)"
+    return "real images (all of the class)"
 
 
 def lpips_values_of(fake: float | None, real: float | None, *, n_real: int, n_fake: int) -> list[MetricValue]:

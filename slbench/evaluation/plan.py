@@ -10,6 +10,7 @@ halfway through a long run.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 from slbench.data.decode import DEFAULT_RESIZE
 from slbench.errors import SlbenchError
 from slbench.evaluation.checkpoints import CheckpointInfo, read_checkpoint_info
-from slbench.evaluation.selection import Selection, select_checkpoint
+from slbench.evaluation.selection import Selection, reported_on, select_checkpoint
 
 ALL = "all"
 MIN_RESOLUTION = 16
@@ -143,13 +144,15 @@ def plan_evaluation(
     resolution: int | None = None,
     min_images: int = 2,
     select: str | None = None,
+    select_on: str = "track",
 ) -> EvaluationPlan:
     """Resolve and validate everything; one :class:`SlbenchError` lists every problem found.
 
     ``available`` maps each category of the dataset to its number of usable images; a class
     with fewer than ``min_images`` cannot be measured. ``select`` names the metric whose best
     step of each folder's track is evaluated (:mod:`~slbench.evaluation.selection`); ``None``
-    takes each folder's latest checkpoint.
+    takes each folder's latest checkpoint; ``select_on="train"`` accepts only tracks measured on
+    the training side of a lesion split.
     """
     model_names = parse_models(models, known_models)
     category_names = parse_categories(categories, known_categories, [c for c in known_categories if available.get(c)])
@@ -165,7 +168,7 @@ def plan_evaluation(
             folder = checkpoint_folder(checkpoints, model, category)
             try:
                 info, selection = (read_checkpoint_info(folder), None) if select is None \
-                    else select_checkpoint(folder, select)
+                    else select_checkpoint(folder, select, select_on=select_on)
             except SlbenchError as err:
                 problems.append(f"missing checkpoint for {model}/{category} ({err})")
                 continue
@@ -179,6 +182,14 @@ def plan_evaluation(
         hint = "; train what is missing with `slbench train --model M --category C` or point --checkpoints at them"
         raise SlbenchError(f"cannot start the run, {len(problems)} problem(s): " + "; ".join(problems) + hint)
     return EvaluationPlan(model_names, category_names, tuple(pairs), chosen, source, resize)
+
+
+def reported_plan(plan: EvaluationPlan, side: str, split_fingerprint: str | None, *, select_on: str) -> EvaluationPlan:
+    """``plan`` with each selection told the real side its values are reported on (checked for ``select_on``)."""
+    pairs = tuple(dataclasses.replace(pair, selection=reported_on(pair.selection, side, split_fingerprint,
+                                                                  select_on=select_on))
+                  if pair.selection else pair for pair in plan.pairs)
+    return dataclasses.replace(plan, pairs=pairs)
 
 
 def describe_plan(plan: EvaluationPlan) -> dict[str, Any]:

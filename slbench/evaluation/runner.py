@@ -43,9 +43,10 @@ from slbench.evaluation.estimate import estimate_run, measure_rates, plan_work, 
 from slbench.evaluation.display import RunDisplay
 from slbench.evaluation.grids import write_memorisation_pairs, write_sample_grid
 from slbench.evaluation.pair import PairResult, default_n_fake, evaluate_pair
-from slbench.evaluation.plan import EvaluationPlan, PlannedPair, describe_plan, plan_evaluation
+from slbench.evaluation.plan import EvaluationPlan, PlannedPair, describe_plan, plan_evaluation, reported_plan
+from slbench.evaluation.real_sides import SIDE_WORDS, RealSides, choose_real_sides
 from slbench.evaluation.provenance import data_provenance, extractor_provenance, package_versions
-from slbench.evaluation.selection import parse_select
+from slbench.evaluation.selection import check_select_on, parse_select
 from slbench.evaluation.sharding import Shard, close_shard, from_main, open_shard
 from slbench.features import get_extractor
 from slbench.metrics import MetricSettings
@@ -61,7 +62,7 @@ MIN_FAKE_IMAGES = max(MetricSettings().k_prc + 1, PRD_MIN_SET)
 # Settings that change the numbers: a resumed run must match the stored run on all of them.
 RESUME_KEYS = (
     "data_fingerprint", "models", "categories", "checkpoint_sha256", "features", "extractor_sha256",
-    "n_samples", "seed", "bootstrap", "resolution", "resize",
+    "n_samples", "seed", "bootstrap", "resolution", "resize", "real_side",
 )
 
 
@@ -100,7 +101,7 @@ class RunRecord:
 
 
 def run_settings(*, plan: EvaluationPlan, dataset: Dataset, extractor: Any, n_samples: int | None,
-                 n_fake: dict[str, int], seed: int, bootstrap: int, batch: int) -> dict[str, Any]:
+                 n_fake: dict[str, int], seed: int, bootstrap: int, batch: int, sides: RealSides) -> dict[str, Any]:
     """The settings of a run as ``metrics.json`` stores them (``slbench check`` replays them)."""
     return {
         "command": "run",
@@ -115,6 +116,10 @@ def run_settings(*, plan: EvaluationPlan, dataset: Dataset, extractor: Any, n_sa
         "bootstrap": bootstrap,
         "resize_filter": RESIZE_FILTER,
         "batch": batch,
+        "real_side": sides.to_json(),
+        "real_counts": {category: {side: len(sides.records(dataset, category, side))
+                                   for side in dict.fromkeys((sides.quality, sides.memorisation))}
+                        for category in plan.categories},
     }
 
 
@@ -181,8 +186,10 @@ def run_folder_lock(out: Path) -> Iterator[None]:
         raise SlbenchError(str(err)) from None
 
 
-def write_pair_images(out: Path, result: PairResult, real_images: torch.Tensor, record: RunRecord) -> None:
-    """Sample grid, real grid (once per class) and memorisation pairs of one evaluated pair."""
+def write_pair_images(out: Path, result: PairResult, real_images: torch.Tensor, record: RunRecord,
+                      trained_images: torch.Tensor | None = None) -> None:
+    """Sample grid, real grid (once per class) and memorisation pairs of one evaluated pair; the pairs'
+    real images come from ``trained_images`` (memorisation's side) when given, else ``real_images``."""
     key = f"{result.model}/{result.category}"
     stem = f"{result.model}_{result.category}"
     write_sample_grid(result.fake_images, out / "samples" / f"{stem}.png")
@@ -191,7 +198,8 @@ def write_pair_images(out: Path, result: PairResult, real_images: torch.Tensor, 
         write_sample_grid(real_images, out / "real" / f"{result.category}.png")
         record.artifacts["real"][result.category] = f"real/{result.category}.png"
     if result.memorisation_pairs:
-        write_memorisation_pairs(result.fake_images, real_images, result.memorisation_pairs,
+        write_memorisation_pairs(result.fake_images, real_images if trained_images is None else trained_images,
+                                 result.memorisation_pairs,
                                  out / "memorisation" / f"{stem}.png")
         record.artifacts["memorisation_pairs"][key] = f"memorisation/{stem}.png"
 
@@ -227,6 +235,8 @@ def run_evaluation(
     report_formats: tuple[str, ...] = FORMATS,
     select: str = "latest",
     dry_run: bool = False,
+    real_side: str | None = None,
+    select_on: str = "track",
 ) -> Path:
     """Evaluate every requested (model, category) pair and write the results folder; returns it.
 
@@ -234,6 +244,10 @@ def run_evaluation(
     there and writes nothing. The reports in ``report_formats`` (default: all of Markdown,
     LaTeX, wide CSV and HTML) are rendered into the folder at the end. ``select`` is ``latest``
     (each folder's newest checkpoint) or ``best:METRIC`` (the best step of each folder's track).
+    ``real_side`` is ``all``, ``test`` or ``train`` (``None``: the held-out side when every
+    checkpoint was trained on the training side of one lesion split, else all; see
+    :mod:`slbench.evaluation.real_sides`). ``select_on="train"`` takes the best step only from tracks
+    measured on the training side of the checkpoints' lesion split, and reports it on the held-out side.
     Under ``torchrun`` every rank calls this; rank 0 writes the results (see
     :mod:`slbench.evaluation.sharding`).
     """
@@ -244,27 +258,33 @@ def run_evaluation(
         return _run(shard, started, data=data, models=models, categories=categories, checkpoints=checkpoints,
                     n_samples=n_samples, features=features, out=out, seed=seed, bootstrap=bootstrap, resume=resume,
                     weights_dir=weights_dir, trust_weights=trust_weights, resolution=resolution, batch=batch,
-                    report_formats=report_formats, select=select, dry_run=dry_run)
+                    report_formats=report_formats, select=select, dry_run=dry_run, real_side=real_side,
+                    select_on=check_select_on(select_on))
     finally:
         close_shard(shard)
 
 
 def _run(shard: Shard, started: float, *, data, models, categories, checkpoints, n_samples, features, out, seed,
-         bootstrap, resume, weights_dir, trust_weights, resolution, batch, report_formats, select, dry_run) -> Path:
+         bootstrap, resume, weights_dir, trust_weights, resolution, batch, report_formats, select, dry_run,
+         real_side, select_on) -> Path:
     dataset = open_dataset(data)
     available = {category: len(dataset.records(category)) for category in dataset.categories()}
     plan = plan_evaluation(
         models=models, categories=categories, checkpoints=Path(checkpoints), known_models=tuple(MODELS),
         known_categories=CATEGORIES, available=available, resolution=resolution, min_images=MIN_REAL_IMAGES,
-        select=parse_select(select),
+        select=parse_select(select), select_on=select_on,
     )
+    sides = choose_real_sides(dataset, [(pair.key, pair.checkpoint.metadata) for pair in plan.pairs], real_side)
+    counts = check_side_counts(dataset, sides, plan.categories)
+    plan = reported_plan(plan, sides.quality, sides.split.fingerprint("train") if sides.split else None,
+                         select_on=select_on)
     extractor = get_extractor(
         features, weights_dir=weights_dir, trust_weights=trust_weights, device=shard.device,
         data_fingerprint=dataset.fingerprint(), resolution=plan.resolution,
     )
-    n_fake = {c: n_samples or default_n_fake(available[c]) for c in plan.categories}
+    n_fake = {c: n_samples or default_n_fake(counts[c]) for c in plan.categories}
     settings = run_settings(plan=plan, dataset=dataset, extractor=extractor, n_samples=n_samples, n_fake=n_fake,
-                            seed=seed, bootstrap=bootstrap, batch=batch)
+                            seed=seed, bootstrap=bootstrap, batch=batch, sides=sides)
     out_path = Path(out) if out is not None else None
     decided: dict[str, Any] = {}
 
@@ -283,7 +303,7 @@ def _run(shard: Shard, started: float, *, data, models, categories, checkpoints,
         context = EvaluationContext(dataset=dataset, extractor=extractor,
                                     lpips=open_lpips(weights_dir, trust_weights, shard.device),
                                     resolution=plan.resolution, seed=seed, bootstrap=bootstrap, batch=batch,
-                                    device=shard.device, resize=plan.resize, shard=shard)
+                                    device=shard.device, resize=plan.resize, shard=shard, sides=sides)
         if shard.is_main:
             show_plan(context, plan, n_fake, done, out_path, dry_run=dry_run)
         if dry_run:
@@ -336,13 +356,14 @@ def evaluate_plan(context: EvaluationContext, plan: EvaluationPlan, record: RunR
                 context, model=pair.model, category=pair.category, checkpoint=pair.checkpoint,
                 n_fake=n_fake[pair.category], on_stage=lambda stage, key=pair.key: display.stage(key, stage),
             )
-            real = context.real_side(pair.category)
-            write_pair_images(out, result, real.images, record)
+            real, trained = context.real_side(pair.category), context.memorisation_side(pair.category)
+            write_pair_images(out, result, real.images, record, trained.images)
             copy_track(out, pair, record)
             record.rows.extend(result.rows)
             selection = {"selection": pair.selection.to_json()} if pair.selection else {}
             record.provenance["pairs"][pair.key] = {**result.provenance, **selection}
-            record.provenance["real_sides"].setdefault(pair.category, real.provenance)
+            record.provenance["real_sides"].setdefault(
+                pair.category, {**real.provenance, "memorisation": trained.provenance})
             record.write(out)
             display.pair_done(result.rows)
 
@@ -366,6 +387,23 @@ def run_provenance(context: EvaluationContext, stored: dict[str, Any], plan: Eva
         "ranks": context.shard.world_size,
         "timings_s": dict(stored.get("timings_s", {})),
     }
+
+
+def check_side_counts(dataset: Dataset, sides: RealSides, categories: tuple[str, ...]) -> dict[str, int]:
+    """Images per class on the quality side; a side too small for the metrics is an error naming it."""
+    counts, problems = {}, []
+    for category in categories:
+        counts[category] = len(sides.records(dataset, category, sides.quality))
+        trained = len(sides.records(dataset, category, sides.memorisation))
+        if counts[category] < MIN_REAL_IMAGES:
+            problems.append(f"{category} has {counts[category]} image(s) on {SIDE_WORDS[sides.quality]}, "
+                            f"the metrics need {MIN_REAL_IMAGES}")
+        if trained < 2:
+            problems.append(f"{category} has {trained} image(s) on {SIDE_WORDS[sides.memorisation]}, "
+                            "memorisation needs 2")
+    if problems:
+        raise SlbenchError("; ".join(problems) + "; give --real-side all to score against every image of the class")
+    return counts
 
 
 def check_counts(*, n_samples: int | None, bootstrap: int, batch: int) -> None:

@@ -50,9 +50,13 @@ class MemorisationResult:
 
     @property
     def note(self) -> str:
+        return self.describe("training samples")
+
+    def describe(self, reference: str) -> str:
+        """The note, naming what the ``n_train`` reference images are (e.g. ``"training samples"``)."""
         return (
             f"share of generated samples at or below the {self.percentile:g}th percentile "
-            f"({self.threshold:.4g}) of the {self.n_train} training samples' nearest-neighbour distances"
+            f"({self.threshold:.4g}) of the nearest-neighbour distances among the {self.n_train} {reference}"
         )
 
 

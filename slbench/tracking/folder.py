@@ -62,11 +62,14 @@ def track_folder(folder: str | Path, *, data: str | Path | None = None, every: i
                            resize=newest.resize,
                            checkpoints=folder, out=Path(out) if out is not None else folder,
                            options=TrackOptions(data=Path(data) if data is not None else trained_on(newest),
-                                                **options))
+                                                **options),
+                           trained=newest.metadata)
     todo = [(step, path) for step, path in chosen if step not in tracker.done_steps]
     console.print(f"track: {escape(str(tracker.out))} ({escape(tracker.model)}/{tracker.category}, {len(chosen)} step(s) chosen, "
                   f"{len(chosen) - len(todo)} already evaluated, {tracker.settings['features']} features, "
-                  f"N = {tracker.n_fake}, {tracker.context.resolution} px)", highlight=False, soft_wrap=True)
+                  f"N = {tracker.n_fake}, {tracker.context.resolution} px, real side "
+                  f"{tracker.settings['real_side']}: {tracker.settings['n_real']} images)", highlight=False,
+                  soft_wrap=True)
     with make_progress() as progress:
         task = progress.add_task(f"{tracker.model} {tracker.category}", total=len(todo))
         for step, path in todo:

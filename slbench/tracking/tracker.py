@@ -19,7 +19,7 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import torch
 
@@ -38,6 +38,7 @@ from slbench.errors import SlbenchError
 from slbench.evaluation.checkpoints import NonFiniteWeightsError, read_checkpoint_info
 from slbench.evaluation.context import EvaluationContext, open_lpips
 from slbench.evaluation.pair import default_n_fake, evaluate_pair
+from slbench.evaluation.real_sides import TRAIN, choose_real_sides
 from slbench.evaluation.provenance import data_provenance, extractor_provenance, package_versions
 from slbench.evaluation.runner import check_counts, open_dataset
 from slbench.features import get_extractor
@@ -66,6 +67,7 @@ class TrackOptions:
     weights_dir: Path | None = None
     trust_weights: Path | None = None
     device: str | torch.device | None = None
+    real_side: str | None = None  # all, train or test; None: train for split-trained checkpoints, else all
 
 
 @dataclass
@@ -140,13 +142,18 @@ def _metric_row(step: int, kimg: float, row: dict[str, Any]) -> dict[str, Any]:
 
 
 def open_tracker(*, model: str, category: str, resolution: int, resize: str, checkpoints: Path, out: Path,
-                 options: TrackOptions) -> Tracker:
+                 options: TrackOptions, trained: Mapping[str, Any]) -> Tracker:
     """A tracker for ``model`` on ``category`` writing to ``out``, resuming the track already there.
 
-    Loads the data, the extractor and LPIPS, and prepares the real side of the class, so that an
-    unusable class or extractor fails here, before any step."""
+    ``trained`` is what the checkpoints' metadata says of their training data (``split``,
+    ``data_fingerprint``, ``split_fingerprint``, ``data``): a track of checkpoints trained on the
+    training side of a lesion split measures that side by default, so that choosing a step by it
+    leaves the held-out side untouched for the reported number. Loads the data, the extractor and
+    LPIPS, and prepares the real side of the class, so that an unusable class or extractor fails
+    here, before any step."""
     check_counts(n_samples=options.n_samples, bootstrap=options.bootstrap, batch=options.batch)
     dataset = open_dataset(options.data)
+    sides = choose_real_sides(dataset, [(f"{model}/{category}", trained)], options.real_side, split_default=TRAIN)
     device = resolve_device(options.device)
     extractor = get_extractor(options.features, weights_dir=options.weights_dir,
                               trust_weights=options.trust_weights, device=device,
@@ -154,7 +161,7 @@ def open_tracker(*, model: str, category: str, resolution: int, resize: str, che
     context = EvaluationContext(dataset=dataset, extractor=extractor,
                                 lpips=open_lpips(options.weights_dir, options.trust_weights, device),
                                 resolution=resolution, seed=options.seed, bootstrap=options.bootstrap,
-                                batch=options.batch, device=device, resize=resize)
+                                batch=options.batch, device=device, resize=resize, sides=sides)
     real = context.real_side(category)
     n_fake = options.n_samples or default_n_fake(len(real.images))
     settings = {
@@ -162,7 +169,8 @@ def open_tracker(*, model: str, category: str, resolution: int, resize: str, che
         "data": str(dataset.root), "data_fingerprint": dataset.fingerprint(), "features": extractor.name,
         "extractor_sha256": extractor.weights_sha256, "n_samples": options.n_samples, "n_fake": n_fake,
         "seed": options.seed, "bootstrap": options.bootstrap, "resolution": resolution, "resize": resize,
-        "resize_filter": RESIZE_FILTER, "batch": options.batch, "real_side": "all",
+        "resize_filter": RESIZE_FILTER, "batch": options.batch, "real_side": sides.quality,
+        "real_sides": sides.to_json(), "n_real": len(real.images),
     }
     rows, stored_steps = resumed_rows(out, settings)
     provenance = track_provenance(context, stored_steps)
