@@ -40,6 +40,9 @@ def caption(table: WideTable) -> str:
             "scored on held-out real test images."
         )
         setting = f"Classifier: {table.features}; resolution: {resolution}; N real test / N synthetic training images: "
+    elif table.kind == "track":
+        lead = "Metrics of one training run at every evaluated step, each with the same settings."
+        setting = f"Features: {table.features}; resolution: {resolution}; N real / N fake: "
     else:
         lead = "Image quality of generated lesion images against the real images of each class."
         setting = f"Features: {table.features}; resolution: {resolution}; N real / N fake: "

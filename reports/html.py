@@ -162,7 +162,7 @@ def _html_tabular(whole: WideTable, table: WideTable) -> str:
     )
     return (
         '<div class="scroll"><table class="results"><thead>'
-        f'<tr class="cats"><th rowspan="2" class="model">Model</th>{budget_head}{category_row}</tr>'
+        f'<tr class="cats"><th rowspan="2" class="model">{escape(table.row_heading)}</th>{budget_head}{category_row}</tr>'
         f"<tr>{metric_row}</tr></thead><tbody>{body}</tbody></table></div>"
     )
 

@@ -107,7 +107,7 @@ def latex_table(table: WideTable, *, label: str, continued: str = "") -> str:
 
 def _header(table: WideTable) -> list[str]:
     lead = ["", ""] if table.shows_budget else [""]
-    names = ["Model", "kimg"] if table.shows_budget else ["Model"]
+    names = [table.row_heading, "kimg"] if table.shows_budget else [table.row_heading]
     groups, rules, start = [], [], len(lead) + 1
     for category, columns in table.category_spans():
         groups.append(f"\\multicolumn{{{len(columns)}}}{{c}}{{{latex_escape(category)}}}")

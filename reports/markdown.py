@@ -60,7 +60,7 @@ def markdown_table(table: WideTable) -> list[str]:
     budget = ["kimg"] if table.shows_budget else []
     for part in split_columns(table, MAX_TABLE_COLUMNS):
         headers = [_header_cell(column, table.column_mark(column)) for column in part.columns]
-        lines.append(_row(["Model"] + budget + headers))
+        lines.append(_row([table.row_heading] + budget + headers))
         lines.append(_row([":--"] + ["--:"] * (len(budget) + len(part.columns))))
         for model in part.models:
             cells = [_cell_with_mark(table, part.cell(model, column), column) for column in part.columns]

@@ -21,7 +21,7 @@ from reports.names import category_sort_key, is_signed, metric_sort_key, model_s
 from reports.results import ResultsError
 from reports.schema import TABLES
 
-TABLE_TITLES = {"quality": "Image quality", "utility": "Utility for classification"}
+TABLE_TITLES = {"quality": "Image quality", "utility": "Utility for classification", "track": "Training track"}
 MAX_TABLE_COLUMNS = 12
 """Wider tables are split at category boundaries (see :func:`split_columns`)."""
 
@@ -93,6 +93,11 @@ class WideTable:
     @property
     def title(self) -> str:
         return TABLE_TITLES.get(self.kind, self.kind)
+
+    @property
+    def row_heading(self) -> str:
+        """What the first column names: the model (or training arm), or a track's step."""
+        return "Step" if self.kind == "track" else "Model"
 
     @property
     def slug(self) -> str:

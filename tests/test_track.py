@@ -238,6 +238,16 @@ def test_the_html_report_draws_the_tracks_with_the_reported_step_marked(first_tr
     assert "Training curves" in html and html.count('alt="FID during training"') == 1
 
 
+def test_report_renders_a_folder_that_track_wrote(first_track):
+    result = CliRunner().invoke(app, ["report", str(first_track), "--format", "md,html"])
+    assert result.exit_code == 0, result.output
+    markdown = (first_track / "track-report.md").read_text()
+    steps = [line.split("|")[1].strip() for line in markdown.splitlines() if line.startswith("| step ")]
+    assert [label.split(" (")[0] for label in steps] == ["step 2", "step 4", "step 6"]
+    html = (first_track / "track-report.html").read_text()
+    assert html.count('alt="FID during training"') == 1
+
+
 def test_a_best_step_no_longer_on_disk_is_an_error(first_track, workspace, tmp_path):
     folder = tmp_path / "checkpoints" / "dcgan" / "MEL"
     shutil.copytree(workspace["checkpoints"], folder)
