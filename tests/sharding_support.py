@@ -1,4 +1,4 @@
-"""Launching `slbench run` on several gloo processes the way torchrun does (environment variables),
+"""Launching `slbench run` (or `slbench track`) on several gloo processes the way torchrun does (environment variables),
 by forking, so the children inherit the parent's imports and the test's patches."""
 
 from __future__ import annotations
@@ -23,25 +23,26 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _worker(rank: int, world_size: int, port: int, options: dict, reports: str) -> None:
+def _worker(rank: int, world_size: int, port: int, options: dict, reports: str, target) -> None:
     torch.set_num_threads(1)
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank),
                       LOCAL_RANK=str(rank), WORLD_SIZE=str(world_size))
     from slbench.console import console
 
     try:
-        runner.run_evaluation(**options)
+        (target or runner.run_evaluation)(**options)
         outcome = "finished"
     except SlbenchError as err:
         outcome = f"error: {err}"
     Path(reports, f"rank{rank}.json").write_text(json.dumps({"outcome": outcome, "quiet": console.quiet}))
 
 
-def run_ranks(options: dict, reports: Path, world_size: int = 2) -> tuple[list[dict], float]:
-    """Every rank's outcome (finished or the error) and whether its console was quiet, and the wall seconds."""
+def run_ranks(options: dict, reports: Path, world_size: int = 2, target=None) -> tuple[list[dict], float]:
+    """Every rank's outcome (finished or the error) and whether its console was quiet, and the wall seconds;
+    each rank calls ``target(**options)`` (default: :func:`slbench.evaluation.runner.run_evaluation`)."""
     reports.mkdir()
     start = time.perf_counter()
-    mp.start_processes(_worker, args=(world_size, _free_port(), options, str(reports)), nprocs=world_size,
+    mp.start_processes(_worker, args=(world_size, _free_port(), options, str(reports), target), nprocs=world_size,
                        join=True, start_method="fork")
     seconds = time.perf_counter() - start
     return [json.loads((reports / f"rank{rank}.json").read_text()) for rank in range(world_size)], seconds

@@ -49,14 +49,17 @@ def track(
     """Evaluate every saved step of a training run with one set of settings and write track.csv.
 
     Steps already in the track are skipped, so an interrupted track continues where it stopped;
-    an unreadable or non-finite checkpoint is recorded with its reason and the track goes on."""
+    an unreadable or non-finite checkpoint is recorded with its reason and the track goes on.
+    Under `torchrun --nproc_per_node N -m slbench track ...` the ranks share each step's generation
+    and feature extraction and rank 0 writes the same track as one process would."""
     from slbench.tracking import track_folder
 
     tracker = track_folder(checkpoint_dir, data=data, features=features, n_samples=n_samples, every=every, out=out,
                            seed=seed, bootstrap=bootstrap, resolution=resolution, batch=batch,
                            weights_dir=weights_dir, trust_weights=trust_weights,
                            real_side=real_side.value if real_side is not None else None)
-    typer.echo(str(tracker.out / "track.csv"))
+    if tracker.context.shard.is_main:
+        typer.echo(str(tracker.out / "track.csv"))
 
 
 def register(app: typer.Typer) -> None:

@@ -20,6 +20,7 @@ from reports.tracks import STATUS_OK
 from slbench.console import console, make_progress
 from slbench.errors import SlbenchError
 from slbench.evaluation.checkpoints import read_checkpoint_info
+from slbench.evaluation.sharding import Shard, close_shard, open_shard
 from slbench.metrics import METRICS
 from slbench.tracking.tracker import TrackOptions, Tracker, open_tracker
 
@@ -43,9 +44,19 @@ def track_folder(folder: str | Path, *, data: str | Path | None = None, every: i
     (default: ``folder`` itself); returns the tracker holding the whole track.
 
     ``options`` are the fields of :class:`TrackOptions` other than ``data``, which defaults to
-    the dataset the checkpoints were trained on."""
+    the dataset the checkpoints were trained on. Under ``torchrun`` every rank calls this: the
+    ranks share each step's generation and feature extraction (:mod:`slbench.evaluation.sharding`),
+    and rank 0 computes the metrics, prints and writes a track identical to one process's."""
     check_every(every)
-    folder = Path(folder)
+    shard = open_shard(options.get("device"))
+    try:
+        return _track(shard, Path(folder), data=data, every=every, out=out, resolution=resolution, options=options)
+    finally:
+        close_shard(shard)
+
+
+def _track(shard: Shard, folder: Path, *, data, every: int, out, resolution: int | None,
+           options: dict[str, Any]) -> Tracker:
     on_disk = list_checkpoints(folder) if folder.is_dir() else []
     if not on_disk:
         raise SlbenchError(f"{folder} holds no checkpoint; give the folder `slbench train --out` wrote")
@@ -63,12 +74,13 @@ def track_folder(folder: str | Path, *, data: str | Path | None = None, every: i
                            checkpoints=folder, out=Path(out) if out is not None else folder,
                            options=TrackOptions(data=Path(data) if data is not None else trained_on(newest),
                                                 **options),
-                           trained=newest.metadata)
+                           trained=newest.metadata, shard=shard)
     todo = [(step, path) for step, path in chosen if step not in tracker.done_steps]
     console.print(f"track: {escape(str(tracker.out))} ({escape(tracker.model)}/{tracker.category}, {len(chosen)} step(s) chosen, "
                   f"{len(chosen) - len(todo)} already evaluated, {tracker.settings['features']} features, "
                   f"N = {tracker.n_fake}, {tracker.context.resolution} px, real side "
-                  f"{tracker.settings['real_side']}: {tracker.settings['n_real']} images)", highlight=False,
+                  f"{tracker.settings['real_side']}: {tracker.settings['n_real']} images"
+                  f"{f', {shard.world_size} ranks' if shard.world_size > 1 else ''})", highlight=False,
                   soft_wrap=True)
     with make_progress() as progress:
         task = progress.add_task(f"{tracker.model} {tracker.category}", total=len(todo))

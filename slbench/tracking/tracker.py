@@ -39,6 +39,7 @@ from slbench.evaluation.checkpoints import NonFiniteWeightsError, read_checkpoin
 from slbench.evaluation.context import EvaluationContext, open_lpips
 from slbench.evaluation.pair import default_n_fake, evaluate_pair
 from slbench.evaluation.real_sides import TRAIN, choose_real_sides
+from slbench.evaluation.sharding import SINGLE, Shard, from_main
 from slbench.evaluation.provenance import data_provenance, extractor_provenance, package_versions
 from slbench.evaluation.runner import check_counts, open_dataset
 from slbench.features import get_extractor
@@ -89,9 +90,14 @@ class Tracker:
         return {row["step"] for row in self.rows}
 
     def evaluate(self, path: Path, step: int) -> list[dict[str, Any]]:
-        """Evaluate the checkpoint of ``step`` at ``path``, store its rows and rewrite the track."""
+        """Evaluate the checkpoint of ``step`` at ``path``, store its rows and rewrite the track.
+
+        Under ``torchrun`` every rank calls it and shares the step's generation and extraction;
+        rank 0 alone stores and writes (the other ranks get no rows)."""
         started = time.perf_counter()
         rows, record = self._step_rows(path, step)
+        if not self.context.shard.is_main:
+            return []
         self.rows = [row for row in self.rows if row["step"] != step] + rows
         record["seconds"] = round(time.perf_counter() - started, 3)
         self.provenance["steps"][str(step)] = record
@@ -100,7 +106,8 @@ class Tracker:
         return rows
 
     def write(self) -> None:
-        write_track(self.out, self.rows, settings=self.settings, provenance=self.provenance)
+        if self.context.shard.is_main:
+            write_track(self.out, self.rows, settings=self.settings, provenance=self.provenance)
 
     def _step_rows(self, path: Path, step: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         kimg = math.nan
@@ -111,6 +118,8 @@ class Tracker:
             self._check_checkpoint(info)
             result = evaluate_pair(self.context, model=self.model, category=self.category, checkpoint=info,
                                    n_fake=self.n_fake, on_stage=lambda name: stage.update(name=name))
+            if result is None:  # a rank that only shared the generation and extraction
+                return [], {}
         except SlbenchError as err:
             if stage["name"] not in ("metadata", "generating"):
                 raise
@@ -142,7 +151,7 @@ def _metric_row(step: int, kimg: float, row: dict[str, Any]) -> dict[str, Any]:
 
 
 def open_tracker(*, model: str, category: str, resolution: int, resize: str, checkpoints: Path, out: Path,
-                 options: TrackOptions, trained: Mapping[str, Any]) -> Tracker:
+                 options: TrackOptions, trained: Mapping[str, Any], shard: Shard = SINGLE) -> Tracker:
     """A tracker for ``model`` on ``category`` writing to ``out``, resuming the track already there.
 
     ``trained`` is what the checkpoints' metadata says of their training data (``split``,
@@ -150,29 +159,32 @@ def open_tracker(*, model: str, category: str, resolution: int, resize: str, che
     training side of a lesion split measures that side by default, so that choosing a step by it
     leaves the held-out side untouched for the reported number. Loads the data, the extractor and
     LPIPS, and prepares the real side of the class, so that an unusable class or extractor fails
-    here, before any step."""
+    here, before any step. Under ``torchrun`` (``shard``) every rank opens one; the ranks share the
+    real side's extraction, and rank 0 reads the stored track and hands its rows to the others."""
     check_counts(n_samples=options.n_samples, bootstrap=options.bootstrap, batch=options.batch)
     dataset = open_dataset(options.data)
     sides = choose_real_sides(dataset, [(f"{model}/{category}", trained)], options.real_side, split_default=TRAIN)
-    device = resolve_device(options.device)
+    device = shard.device if shard.context.distributed else resolve_device(options.device)
     extractor = get_extractor(options.features, weights_dir=options.weights_dir,
                               trust_weights=options.trust_weights, device=device,
                               data_fingerprint=dataset.fingerprint(), resolution=resolution)
     context = EvaluationContext(dataset=dataset, extractor=extractor,
                                 lpips=open_lpips(options.weights_dir, options.trust_weights, device),
                                 resolution=resolution, seed=options.seed, bootstrap=options.bootstrap,
-                                batch=options.batch, device=device, resize=resize, sides=sides)
-    real = context.real_side(category)
-    n_fake = options.n_samples or default_n_fake(len(real.images))
+                                batch=options.batch, device=device, resize=resize, sides=sides, shard=shard)
+    context.real_side(category)
+    context.memorisation_side(category)
+    n_real = len(sides.records(dataset, category, sides.quality))
+    n_fake = options.n_samples or default_n_fake(n_real)
     settings = {
         "command": "track", "model": model, "category": category, "checkpoints": str(checkpoints),
         "data": str(dataset.root), "data_fingerprint": dataset.fingerprint(), "features": extractor.name,
         "extractor_sha256": extractor.weights_sha256, "n_samples": options.n_samples, "n_fake": n_fake,
         "seed": options.seed, "bootstrap": options.bootstrap, "resolution": resolution, "resize": resize,
         "resize_filter": RESIZE_FILTER, "batch": options.batch, "real_side": sides.quality,
-        "real_sides": sides.to_json(), "n_real": len(real.images),
+        "real_sides": sides.to_json(), "n_real": n_real,
     }
-    rows, stored_steps = resumed_rows(out, settings)
+    rows, stored_steps = from_main(shard, lambda: resumed_rows(out, settings))
     provenance = track_provenance(context, stored_steps)
     return Tracker(context, model, category, n_fake, out, settings, provenance, rows)
 
@@ -208,5 +220,6 @@ def track_provenance(context: EvaluationContext, steps: dict[str, Any]) -> dict[
                   "lpips_pairs": context.seed, "bootstrap_and_kid_subsets": context.seed},
         "metric_settings": MetricSettings(bootstrap=context.bootstrap, seed=context.seed).to_dict(),
         "device": str(context.device),
+        "ranks": context.shard.world_size,
         "steps": dict(steps),
     }
