@@ -280,13 +280,15 @@ def _memorisation_section(result_set: ResultSet, tables: list[WideTable]) -> str
         figures = []
         for model in models:
             key = f"{model}/{category}"
-            alt = f"closest generated/training pairs, {model}, {category}"
+            alt = f"closest generated/real pairs, {model}, {category}"
             image = _image(result_set, "memorisation_pairs", key, alt)
             figures.append(_figure(image, model, _memorisation_value(tables, model, category)))
         parts.append(f'<h3>{escape(category)}</h3><div class="gallery">{"".join(figures)}</div>')
     if not parts:
         return ""
-    lead = "<p>The generated images closest to a training image in feature space, each with that training image.</p>"
+    lead = ("<p>The generated images closest in feature space to one of the real images memorisation was measured "
+            "against (the training images when the checkpoints were trained on one side of the lesion split; the "
+            "table caption says which), each with that image.</p>")
     return lead + "".join(parts)
 
 

@@ -194,6 +194,16 @@ def test_select_on_train_refuses_a_track_of_all_images_and_a_report_on_them(data
     assert "optimistic" in (optimistic / "report.md").read_text()
 
 
+def test_a_track_continued_without_real_side_keeps_the_side_it_was_started_with(data, tmp_path):
+    folder = tmp_path / "checkpoints"
+    save_generator_checkpoint(folder, "dcgan", "MEL", seed=3, step=1, trained=trained_on_split(data))
+    options = dict(data=data, features="tiny", n_samples=N_FAKE, seed=SEED, batch=32, device="cpu")
+    track_folder(folder / "dcgan" / "MEL", real_side="all", **options)
+    save_generator_checkpoint(folder, "dcgan", "MEL", seed=4, step=2, trained=trained_on_split(data))
+    tracker = track_folder(folder / "dcgan" / "MEL", **options)
+    assert tracker.settings["real_side"] == "all" and tracker.done_steps == {1, 2}
+
+
 def test_report_of_results_written_before_real_sides_says_all_images(split_run, tmp_path):
     document = json.loads((split_run["results"] / "metrics.json").read_text())
     for key in ("real_side", "real_counts"):

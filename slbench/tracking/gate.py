@@ -21,7 +21,7 @@ from slbench.evaluation.selection import best_step
 from slbench.tracking.folder import track_folder
 
 # The settings a candidate must be evaluated with for its values to be comparable.
-REPLAYED = ("data_fingerprint", "features", "extractor_sha256", "n_fake", "seed", "resolution", "resize")
+REPLAYED = ("data_fingerprint", "features", "extractor_sha256", "n_fake", "seed", "resolution", "resize", "real_side")
 
 
 def load_baseline_track(baseline: Path) -> Track:
@@ -50,6 +50,7 @@ def check_against_track(*, candidate: Path, baseline: Path, tolerance: Any, data
         resolution=int(settings["resolution"]), features=settings["features"], n_samples=int(settings["n_fake"]),
         seed=int(settings["seed"]), bootstrap=int(settings.get("bootstrap") or 0),
         batch=batch or int(settings["batch"]), weights_dir=weights_dir, trust_weights=trust_weights,
+        real_side=str(settings.get("real_side") or "all"),
     )
     if (tracker.model, tracker.category) != (stored.model, stored.category):
         raise SlbenchError(f"{candidate} trains {tracker.model}/{tracker.category}, but the baseline track is of "

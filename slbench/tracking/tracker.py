@@ -38,7 +38,7 @@ from slbench.errors import SlbenchError
 from slbench.evaluation.checkpoints import NonFiniteWeightsError, read_checkpoint_info
 from slbench.evaluation.context import EvaluationContext, open_lpips
 from slbench.evaluation.pair import default_n_fake, evaluate_pair
-from slbench.evaluation.real_sides import TRAIN, choose_real_sides
+from slbench.evaluation.real_sides import SIDES, TRAIN, choose_real_sides
 from slbench.evaluation.sharding import SINGLE, Shard, from_main
 from slbench.evaluation.provenance import data_provenance, extractor_provenance, package_versions
 from slbench.evaluation.runner import check_counts, open_dataset
@@ -156,14 +156,15 @@ def open_tracker(*, model: str, category: str, resolution: int, resize: str, che
 
     ``trained`` is what the checkpoints' metadata says of their training data (``split``,
     ``data_fingerprint``, ``split_fingerprint``, ``data``): a track of checkpoints trained on the
-    training side of a lesion split measures that side by default, so that choosing a step by it
-    leaves the held-out side untouched for the reported number. Loads the data, the extractor and
+    training side of a lesion split measures that side by default (a track continued keeps its
+    side), so that choosing a step by it leaves the held-out side untouched for the reported number. Loads the data, the extractor and
     LPIPS, and prepares the real side of the class, so that an unusable class or extractor fails
     here, before any step. Under ``torchrun`` (``shard``) every rank opens one; the ranks share the
     real side's extraction, and rank 0 reads the stored track and hands its rows to the others."""
     check_counts(n_samples=options.n_samples, bootstrap=options.bootstrap, batch=options.batch)
     dataset = open_dataset(options.data)
-    sides = choose_real_sides(dataset, [(f"{model}/{category}", trained)], options.real_side, split_default=TRAIN)
+    requested = options.real_side or from_main(shard, lambda: stored_side(out))
+    sides = choose_real_sides(dataset, [(f"{model}/{category}", trained)], requested, split_default=TRAIN)
     device = shard.device if shard.context.distributed else resolve_device(options.device)
     extractor = get_extractor(options.features, weights_dir=options.weights_dir,
                               trust_weights=options.trust_weights, device=device,
@@ -187,6 +188,17 @@ def open_tracker(*, model: str, category: str, resolution: int, resize: str, che
     rows, stored_steps = from_main(shard, lambda: resumed_rows(out, settings))
     provenance = track_provenance(context, stored_steps)
     return Tracker(context, model, category, n_fake, out, settings, provenance, rows)
+
+
+def stored_side(out: Path) -> str | None:
+    """The real side of the track already in ``out``, which a track continued without ``--real-side`` keeps."""
+    if not has_track(out):
+        return None
+    try:
+        side = load_track(out).settings.get("real_side")
+    except TrackError as err:
+        raise SlbenchError(f"cannot continue the track in {out}: {err}") from None
+    return side if side in SIDES else None
 
 
 def resumed_rows(out: Path, settings: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
