@@ -10,8 +10,12 @@ from evaluation_builders import save_generator_checkpoint, stand_in_lpips, tiny_
 from slbench.cli import app
 from slbench.evaluation import runner
 from slbench.evaluation.estimate import PairWork, Rates, estimate_run, format_seconds, pair_seconds
+from slbench.evaluation.metric_cost import PRD_SATURATION, MetricCost, measure_metric_cost
+from slbench.metrics import MetricSettings
 
-RATES = Rates(decode=0.01, extract=0.02, generate={"dcgan": 0.03, "stylegan": 0.05}, lpips=0.001, metrics=2.0,
+COST = MetricCost(dim=2048, bootstrap=0, fid_infinity_points=15, gram=2e-7, replicate=1e-8, gaussian=1e-11,
+                  vendi=1e-11, prd=0.05)
+RATES = Rates(decode=0.01, extract=0.02, generate={"dcgan": 0.03, "stylegan": 0.05}, lpips=0.001, metrics=COST,
               device="cpu")
 
 
@@ -21,7 +25,7 @@ def test_stage_estimates_scale_with_the_images_and_the_ranks():
     assert one["decode"] == pytest.approx(6.0)
     assert one["generate"] == pytest.approx(30.0)
     assert one["extract"] == pytest.approx(32.0)  # 1,000 generated and 600 real images
-    assert one["metrics"] == pytest.approx(2.0 * (1600 / 512) ** 2)
+    assert one["metrics"] == pytest.approx(COST.total(600, 1000))
     assert one["lpips"] == pytest.approx((1000 + 600) * 0.001)
     two = pair_seconds(first, RATES, world_size=2)
     assert two["generate"] == pytest.approx(15.0) and two["extract"] == pytest.approx(16.0)
@@ -33,6 +37,37 @@ def test_stage_estimates_scale_with_the_images_and_the_ranks():
     estimate = estimate_run((first, shared), RATES, 1)
     assert estimate.total == pytest.approx(sum(one.values()) + sum(pair_seconds(shared, RATES, 1).values()))
     assert [format_seconds(s) for s in (42, 210, 7200)] == ["42 s", "3.5 min", "2.0 h"]
+
+
+def test_each_metric_part_scales_with_its_own_cost():
+    n, twice = COST.seconds(5000, 5000), COST.seconds(10000, 10000)
+    assert twice["gram"] == pytest.approx(4 * n["gram"])  # N^2 entries
+    assert n["gram"] == pytest.approx(2e-7 * 3 * 5000**2)
+    assert n["replicates"] == 0.0
+    with_intervals = MetricCost(**{**COST.__dict__, "bootstrap": 200})
+    boot, boot_twice = with_intervals.seconds(5000, 5000), with_intervals.seconds(10000, 10000)
+    assert boot["replicates"] == pytest.approx(200 * 1e-8 * 3 * 5000**2)
+    assert boot_twice["replicates"] == pytest.approx(4 * boot["replicates"])
+    assert boot["gaussian"] > 10 * n["gaussian"]  # a matrix square root per replicate
+    # FID: (Nr + 16 Nf) d^2 + 17 d^3; the d^3 part does not grow with N, so doubling N less than doubles it
+    assert n["gaussian"] == pytest.approx(1e-11 * ((5000 + 16 * 5000) * 2048**2 + 17 * 2048**3))
+    assert n["gaussian"] < twice["gaussian"] < 2 * n["gaussian"]
+    # past n = d the d x d form: n d^2 to build it, d^3 for its eigenvalues, per set
+    assert n["vendi"] == pytest.approx(1e-11 * 2 * (5000 * 2048**2 + 2048**3))
+    assert n["vendi"] < twice["vendi"] < 2 * n["vendi"]
+    assert COST.seconds(500, 500)["vendi"] == pytest.approx(1e-11 * 2 * 2 * 500**3)  # below d: the n x n form
+    assert COST.seconds(2 * PRD_SATURATION, 9 * PRD_SATURATION)["prd"] == pytest.approx(
+        COST.seconds(PRD_SATURATION, PRD_SATURATION)["prd"])  # the smaller set, up to the saturation
+    assert COST.seconds(1024, 1024)["prd"] == pytest.approx(2 * COST.seconds(256, 256)["prd"])
+
+
+def test_the_warm_up_measures_every_part_on_this_device(one_thread):
+    cost = measure_metric_cost(16, MetricSettings(bootstrap=4, seed=0), "cpu")
+    assert cost.dim == 16 and cost.bootstrap == 4 and cost.fid_infinity_points == MetricSettings().fid_infinity_points
+    for part in ("gram", "gaussian", "vendi", "prd"):
+        assert getattr(cost, part) > 0.0, part
+    assert cost.replicate >= 0.0
+    assert measure_metric_cost(16, MetricSettings(seed=0), "cpu").replicate == 0.0
 
 
 @pytest.fixture

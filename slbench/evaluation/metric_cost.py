@@ -1,0 +1,125 @@
+"""How long the metric suite of one pair takes, from its complexity and a short warm-up on this device.
+
+The suite (:func:`slbench.metrics.run_evaluation`) has parts that grow differently with the
+set sizes ``Nr`` (real), ``Nf`` (generated), the feature dimension ``d`` and the ``B``
+half-sample replicates of ``--bootstrap``; scaling one small timing of the whole suite by
+``N^2`` mixes them up (at 256 rows PRD's k-means dominates; at 10,000 the Gram pass does), and
+so misjudged large classes several times over. Each part is therefore timed on its own at a
+small size and scaled by its own cost:
+
+``gram``
+    The blocked pass over the real-real, fake-fake and fake-real Gram matrices, with KID's
+    subset sums, the RBF MMD, every k-NN radius and ball (precision/recall, density/coverage,
+    memorisation): ``Nr^2 + Nf^2 + Nr Nf`` entries, each a length-``d`` product plus its
+    reductions, so seconds per entry at this ``d``.
+``replicates``
+    What the half-samples add to that pass (weighted kernel sums, k-NN radii recomputed in each
+    half-sample): ``B`` times the entries.
+``gaussian``
+    FID and FID-infinity: covariances ``(Nr + (1 + B + P) Nf) d^2`` and one eigen
+    decomposition or matrix square root ``d^3`` per fit (the real fit, the estimate, ``B``
+    replicates and FID-infinity's ``P`` subset sizes).
+``vendi``
+    The Vendi scores: per set of ``n`` rows, the eigenvalues of the ``k x k`` kernel with
+    ``k = min(n, d)``: ``n k^2 + k^3``.
+``prd``
+    PRD's 10 mini-batch k-means runs (batches of 1,024) over both sets at the smaller one's
+    size. A run stops when its inertia stops improving, so its time grows much more slowly than
+    the data; measured on this code at 256 to 8,192 rows per set (1 thread, d = 128), it grows
+    about as the square root of the rows up to :data:`PRD_SATURATION` rows and stays flat
+    beyond, which is the model.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from slbench.metrics import MetricSettings
+from slbench.metrics import run_evaluation as compute_metrics
+
+GRAM_WARMUP = 1024  # rows per set: near the Gram block size, where a pass costs what large ones do per entry
+REPLICATE_WARMUP = 512
+REPLICATES_WARMUP = 8
+VENDI_WARMUP = 512
+PRD_WARMUP = 256
+PRD_SATURATION = 4096
+GRAM_METRICS = ("kid", "mmd_rbf", "precision", "recall", "density", "coverage", "memorisation")
+VENDI_METRICS = ("vendi_fake", "vendi_real", "vendi_ratio")
+PRD_METRICS = ("prd_f8", "prd_f1_8")
+
+
+def gram_entries(n_real: int, n_fake: int) -> float:
+    return float(n_real * n_real + n_fake * n_fake + n_real * n_fake)
+
+
+def gaussian_units(n_real: int, n_fake: int, dim: int, *, replicates: int, points: int) -> float:
+    fits = 1 + replicates + points
+    return float((n_real + fits * n_fake) * dim**2 + (1 + fits) * dim**3)
+
+
+def vendi_units(n_real: int, n_fake: int, dim: int) -> float:
+    return float(sum(n * min(n, dim) ** 2 + min(n, dim) ** 3 for n in (n_real, n_fake)))
+
+
+def prd_units(n_real: int, n_fake: int) -> float:
+    return math.sqrt(min(min(n_real, n_fake), PRD_SATURATION))
+
+
+@dataclass(frozen=True)
+class MetricCost:
+    """Seconds per unit of each part of the suite (see the module docstring), measured on one device."""
+
+    dim: int
+    bootstrap: int
+    fid_infinity_points: int
+    gram: float  # per Gram entry
+    replicate: float  # per Gram entry and replicate
+    gaussian: float  # per gaussian unit
+    vendi: float  # per vendi unit
+    prd: float  # per prd unit
+
+    def seconds(self, n_real: int, n_fake: int) -> dict[str, float]:
+        """Expected seconds of each part for sets of ``n_real`` and ``n_fake`` rows."""
+        entries = gram_entries(n_real, n_fake)
+        return {
+            "gram": self.gram * entries,
+            "replicates": self.replicate * self.bootstrap * entries,
+            "gaussian": self.gaussian * gaussian_units(n_real, n_fake, self.dim, replicates=self.bootstrap,
+                                                       points=self.fid_infinity_points),
+            "vendi": self.vendi * vendi_units(n_real, n_fake, self.dim),
+            "prd": self.prd * prd_units(n_real, n_fake),
+        }
+
+    def total(self, n_real: int, n_fake: int) -> float:
+        return sum(self.seconds(n_real, n_fake).values())
+
+
+def measure_metric_cost(dim: int, settings: MetricSettings, device: torch.device | str) -> MetricCost:
+    """Time each part of the suite once on random features of dimension ``dim`` (a few seconds)."""
+    points = settings.fid_infinity_points
+
+    def timed(rows: int, metrics: tuple[str, ...], bootstrap: int = 0) -> float:
+        rng = np.random.default_rng(0)
+        real, fake = (rng.standard_normal((rows, dim)) for _ in range(2))
+        chosen = MetricSettings(metrics=metrics, bootstrap=bootstrap, seed=settings.seed,
+                                block_size=settings.block_size, gram_dtype=settings.gram_dtype)
+        start = time.perf_counter()
+        compute_metrics(real, fake, settings=chosen, device=device)
+        return time.perf_counter() - start
+
+    gram = timed(GRAM_WARMUP, GRAM_METRICS) / gram_entries(GRAM_WARMUP, GRAM_WARMUP)
+    replicate = 0.0
+    if settings.bootstrap:
+        entries = gram_entries(REPLICATE_WARMUP, REPLICATE_WARMUP)
+        with_replicates = timed(REPLICATE_WARMUP, GRAM_METRICS, REPLICATES_WARMUP)
+        replicate = max(0.0, with_replicates / entries - gram) / REPLICATES_WARMUP
+    # FID alone, without replicates: at d = 2048 each fit costs seconds, and every fit costs the same
+    gaussian = timed(GRAM_WARMUP, ("fid",)) / gaussian_units(GRAM_WARMUP, GRAM_WARMUP, dim, replicates=0, points=0)
+    vendi = timed(VENDI_WARMUP, VENDI_METRICS) / vendi_units(VENDI_WARMUP, VENDI_WARMUP, dim)
+    prd = timed(PRD_WARMUP, PRD_METRICS) / prd_units(PRD_WARMUP, PRD_WARMUP)
+    return MetricCost(dim, settings.bootstrap, points, gram, replicate, gaussian, vendi, prd)
