@@ -13,8 +13,8 @@ from slbench.evaluation.estimate import PairWork, Rates, estimate_run, format_se
 from slbench.evaluation.metric_cost import PRD_SATURATION, MetricCost, measure_metric_cost
 from slbench.metrics import MetricSettings
 
-COST = MetricCost(dim=2048, bootstrap=0, fid_infinity_points=15, gram=2e-7, replicate=1e-8, gaussian=1e-11,
-                  vendi=1e-11, prd=0.05)
+COST = MetricCost(dim=2048, bootstrap=0, fid_infinity_points=15, gram=2e-7, memorisation=1e-7, replicate=1e-8,
+                  gaussian=1e-11, vendi=1e-11, prd=0.05)
 RATES = Rates(decode=0.01, extract=0.02, generate={"dcgan": 0.03, "stylegan": 0.05}, lpips=0.001, metrics=COST,
               device="cpu")
 
@@ -44,6 +44,10 @@ def test_each_metric_part_scales_with_its_own_cost():
     assert twice["gram"] == pytest.approx(4 * n["gram"])  # N^2 entries
     assert n["gram"] == pytest.approx(2e-7 * 3 * 5000**2)
     assert n["replicates"] == 0.0
+    assert twice["memorisation"] == pytest.approx(4 * n["memorisation"])
+    held_out = COST.seconds(1000, 5000, n_train=4000)  # memorisation against the training side
+    assert held_out["memorisation"] == pytest.approx(1e-7 * (4000**2 + 5000**2 + 4000 * 5000))
+    assert held_out["gram"] == pytest.approx(2e-7 * (1000**2 + 5000**2 + 1000 * 5000))
     with_intervals = MetricCost(**{**COST.__dict__, "bootstrap": 200})
     boot, boot_twice = with_intervals.seconds(5000, 5000), with_intervals.seconds(10000, 10000)
     assert boot["replicates"] == pytest.approx(200 * 1e-8 * 3 * 5000**2)
@@ -64,7 +68,7 @@ def test_each_metric_part_scales_with_its_own_cost():
 def test_the_warm_up_measures_every_part_on_this_device(one_thread):
     cost = measure_metric_cost(16, MetricSettings(bootstrap=4, seed=0), "cpu")
     assert cost.dim == 16 and cost.bootstrap == 4 and cost.fid_infinity_points == MetricSettings().fid_infinity_points
-    for part in ("gram", "gaussian", "vendi", "prd"):
+    for part in ("gram", "memorisation", "gaussian", "vendi", "prd"):
         assert getattr(cost, part) > 0.0, part
     assert cost.replicate >= 0.0
     assert measure_metric_cost(16, MetricSettings(seed=0), "cpu").replicate == 0.0

@@ -24,9 +24,9 @@ from slbench.console import console
 from slbench.data.decode import decode_resized
 from slbench.evaluation.checkpoints import load_generator
 from slbench.evaluation.context import EvaluationContext
+from slbench.evaluation.metric_cost import MetricCost, measure_metric_cost
 from slbench.evaluation.plan import EvaluationPlan
 from slbench.evaluation.samples import resize_uint8, to_uint8
-from slbench.evaluation.metric_cost import MetricCost, measure_metric_cost
 from slbench.metrics.lpips_diversity import DEFAULT_PAIRS
 
 WARMUP_IMAGES = 8
@@ -42,6 +42,7 @@ class PairWork:
     n_fake: int
     prepares_real: bool  # the first pair of its class: decodes it (and extracts it when not cached)
     real_cached: bool
+    n_train: int | None = None  # the images memorisation compares with, when not the n_real ones
 
     @property
     def key(self) -> str:
@@ -85,8 +86,9 @@ def plan_work(context: EvaluationContext, plan: EvaluationPlan, n_fake: dict[str
         first = pair.category not in prepared
         prepared.add(pair.category)
         n_real = len(context.sides.records(context.dataset, pair.category, context.sides.quality))
+        n_train = len(context.sides.records(context.dataset, pair.category, context.sides.memorisation))
         work.append(PairWork(pair.model, pair.category, n_real, n_fake[pair.category], first,
-                             context.real_entry(pair.category).exists()))
+                             context.real_entry(pair.category).exists(), n_train))
     return tuple(work)
 
 
@@ -125,7 +127,7 @@ def pair_seconds(work: PairWork, rates: Rates, world_size: int) -> dict[str, flo
     if work.prepares_real:
         stages["decode"] = work.n_real * rates.decode
         stages["extract"] += 0.0 if work.real_cached else work.n_real * rates.extract / world_size
-    stages["metrics"] = rates.metrics.total(work.n_real, work.n_fake)
+    stages["metrics"] = rates.metrics.total(work.n_real, work.n_fake, work.n_train)
     if rates.lpips is not None:
         distinct = min(work.n_fake, 2 * DEFAULT_PAIRS)
         distinct += min(work.n_real, 2 * DEFAULT_PAIRS) if work.prepares_real else 0

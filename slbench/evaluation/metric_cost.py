@@ -9,9 +9,12 @@ small size and scaled by its own cost:
 
 ``gram``
     The blocked pass over the real-real, fake-fake and fake-real Gram matrices, with KID's
-    subset sums, the RBF MMD, every k-NN radius and ball (precision/recall, density/coverage,
-    memorisation): ``Nr^2 + Nf^2 + Nr Nf`` entries, each a length-``d`` product plus its
-    reductions, so seconds per entry at this ``d``.
+    subset sums, the RBF MMD, every k-NN radius and ball (precision/recall, density/coverage):
+    ``Nr^2 + Nf^2 + Nr Nf`` entries, each a length-``d`` product plus its reductions, so
+    seconds per entry at this ``d``.
+``memorisation``
+    Its own pass over the training images ``Nt`` the models saw (``run`` always passes them,
+    even when they are the real side): ``Nt^2 + Nf^2 + Nt Nf`` entries.
 ``replicates``
     What the half-samples add to that pass (weighted kernel sums, k-NN radii recomputed in each
     half-sample): ``B`` times the entries.
@@ -48,7 +51,7 @@ REPLICATES_WARMUP = 8
 VENDI_WARMUP = 512
 PRD_WARMUP = 256
 PRD_SATURATION = 4096
-GRAM_METRICS = ("kid", "mmd_rbf", "precision", "recall", "density", "coverage", "memorisation")
+GRAM_METRICS = ("kid", "mmd_rbf", "precision", "recall", "density", "coverage")
 VENDI_METRICS = ("vendi_fake", "vendi_real", "vendi_ratio")
 PRD_METRICS = ("prd_f8", "prd_f1_8")
 
@@ -78,16 +81,19 @@ class MetricCost:
     bootstrap: int
     fid_infinity_points: int
     gram: float  # per Gram entry
+    memorisation: float  # per entry of memorisation's pass
     replicate: float  # per Gram entry and replicate
     gaussian: float  # per gaussian unit
     vendi: float  # per vendi unit
     prd: float  # per prd unit
 
-    def seconds(self, n_real: int, n_fake: int) -> dict[str, float]:
-        """Expected seconds of each part for sets of ``n_real`` and ``n_fake`` rows."""
+    def seconds(self, n_real: int, n_fake: int, n_train: int | None = None) -> dict[str, float]:
+        """Expected seconds of each part for sets of ``n_real``, ``n_fake`` and ``n_train`` (memorisation's
+        training images; default ``n_real``) rows."""
         entries = gram_entries(n_real, n_fake)
         return {
             "gram": self.gram * entries,
+            "memorisation": self.memorisation * gram_entries(n_real if n_train is None else n_train, n_fake),
             "replicates": self.replicate * self.bootstrap * entries,
             "gaussian": self.gaussian * gaussian_units(n_real, n_fake, self.dim, replicates=self.bootstrap,
                                                        points=self.fid_infinity_points),
@@ -95,8 +101,8 @@ class MetricCost:
             "prd": self.prd * prd_units(n_real, n_fake),
         }
 
-    def total(self, n_real: int, n_fake: int) -> float:
-        return sum(self.seconds(n_real, n_fake).values())
+    def total(self, n_real: int, n_fake: int, n_train: int | None = None) -> float:
+        return sum(self.seconds(n_real, n_fake, n_train).values())
 
 
 def measure_metric_cost(dim: int, settings: MetricSettings, device: torch.device | str) -> MetricCost:
@@ -105,14 +111,15 @@ def measure_metric_cost(dim: int, settings: MetricSettings, device: torch.device
 
     def timed(rows: int, metrics: tuple[str, ...], bootstrap: int = 0) -> float:
         rng = np.random.default_rng(0)
-        real, fake = (rng.standard_normal((rows, dim)) for _ in range(2))
+        real, fake, train = (rng.standard_normal((rows, dim)) for _ in range(3))
         chosen = MetricSettings(metrics=metrics, bootstrap=bootstrap, seed=settings.seed,
                                 block_size=settings.block_size, gram_dtype=settings.gram_dtype)
         start = time.perf_counter()
-        compute_metrics(real, fake, settings=chosen, device=device)
+        compute_metrics(real, fake, train_real=train, settings=chosen, device=device)
         return time.perf_counter() - start
 
     gram = timed(GRAM_WARMUP, GRAM_METRICS) / gram_entries(GRAM_WARMUP, GRAM_WARMUP)
+    memorisation = timed(GRAM_WARMUP, ("memorisation",)) / gram_entries(GRAM_WARMUP, GRAM_WARMUP)
     replicate = 0.0
     if settings.bootstrap:
         entries = gram_entries(REPLICATE_WARMUP, REPLICATE_WARMUP)
@@ -122,4 +129,4 @@ def measure_metric_cost(dim: int, settings: MetricSettings, device: torch.device
     gaussian = timed(GRAM_WARMUP, ("fid",)) / gaussian_units(GRAM_WARMUP, GRAM_WARMUP, dim, replicates=0, points=0)
     vendi = timed(VENDI_WARMUP, VENDI_METRICS) / vendi_units(VENDI_WARMUP, VENDI_WARMUP, dim)
     prd = timed(PRD_WARMUP, PRD_METRICS) / prd_units(PRD_WARMUP, PRD_WARMUP)
-    return MetricCost(dim, settings.bootstrap, points, gram, replicate, gaussian, vendi, prd)
+    return MetricCost(dim, settings.bootstrap, points, gram, memorisation, replicate, gaussian, vendi, prd)
