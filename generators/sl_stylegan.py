@@ -16,14 +16,21 @@ Output conv1x1 (16 -> 3) with a sigmoid: images in [0, 1].
 Discriminator: blocks conv3x3 -> LeakyReLU(0.01) -> 2x2 average pool -> conv3x3 ->
 LeakyReLU(0.01), then Flatten -> Dense(128) -> ReLU -> Dropout(0.6) -> Dense(1), a linear score.
 
-Initialisation as Keras ``he_normal`` for every kernel (a normal truncated at two standard
-deviations, rescaled so that the kept values have standard deviation sqrt(2 / fan_in)), biases
-zero as Keras' default, except the AdaIN gamma biases (one).
+Initialisation as the reference's: Keras ``he_normal`` (a normal truncated at two standard
+deviations, rescaled so that the kept values have standard deviation sqrt(2 / fan_in)) for every
+kernel the reference names it for, and Keras' default ``glorot_uniform`` (uniform on +-sqrt(6 /
+(fan_in + fan_out)), fans times the kernel area) for the three it leaves at the default: the
+output conv1x1 and both Dense layers of the discriminator's head. Biases zero as Keras'
+default, except the AdaIN gamma biases (one).
 
 Keras tensors are NHWC; the two places where the layout reaches a parameter (the reshape of
 the constant's Dense output to 4x4x512 and the Flatten before the discriminator's Dense) follow
 the Keras order, so Keras weights map onto these one to one. Bilinear upsampling uses
 half-pixel centres (``align_corners=False``), as Keras' ``UpSampling2D`` in TensorFlow 2.
+
+``fmap_max`` (default None: the reference's widths) caps the feature maps of every convolution
+and of the constant, for runs that must be cheap; the mapping network and the discriminator's
+Dense head keep their sizes.
 
 Deliberate differences from the reference: none.
 """
@@ -57,13 +64,21 @@ TRUNCATED_NORMAL_STD = 0.87962566103423978
 
 @dataclass(frozen=True)
 class SLStyleGANConfig:
-    """SL-StyleGAN has no overridable settings: the reference fixes every width."""
+    """SL-StyleGAN's one size setting: the reference fixes every width, ``fmap_max`` can only cap them."""
 
     resolution: int  # output side in pixels, a power of two from 32 to 1024
+    fmap_max: int | None = None  # at most this many feature maps per convolution; None: the reference's widths
 
     def __post_init__(self) -> None:
         if self.resolution < 32 or self.resolution > 1024 or self.resolution & (self.resolution - 1):
             raise ValueError(f"SL-StyleGAN resolution must be a power of two from 32 to 1024, got {self.resolution}")
+        if self.fmap_max is not None and (isinstance(self.fmap_max, bool) or not isinstance(self.fmap_max, int)
+                                          or self.fmap_max < 1):
+            raise ValueError(f"SL-StyleGAN fmap_max must be a positive integer or None, got {self.fmap_max!r}")
+
+    def cap(self, channels: list[int]) -> list[int]:
+        """``channels`` with each entry capped at ``fmap_max``."""
+        return channels if self.fmap_max is None else [min(c, self.fmap_max) for c in channels]
 
 
 def synthesis_channels(resolution: int) -> list[int]:
@@ -96,10 +111,24 @@ def keras_he_normal_(weight: torch.Tensor) -> torch.Tensor:
         return weight.mul_(std)
 
 
-def _keras_layer(kind: type[nn.Linear] | type[nn.Conv2d], *args: Any, bias: float = 0.0, **kwargs: Any) -> nn.Module:
-    """A Dense/Conv layer initialised as Keras: ``he_normal`` kernel, constant bias."""
+def keras_glorot_uniform_(weight: torch.Tensor) -> torch.Tensor:
+    """Keras ``glorot_uniform``, the default kernel initialiser: U(+-sqrt(6 / (fan_in + fan_out))).
+
+    For a conv kernel both fans include the kernel area, as in Keras (and ``xavier_uniform_``).
+    """
+    return nn.init.xavier_uniform_(weight)
+
+
+def _keras_layer(kind: type[nn.Linear] | type[nn.Conv2d], *args: Any, bias: float = 0.0,
+                 kernel: str = "he_normal", **kwargs: Any) -> nn.Module:
+    """A Dense/Conv layer initialised as Keras: a ``he_normal`` (or ``glorot_uniform``) kernel, constant bias."""
     layer = skip_init(kind, *args, **kwargs)
-    keras_he_normal_(layer.weight)
+    if kernel == "he_normal":
+        keras_he_normal_(layer.weight)
+    elif kernel == "glorot_uniform":
+        keras_glorot_uniform_(layer.weight)
+    else:
+        raise ValueError(f"unknown Keras kernel initialiser {kernel!r}")
     nn.init.constant_(layer.bias, bias)
     return layer
 
@@ -174,12 +203,13 @@ class SLStyleGANGenerator(Generator):
         for index in range(MAPPING_LAYERS):
             layers += [_keras_layer(nn.Linear, Z_DIM if index == 0 else W_DIM, W_DIM), nn.LeakyReLU(MAPPING_SLOPE)]
         self.mapping = nn.Sequential(*layers)
-        self.constant = _keras_layer(nn.Linear, 1, 4 * 4 * CONST_CHANNELS)
-        widths = [CONST_CHANNELS, CONST_CHANNELS, *synthesis_channels(config.resolution)]
+        widths = config.cap([CONST_CHANNELS, CONST_CHANNELS, *synthesis_channels(config.resolution)])
+        self.constant_channels = widths[0]
+        self.constant = _keras_layer(nn.Linear, 1, 4 * 4 * widths[0])
         self.blocks = nn.ModuleList(
             SynthesisBlock(cin, cout, first=index == 0) for index, (cin, cout) in enumerate(zip(widths, widths[1:]))
         )
-        self.to_rgb = _keras_layer(nn.Conv2d, widths[-1], 3, 1)
+        self.to_rgb = _keras_layer(nn.Conv2d, widths[-1], 3, 1, kernel="glorot_uniform")
 
     def forward(self, z: torch.Tensor, *, noise: torch.Tensor | None = None) -> torch.Tensor:
         """Images for latents ``z`` (N x 100); ``noise`` is N x 1 x R x R (standard normal if None)."""
@@ -191,7 +221,7 @@ class SLStyleGANGenerator(Generator):
             raise ValueError(f"noise must be {z.shape[0]} x 1 x {size} x {size}, got {tuple(noise.shape)}")
         w = self.mapping(z)
         ones = torch.ones(z.shape[0], 1, device=z.device, dtype=z.dtype)
-        x = self.constant(ones).view(-1, 4, 4, CONST_CHANNELS).permute(0, 3, 1, 2)
+        x = self.constant(ones).view(-1, 4, 4, self.constant_channels).permute(0, 3, 1, 2)
         for block in self.blocks:
             x = block(x, w, noise)
         return torch.sigmoid(self.to_rgb(x))
@@ -212,14 +242,14 @@ class SLStyleGANDiscriminator(Discriminator):
         super().__init__()
         self.config = config
         self.resolution = config.resolution
-        widths = [3, *discriminator_channels(config.resolution)]
+        widths = [3, *config.cap(discriminator_channels(config.resolution))]
         self.blocks = nn.Sequential(*(self._block(cin, cout) for cin, cout in zip(widths, widths[1:])))
         side = config.resolution >> (len(widths) - 1)
         self.head = nn.Sequential(
-            _keras_layer(nn.Linear, side * side * widths[-1], HEAD_UNITS),
+            _keras_layer(nn.Linear, side * side * widths[-1], HEAD_UNITS, kernel="glorot_uniform"),
             nn.ReLU(),
             nn.Dropout(DROPOUT),
-            _keras_layer(nn.Linear, HEAD_UNITS, 1),
+            _keras_layer(nn.Linear, HEAD_UNITS, 1, kernel="glorot_uniform"),
         )
 
     @staticmethod

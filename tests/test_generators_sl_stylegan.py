@@ -122,6 +122,21 @@ def test_initialisation_is_keras_he_normal_with_keras_biases():
             assert torch.all(module.bias == 0), name
 
 
+def test_the_three_layers_the_reference_leaves_at_the_keras_default_are_glorot_uniform():
+    torch.manual_seed(0)
+    generator, discriminator = build_generator("sl-stylegan", 32), build_discriminator("sl-stylegan", 32)
+    dense0, dense1 = [m for m in discriminator.head if isinstance(m, nn.Linear)]
+    for layer, fan_in, fan_out in ((generator.to_rgb, 16, 3), (dense0, 4 * 4 * 64, 128), (dense1, 128, 1)):
+        limit = math.sqrt(6.0 / (fan_in + fan_out))
+        assert layer.weight.abs().max().item() <= limit
+        assert torch.all(layer.bias == 0)
+    # Uniform, not a (truncated) normal: half the values lie within half the limit, the std is
+    # limit / sqrt(3); a he_normal kernel would put about two thirds there.
+    limit = math.sqrt(6.0 / (4 * 4 * 64 + 128))
+    assert (dense0.weight.abs() < limit / 2).float().mean().item() == pytest.approx(0.5, abs=0.01)
+    assert dense0.weight.std().item() == pytest.approx(limit / math.sqrt(3.0), rel=0.01)
+
+
 def test_activation_slopes_and_output_nonlinearity():
     generator = build_generator("sl-stylegan", 32)
     slopes = {m.negative_slope for m in generator.mapping if isinstance(m, nn.LeakyReLU)}
@@ -143,3 +158,19 @@ def test_discriminator_head_has_dropout_only_in_training():
     discriminator.eval()
     assert torch.equal(discriminator(x), discriminator(x))
     assert discriminator.image_range == (0.0, 1.0)
+
+
+def test_fmap_max_caps_the_convolutions_and_keeps_the_mapping_and_head():
+    reference = build_generator("sl-stylegan", 32)
+    capped, critic = build_generator("sl-stylegan", 32, fmap_max=32), build_discriminator("sl-stylegan", 32, fmap_max=32)
+    assert [block.convs[-1].conv.out_channels for block in reference.blocks] == [512, 64, 32, 16]
+    assert [block.convs[-1].conv.out_channels for block in capped.blocks] == [32, 32, 32, 16]
+    assert capped.constant.out_features == 4 * 4 * 32
+    assert [m.out_features for m in capped.mapping if isinstance(m, nn.Linear)] == [512] * 8
+    convs = [m.out_channels for m in critic.blocks.modules() if isinstance(m, nn.Conv2d)]
+    assert convs == [16, 16, 32, 32, 32, 32] and critic.head[0].out_features == 128
+    torch.manual_seed(0)
+    assert capped(torch.randn(2, 100)).shape == (2, 3, 32, 32)
+    assert critic(torch.rand(2, 3, 32, 32)).shape == (2, 1)
+    with pytest.raises(ValueError, match="fmap_max"):
+        build_generator("sl-stylegan", 32, fmap_max=-1)
