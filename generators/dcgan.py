@@ -17,7 +17,9 @@ Deliberate differences:
 * Resolutions other than the published 64x64 add or drop stride-2 stages. The channel rule
   keeps the published net exactly at 64 and the 4x4x(8*ngf) projection everywhere: the feature
   map at 4 * 2**i pixels has ngf * max(1, 8 / 2**i) channels (so 32 px drops the ngf stage and
-  128/256 px add ngf stages); the discriminator mirrors it with ndf.
+  128/256 px add ngf stages); the discriminator mirrors it with ndf. ``fmap_max`` (default None:
+  no cap) caps every feature map's channels, as StyleGAN's setting of that name does, so that
+  the three models can be narrowed by one rule.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ class DCGANConfig:
     resolution: int  # output side in pixels, a power of two from 32 to 256
     ngf: int = 64  # generator width: the last hidden feature map has ngf channels at 64 px
     ndf: int = 64  # discriminator width: its first feature map has ndf channels at 64 px
+    fmap_max: int | None = None  # at most this many feature maps per layer; None: no cap
 
     def __post_init__(self) -> None:
         if self.resolution < 32 or self.resolution > 256 or self.resolution & (self.resolution - 1):
@@ -49,12 +52,16 @@ class DCGANConfig:
             value = getattr(self, key)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"DCGAN {key} must be a positive integer, got {value!r}")
+        if self.fmap_max is not None and (isinstance(self.fmap_max, bool) or not isinstance(self.fmap_max, int)
+                                          or self.fmap_max < 1):
+            raise ValueError(f"DCGAN fmap_max must be a positive integer or None, got {self.fmap_max!r}")
 
 
-def feature_channels(resolution: int, width: int) -> list[int]:
-    """Channels of the hidden feature maps at 4, 8, ..., resolution / 2 pixels."""
+def feature_channels(resolution: int, width: int, fmap_max: int | None = None) -> list[int]:
+    """Channels of the hidden feature maps at 4, 8, ..., resolution / 2 pixels, each at most ``fmap_max``."""
     stages = resolution.bit_length() - 3  # log2(resolution) - 2
-    return [width * max(1, 8 >> index) for index in range(stages)]
+    channels = [width * max(1, 8 >> index) for index in range(stages)]
+    return channels if fmap_max is None else [min(c, fmap_max) for c in channels]
 
 
 def init_dcgan_weights(module: nn.Module) -> None:
@@ -76,7 +83,7 @@ class DCGANGenerator(Generator):
         self.config = config
         self.resolution = config.resolution
         self.z_dim = Z_DIM
-        channels = feature_channels(config.resolution, config.ngf)
+        channels = feature_channels(config.resolution, config.ngf, config.fmap_max)
         layers: list[nn.Module] = [nn.ConvTranspose2d(Z_DIM, channels[0], 4, 1, 0, bias=False)]
         layers += [nn.BatchNorm2d(channels[0]), nn.ReLU()]
         for cin, cout in zip(channels, channels[1:]):
@@ -101,7 +108,7 @@ class DCGANDiscriminator(Discriminator):
         super().__init__()
         self.config = config
         self.resolution = config.resolution
-        channels = feature_channels(config.resolution, config.ndf)[::-1]
+        channels = feature_channels(config.resolution, config.ndf, config.fmap_max)[::-1]
         layers: list[nn.Module] = [nn.Conv2d(3, channels[0], 4, 2, 1, bias=False), nn.LeakyReLU(LEAKY_SLOPE)]
         for cin, cout in zip(channels, channels[1:]):
             layers += [nn.Conv2d(cin, cout, 4, 2, 1, bias=False), nn.BatchNorm2d(cout), nn.LeakyReLU(LEAKY_SLOPE)]

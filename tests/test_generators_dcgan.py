@@ -89,3 +89,15 @@ def test_forward_shapes_and_ranges():
         generator(torch.randn(4, 99))
     with pytest.raises(ValueError, match="N x 3 x 32 x 32"):
         discriminator(torch.randn(4, 3, 64, 64))
+
+
+def test_fmap_max_caps_every_feature_map_and_is_off_by_default():
+    def widths(module):
+        return [m.out_channels for m in module.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))]
+
+    assert widths(build_generator("dcgan", 32)) == [512, 256, 128, 3]
+    assert widths(build_generator("dcgan", 32, fmap_max=32)) == [32, 32, 32, 3]
+    assert widths(build_discriminator("dcgan", 32, fmap_max=32)) == [32, 32, 32, 1]
+    assert build_generator("dcgan", 32, fmap_max=32)(torch.randn(2, 100)).shape == (2, 3, 32, 32)
+    with pytest.raises(ValueError, match="fmap_max"):
+        build_generator("dcgan", 32, fmap_max=0)
