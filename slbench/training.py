@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
+import torch
 from rich.markup import escape
 from rich.progress import TextColumn
 
@@ -34,6 +35,7 @@ from generators.training import (
     plan_run,
     train,
 )
+from generators.training.run import schedule_summary
 from generators.training.config import DEFAULT_KIMG, DEFAULT_RESOLUTION, config_class
 from reports.tracks import STATUS_OK, TRACK_CSV
 from slbench.console import console, make_progress
@@ -86,6 +88,7 @@ def train_model(
     resize: str = "squash",
     eval_every: int | None = None,
     eval_options: Mapping[str, Any] | None = None,
+    amp: str | None = None,
 ) -> TrainingResult:
     """Train ``model`` on the ``category`` images of the dataset at ``data``; returns where it ended.
 
@@ -96,13 +99,21 @@ def train_model(
         raise SlbenchError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
     category = require_category(category)
     out = Path(out) if out is not None else default_checkpoint_dir(model, category)
+    overrides = parse_settings(settings)
+    if amp is not None:
+        if "amp" in overrides:
+            raise SlbenchError("the precision is given twice (--amp and --set amp=); give it once")
+        overrides["amp"] = amp
     request = TrainingRun(model=model, category=category, out_dir=out, resolution=resolution, steps=steps,
                           kimg=kimg, batch_size=batch, seed=seed, split=split,
-                          overrides=parse_settings(settings), resume=resume, device=device)
+                          overrides=overrides, resume=resume, device=device)
     try:
-        plan_run(request)  # every setting checked before the folder is created for its lock
+        check_precision(plan_run(request))  # every setting checked before the folder is created for its lock
         with _writing(out):
             plan = plan_run(request)  # again under the lock: the folder's checkpoints may have changed
+            summary = schedule_summary(plan)
+            if summary is not None and _is_main_process():
+                console.print(escape(summary), highlight=False)
             training_data = load_training_data(data, category, plan.resolution, split=plan.split, resize=resize)
             evaluation = (TrainingEvaluation.open(plan, training_data, data, resize, eval_every, eval_options or {})
                           if eval_every is not None and _is_main_process() else None)
@@ -118,6 +129,16 @@ def train_model(
         if evaluation is not None:
             console.print(evaluation.cost_line(time.perf_counter() - started), highlight=False)
     return result
+
+
+def check_precision(plan: RunPlan) -> None:
+    """Refuse fp16 where it cannot run: autocast and its loss scale act on CUDA only."""
+    if plan.config.amp != "fp16":
+        return
+    cuda = plan.device == "cuda" or (plan.device == "auto" and torch.cuda.is_available())
+    if not cuda:
+        raise SlbenchError("--amp fp16 needs a CUDA device (autocast and its loss scale act on CUDA only; "
+                           "on the CPU training runs in float32): use --amp off, or train on a GPU")
 
 
 def parse_models(models: str) -> tuple[str, ...]:

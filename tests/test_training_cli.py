@@ -40,7 +40,7 @@ def test_train_records_model_data_and_settings(synthetic_dataset, tmp_path):
     assert (metadata["split"], metadata["split_fingerprint"]) == ("all", None)
     assert metadata["num_images"] == len(dataset.records("MEL"))
     assert metadata["config"]["lr"] == 0.001 and metadata["config"]["batch_size"] == 4
-    assert metadata["architecture"] == {"ngf": 4, "ndf": 4}
+    assert metadata["architecture"] == {"ngf": 4, "ndf": 4, "fmap_max": None}
     assert metadata["data"]["resize"] == "squash" and metadata["data"]["resize_filter"]
     assert (out / "step-0000002.png").is_file()
 

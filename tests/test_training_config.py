@@ -71,7 +71,7 @@ def test_a_config_survives_its_json_form():
 def test_plan_sorts_settings_into_training_and_architecture(tmp_path):
     plan = plan_run(TrainingRun(model="dcgan", category="MEL", out_dir=tmp_path, resolution=64, kimg=1.0,
                                 overrides={"ngf": "16", "lr": "0.001"}, batch_size=24))
-    assert plan.architecture == {"ngf": 16, "ndf": 64}
+    assert plan.architecture == {"ngf": 16, "ndf": 64, "fmap_max": None}
     assert plan.config.lr == 0.001 and plan.config.batch_size == 24
     assert plan.total_steps == math.ceil(1000 / 24)
     with pytest.raises(TrainingSetupError, match="unknown setting 'width'.*architecture: ngf, ndf"):
@@ -109,7 +109,7 @@ def test_a_fresh_run_never_overwrites_checkpoints_and_a_resume_keeps_what_cannot
     plan = plan_run(TrainingRun(model="dcgan", category="MEL", out_dir=tmp_path, resume=True, steps=4,
                                 overrides={"snapshot_every": "2"}))
     assert (plan.resolution, plan.seed, plan.start_step) == (32, 7, 1)
-    assert plan.architecture == {"ngf": 4, "ndf": 4} and plan.config.batch_size == 4
+    assert plan.architecture == {"ngf": 4, "ndf": 4, "fmap_max": None} and plan.config.batch_size == 4
     assert plan.config.snapshot_every == 2
 
 
@@ -123,23 +123,68 @@ def test_growth_follows_the_official_schedule():
     assert growth_phase(90.0, **phase) == GrowthPhase(32, 1.0)
 
 
-def test_short_runs_reach_full_resolution_at_half_their_length():
-    assert resolve_phase_kimg(None, resolution=256, start_resolution=8, total_kimg=100_000) == 600.0
-    phase = resolve_phase_kimg(None, resolution=256, start_resolution=8, total_kimg=320)
+def test_the_official_schedule_keeps_600_kimg_phases_and_the_short_one_fits_the_run():
+    official = dict(schedule="official", resolution=256, start_resolution=8)
+    assert resolve_phase_kimg(None, total_kimg=100_000, **official) == 600.0
+    assert resolve_phase_kimg(None, total_kimg=320, **official) == 600.0  # ends before growing to 256
+    short = dict(schedule="short", resolution=256, start_resolution=8)
+    phase = resolve_phase_kimg(None, total_kimg=320, **short)
     assert phase == 16.0  # 5 doublings: 2 * 5 * 16 = 160 kimg = half of 320
     assert growth_phase(160, resolution=256, start_resolution=8, phase_kimg=phase) == GrowthPhase(256, 1.0)
     assert growth_phase(159, resolution=256, start_resolution=8, phase_kimg=phase).stage == 256
     assert growth_phase(159, resolution=256, start_resolution=8, phase_kimg=phase).alpha < 1.0
-    assert resolve_phase_kimg(2.0, resolution=256, start_resolution=8, total_kimg=320) == 2.0
+    assert resolve_phase_kimg(2.0, total_kimg=320, **short) == 2.0
+    with pytest.raises(ValueError, match="give the length as kimg"):
+        resolve_phase_kimg(None, total_kimg=None, **short)
+    with pytest.raises(ValueError, match="unknown StyleGAN schedule 'fast'"):
+        resolve_phase_kimg(None, schedule="fast", resolution=256, start_resolution=8, total_kimg=1.0)
 
 
-def test_a_fresh_progressive_plan_records_its_resolved_phase(tmp_path):
-    plan = plan_run(TrainingRun(model="stylegan", category="MEL", out_dir=tmp_path, resolution=64, kimg=24))
-    assert plan.config.phase_kimg == 2.0  # 3 doublings from 8 px: 24 / (4 * 3)
-    off = plan_run(TrainingRun(model="stylegan", category="MEL", out_dir=tmp_path, resolution=64, kimg=24,
-                               overrides={"progressive": "false"}))
+def test_a_fresh_progressive_plan_records_its_preset_and_resolved_phase(tmp_path):
+    fields = dict(model="stylegan", category="MEL", out_dir=tmp_path, resolution=64, kimg=24)
+    assert plan_run(TrainingRun(**fields)).config.phase_kimg == 600.0  # the official default
+    plan = plan_run(TrainingRun(**fields, overrides={"schedule": "short"}))
+    assert (plan.config.schedule, plan.config.phase_kimg) == ("short", 2.0)  # 3 doublings from 8 px: 24 / (4 * 3)
+    off = plan_run(TrainingRun(**fields, overrides={"progressive": "false"}))
     assert off.config.phase_kimg is None
     assert make_objective("stylegan", off.config, 64).phase(0) == GrowthPhase(64, 1.0)
+    with pytest.raises(TrainingSetupError, match="give the length as kimg.*constant --batch"):
+        plan_run(TrainingRun(model="stylegan", category="MEL", out_dir=tmp_path, resolution=64, steps=10,
+                             overrides={"schedule": "short"}))
+    steps = plan_run(TrainingRun(model="stylegan", category="MEL", out_dir=tmp_path, resolution=64, steps=10,
+                                 batch_size=8, overrides={"schedule": "short"}))
+    assert steps.config.phase_kimg == 10 * 8 / 1000 / 12
+
+
+def test_stylegan_minibatch_follows_the_official_1gpu_dict_of_the_stage_trained():
+    from generators.training.schedule import OFFICIAL_1GPU_MINIBATCH
+
+    assert OFFICIAL_1GPU_MINIBATCH == {4: 128, 8: 128, 16: 128, 32: 64, 64: 32, 128: 16, 256: 8, 512: 4}
+    objective = make_objective("stylegan", StyleGANConfig(phase_kimg=1.0), 32)  # 8 -> 16 -> 32 px
+    assert [objective.batch_size(GrowthPhase(s, 1.0)) for s in (8, 16, 32)] == [128, 128, 64]
+    full = make_objective("stylegan", StyleGANConfig(phase_kimg=1.0), 1024)
+    assert full.batch_size(GrowthPhase(1024, 1.0)) == 4  # minibatch_base beyond the dict
+    assert objective.batch_sizes() == {128, 64}
+    # 1 kimg at 8 px takes ceil(1000 / 128) = 8 steps (the 8th starts at 896 <= 1000), and so on
+    walked, images, steps = [], 0, 0
+    while images < 5000:
+        size = objective.batch_size(objective.phase(images))
+        walked.append(size)
+        images, steps = images + size, steps + 1
+        assert objective.images_after(steps) == images
+    assert objective.steps_to_reach(5000) == steps
+    assert walked[:8] == [128] * 8 and walked[-1] == 64
+    fixed = make_objective("stylegan", StyleGANConfig(phase_kimg=1.0, batch_size=16), 32)
+    assert fixed.batch_sizes() == {16} and fixed.images_after(7) == 112 and fixed.steps_to_reach(100) == 7
+    flat = make_objective("stylegan", StyleGANConfig(progressive=False), 256)
+    assert flat.batch_sizes() == {8} and flat.images_after(3) == 24
+
+
+def test_a_kimg_budget_counts_the_images_of_a_changing_minibatch(tmp_path):
+    plan = plan_run(TrainingRun(model="stylegan", category="MEL", out_dir=tmp_path, resolution=32, kimg=4.0,
+                                overrides={"schedule": "short"}))
+    objective = make_objective("stylegan", plan.config, 32)
+    assert objective.images_after(plan.total_steps) >= 4000 > objective.images_after(plan.total_steps - 1)
 
 
 def test_stylegan_learning_rate_and_adam_resets_follow_the_official_schedule():

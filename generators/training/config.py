@@ -4,19 +4,21 @@ The defaults are the published settings (``sl-stylegan``: Qin et al. 2020 and it
 ``stylegan``: Karras et al. 2019 and its official release; ``dcgan``: Radford et al. 2016).
 The resolved config is written into every checkpoint, so a checkpoint says how it was made.
 
+StyleGAN trains on the official 1-GPU schedule (``train.py`` of the release, preset
+``-preset-v2-1gpu``): the minibatch per resolution being trained
+(:data:`~generators.training.schedule.OFFICIAL_1GPU_MINIBATCH`, ``--batch`` or ``batch_size=N``
+fixes one instead), the learning rate per resolution (``G_lrate_dict = D_lrate_dict =
+{1024: 0.0015}``, the base 1e-3 below), Adam moments reset whenever a new block starts or
+finishes fading in (``reset_opt_for_new_lod``), and 600k images per fade and per stabilisation
+phase (``lod_training_kimg = lod_transition_kimg = 600``). ``schedule=short`` is the preset for
+runs far shorter than the official 12M images: the phases shrink to a quarter of the run per
+doubling (see :func:`generators.training.schedule.resolve_phase_kimg`). The checkpoint's config
+records the preset, the phase length used and the batch setting.
+
 Deliberate differences from the references, for one harness across three models:
 
-* StyleGAN trains at one batch size at every resolution, where the official 1-GPU preset
-  (``minibatch_dict = {4: 128, 8: 128, 16: 128, 32: 64, 64: 32, 128: 16, 256: 8, 512: 4}``)
-  varies it with the resolution being grown. Its learning rate follows the official 1-GPU
-  ``G_lrate_dict``/``D_lrate_dict`` (1.5e-3 at 1024 px, the base 1e-3 below), and its Adam
-  moments are reset whenever a new block starts or finishes fading in (the official
-  ``reset_opt_for_new_lod``). The progressive schedule keeps the official 600k images per fade
-  and per stabilisation phase (``lod_training_kimg = lod_transition_kimg = 600``) unless the run
-  is too short for it; then the phases are scaled to a quarter of the run per doubling, and the
-  checkpoint's config records the phase length used
-  (see :func:`generators.training.schedule.resolve_phase_kimg`).
-* ``amp`` and ``channels_last`` only take effect on CUDA.
+* ``amp`` (``off``, ``bf16`` autocast, or ``fp16`` autocast with a dynamic loss scale) and
+  ``channels_last`` only take effect on CUDA.
 """
 
 from __future__ import annotations
@@ -28,11 +30,15 @@ import typing
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from generators.training.schedule import SCHEDULES
+
 DEFAULT_KIMG = 320.0
 """Training length when none is given: the paper's 20,000 steps of 16 images (320k images)."""
 
 DEFAULT_RESOLUTION = 256
 """Output resolution when none is given: the paper's."""
+
+AMP_MODES = ("off", "bf16", "fp16")
 
 
 @dataclass(frozen=True)
@@ -49,12 +55,12 @@ class TrainConfig:
     keep_last: int = 3  # checkpoints kept in the output folder (older ones are deleted)
     grid_size: int = 16  # images in each sample grid (fixed latents)
     log_every: int = 10  # steps between progress updates and the finite-loss check
-    amp: bool = True  # bf16 autocast on CUDA
+    amp: str = "bf16"  # mixed precision on CUDA: off, bf16 (autocast) or fp16 (autocast and a loss scale)
     channels_last: bool = True  # channels-last memory format on CUDA
 
     def __post_init__(self) -> None:
         checks = {
-            "batch_size": self.batch_size >= 1,
+            "batch_size": self.batch_size is None or self.batch_size >= 1,
             "lr": self.lr > 0,
             "betas": len(self.betas) == 2 and all(0.0 <= b < 1.0 for b in self.betas),
             "adam_eps": self.adam_eps > 0,
@@ -63,6 +69,7 @@ class TrainConfig:
             "keep_last": self.keep_last >= 1,
             "grid_size": self.grid_size >= 1,
             "log_every": self.log_every >= 1,
+            "amp": self.amp in AMP_MODES,
         }
         bad = [name for name, ok in checks.items() if not ok]
         if bad:
@@ -89,7 +96,7 @@ class SLStyleGANConfig(TrainConfig):
 class StyleGANConfig(TrainConfig):
     """Karras et al. (2019): non-saturating logistic loss, R1, style mixing, EMA, growing."""
 
-    batch_size: int = 16
+    batch_size: int | None = None  # None: the official 1-GPU minibatch per resolution trained
     lr: float = 1e-3
     betas: tuple[float, float] = (0.0, 0.99)
     adam_eps: float = 1e-8
@@ -98,7 +105,8 @@ class StyleGANConfig(TrainConfig):
     mixing_prob: float = 0.9  # style mixing regularisation
     progressive: bool = True  # grow from start_resolution with fade-in; False trains at full size
     start_resolution: int = 8  # the official lod_initial_resolution
-    phase_kimg: float | None = None  # k images per fade and per stabilisation phase; None: auto
+    schedule: str = "official"  # phase preset: official (600 kimg phases) or short (phases fit to the run)
+    phase_kimg: float | None = None  # k images per fade and per stabilisation phase; None: the preset's
     official_lr: bool = True  # the official 1-GPU learning rate per resolution (lr is the base)
     reset_adam_on_growth: bool = True  # the official reset_opt_for_new_lod
 
@@ -108,6 +116,8 @@ class StyleGANConfig(TrainConfig):
             raise ValueError(f"invalid training setting: mixing_prob={self.mixing_prob!r}")
         if self.start_resolution < 4 or self.start_resolution & (self.start_resolution - 1):
             raise ValueError(f"invalid training setting: start_resolution={self.start_resolution!r}")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"invalid training setting: schedule={self.schedule!r}; use one of {', '.join(SCHEDULES)}")
         if self.phase_kimg is not None and self.phase_kimg <= 0:
             raise ValueError(f"invalid training setting: phase_kimg={self.phase_kimg!r}")
 
@@ -148,6 +158,8 @@ def config_from_dict(model: str, values: Mapping[str, Any]) -> TrainConfig:
         name: tuple(value) if typing.get_origin(hints[name]) is tuple else value
         for name, value in values.items()
     }
+    if isinstance(converted.get("amp"), bool):  # checkpoints written when amp was on (bf16) or off
+        converted["amp"] = "bf16" if converted["amp"] else "off"
     return cls(**converted)
 
 

@@ -8,7 +8,8 @@ and checked: a NaN or an infinity stops the run before a checkpoint could record
 snapshot (every ``snapshot_every`` steps, at the end, and on Ctrl-C) writes a checkpoint with
 the RNG states of every process and a grid of images from fixed latents.
 
-On CUDA the forward passes run under bf16 autocast (``amp``), the networks and images in
+On CUDA the forward passes run under bf16 or fp16 autocast (``amp``, fp16 with a dynamic loss
+scale: :mod:`generators.training.precision`), the networks and images in
 channels-last layout (``channels_last``) and with ``cudnn.benchmark``; on CPU everything is
 float32 and bit-for-bit reproducible, so a run resumed from step N ends with exactly the weights
 of an uninterrupted one.
@@ -40,7 +41,6 @@ from generators.checkpoint import (
     save_checkpoint,
 )
 from generators.registry import build_discriminator, build_generator
-from generators.training import losses
 from generators.training.distributed import (
     DistContext,
     any_process,
@@ -53,6 +53,7 @@ from generators.training.distributed import (
 from generators.training.ema import ema_beta, make_ema_copy, update_ema
 from generators.training.images import image_grid, to_uint8, write_png
 from generators.training.objectives import Objective, make_objective
+from generators.training.precision import LossScaler, autocast_context, make_loss_scaler, precision_record
 from generators.training.run import (
     NonFiniteLossError,
     RunPlan,
@@ -108,17 +109,15 @@ class TrainingState:
     sampler: StepSampler
     images: torch.Tensor
     step: int
+    images_seen: int  # before step ``step``
+    images_before: int  # before step ``step - 1`` (equal to images_seen at step 0)
+    scaler: LossScaler
     last_checkpoint: Path | None = None
     pending: list[tuple[int, torch.Tensor]] = field(default_factory=list)
 
     @property
-    def images_seen(self) -> int:
-        return self.step * self.plan.config.batch_size
-
-    @property
     def autocast(self) -> contextlib.AbstractContextManager:
-        enabled = self.context.device.type == "cuda" and self.plan.config.amp
-        return torch.autocast(device_type=self.context.device.type, dtype=torch.bfloat16, enabled=enabled)
+        return autocast_context(self.plan.config.amp, self.context.device)
 
     @property
     def memory_format(self) -> torch.memory_format:
@@ -166,13 +165,17 @@ def setup(plan: RunPlan, data: TrainingData, context: DistContext) -> TrainingSt
         if context.device.type == "cuda" and plan.config.channels_last:
             module.to(memory_format=torch.channels_last)
     generator_ema = make_ema_copy(generator) if plan.config.ema_kimg > 0 else None
+    objective = make_objective(plan.model, plan.config, plan.resolution)
     state = TrainingState(
-        plan=plan, data=data, context=context, objective=make_objective(plan.model, plan.config, plan.resolution),
+        plan=plan, data=data, context=context, objective=objective,
         generator=generator, discriminator=discriminator, generator_ema=generator_ema,
         optimizer_g=_adam(generator, plan, context), optimizer_d=_adam(discriminator, plan, context),
-        sampler=StepSampler(len(data.images), plan.config.batch_size, seed=plan.seed, rank=context.rank,
+        sampler=StepSampler(len(data.images), max(objective.batch_sizes()), seed=plan.seed, rank=context.rank,
                             world_size=context.world_size, flip=plan.config.flip),
         images=data.images.to(context.device), step=plan.start_step,
+        images_seen=objective.images_after(plan.start_step),
+        images_before=objective.images_after(max(plan.start_step - 1, 0)),
+        scaler=make_loss_scaler(plan.config.amp, context.device),
     )
     if plan.resume_from is not None:
         _restore(state, plan.resume_from)
@@ -190,7 +193,7 @@ def run_steps(state: TrainingState, reporter: Reporter, on_checkpoint: Checkpoin
     if state.step >= plan.total_steps:
         reporter.note(f"{plan.out_dir} is already at step {state.step} of {plan.total_steps}: nothing to do")
     with interrupt_requests() as interrupt:
-        window_start, window_step = time.perf_counter(), state.step
+        window_start, window_images = time.perf_counter(), state.images_seen
         while state.step < plan.total_steps:
             train_step(state)
             at_snapshot = state.step % config.snapshot_every == 0 or state.step == plan.total_steps
@@ -199,10 +202,10 @@ def run_steps(state: TrainingState, reporter: Reporter, on_checkpoint: Checkpoin
                 stats = check_losses(state)
                 stop = any_process(interrupt.requested, state.context)
                 elapsed = max(time.perf_counter() - window_start, 1e-9)
-                stats["img/s"] = (state.step - window_step) * config.batch_size / elapsed
+                stats["img/s"] = (state.images_seen - window_images) / elapsed
                 stats["kimg"] = state.images_seen / 1000.0
                 reporter.update(state.step, stats)
-                window_start, window_step = time.perf_counter(), state.step
+                window_start, window_images = time.perf_counter(), state.images_seen
             if at_snapshot or stop:
                 snapshot(state)
             if at_snapshot and not stop and on_checkpoint is not None:
@@ -221,14 +224,15 @@ def train_step(state: TrainingState) -> None:
     """One discriminator update, one generator update, one moving-average update."""
     step, objective, sampler = state.step, state.objective, state.sampler
     phase = objective.phase(state.images_seen)
-    real = real_batch(state.images, sampler.batch(step), state.discriminator.image_range)
+    size = objective.batch_size(phase)
+    real = real_batch(state.images, sampler.batch(step, start=state.images_seen, size=size),
+                      state.discriminator.image_range)
     real = objective.prepare_reals(real, phase).contiguous(memory_format=state.memory_format)
     z_dim, device = state.generator.z_dim, state.context.device
-    z_d = sampler.latents(step, z_dim, stream="D").to(device, non_blocking=True)
-    z_g = sampler.latents(step, z_dim, stream="G").to(device, non_blocking=True)
+    z_d = sampler.latents(step, z_dim, stream="D", size=size).to(device, non_blocking=True)
+    z_g = sampler.latents(step, z_dim, stream="G", size=size).to(device, non_blocking=True)
     lr = objective.learning_rate(step, phase)
-    previous = objective.phase(state.images_seen - state.plan.config.batch_size) if step > 0 else phase
-    reset = objective.resets_optimizers(previous, phase)
+    reset = objective.resets_optimizers(objective.phase(state.images_before), phase)
     for optimizer in (state.optimizer_d, state.optimizer_g):
         if reset:
             optimizer.state.clear()
@@ -237,10 +241,10 @@ def train_step(state: TrainingState) -> None:
     loss_d = discriminator_step(state, real, z_d, phase)
     loss_g = generator_step(state, z_g, phase)
     if state.generator_ema is not None:
-        update_ema(state.generator_ema, state.generator, ema_beta(state.plan.config.batch_size,
-                                                                  state.plan.config.ema_kimg))
+        update_ema(state.generator_ema, state.generator, ema_beta(size, state.plan.config.ema_kimg))
     state.pending.append((step + 1, torch.stack([loss_d, loss_g])))
     state.step += 1
+    state.images_before, state.images_seen = state.images_seen, state.images_seen + size
 
 
 def discriminator_step(state: TrainingState, real: torch.Tensor, z: torch.Tensor, phase: GrowthPhase) -> torch.Tensor:
@@ -253,14 +257,15 @@ def discriminator_step(state: TrainingState, real: torch.Tensor, z: torch.Tensor
     with state.autocast:
         real_scores = discriminator(real, **d_options)
         fake_scores = discriminator(fake.contiguous(memory_format=state.memory_format), **d_options)
-    loss = objective.discriminator_loss(real_scores.float(), fake_scores.float())
+    loss = reported = objective.discriminator_loss(real_scores.float(), fake_scores.float())
     if objective.r1_gamma > 0:
-        loss = loss + losses.r1_penalty(real_scores, real, gamma=objective.r1_gamma)
+        penalty = state.scaler.r1_penalty(real_scores, real, gamma=objective.r1_gamma)
+        loss, reported = loss + penalty, state.scaler.reported(loss.detach(), penalty)
     state.optimizer_d.zero_grad(set_to_none=True)
-    loss.backward()
+    state.scaler.backward(loss)
     average_gradients(discriminator.parameters(), state.context)
-    state.optimizer_d.step()
-    return loss.detach()
+    state.scaler.step(state.optimizer_d)
+    return reported.detach()
 
 
 def generator_step(state: TrainingState, z: torch.Tensor, phase: GrowthPhase) -> torch.Tensor:
@@ -274,11 +279,11 @@ def generator_step(state: TrainingState, z: torch.Tensor, phase: GrowthPhase) ->
                                    **objective.discriminator_options(phase))
         loss = objective.generator_loss(scores.float())
         state.optimizer_g.zero_grad(set_to_none=True)
-        loss.backward()
+        state.scaler.backward(loss)
     finally:
         discriminator.requires_grad_(True)
     average_gradients(generator.parameters(), state.context)
-    state.optimizer_g.step()
+    state.scaler.step(state.optimizer_g)
     return loss.detach()
 
 
@@ -305,6 +310,9 @@ def check_losses(state: TrainingState) -> dict[str, float]:
             f"training stopped: a loss became non-finite {where}; {kept}; "
             "lower the learning rate (--set lr=...) or resume from the checkpoint with another seed"
         )
+    problem = state.scaler.check()
+    if problem is not None:
+        raise NonFiniteLossError(f"training stopped at step {steps[-1]}: {problem}; train with --amp bf16 or off")
     return {name: values[:, index].mean().item() for index, name in enumerate(LOSS_NAMES)}
 
 
@@ -346,6 +354,7 @@ def checkpoint_metadata(state: TrainingState, rng_states: list) -> dict[str, Any
         "num_images": int(len(data.images)), "data": dict(data.info),
         "sampled_weights": "G_ema" if state.generator_ema is not None else "G",
         "growth": {"stage": phase.stage, "alpha": phase.alpha},
+        "precision": precision_record(plan.config.amp, state.context.device, state.scaler),
         "rng": {"world_size": state.context.world_size, "states": rng_states},
         "optimizers": {"G": opt_g, "D": opt_d},
         "device": state.context.device.type, "world_size": state.context.world_size,
@@ -415,6 +424,9 @@ def _restore(state: TrainingState, path: Path) -> None:
     if state.generator_ema is not None:
         has_ema = any(key.startswith("G_ema.") for key in tensors)
         load_module_state(state.generator_ema, tensors, "G_ema." if has_ema else "G.", source=path)
+    scale = (meta.get("precision") or {}).get("loss_scale")
+    if state.scaler.enabled and isinstance(scale, (int, float)):
+        state.scaler = make_loss_scaler(state.plan.config.amp, state.context.device, init_scale=float(scale))
     load_optimizer(state.optimizer_g, "G", tensors, meta["optimizers"]["G"])
     load_optimizer(state.optimizer_d, "D", tensors, meta["optimizers"]["D"])
     states = meta["rng"]["states"]
@@ -435,8 +447,10 @@ def _check_data(plan: RunPlan, data: TrainingData, context: DistContext) -> None
         raise TrainingSetupError(f"no training images for category {plan.category}")
     if data.split != plan.split:
         raise TrainingSetupError(f"the data are the {data.split!r} split but the run trains on {plan.split!r}")
-    if plan.config.batch_size % context.world_size:
-        raise TrainingSetupError(f"batch size {plan.config.batch_size} does not divide among "
+    sizes = make_objective(plan.model, plan.config, plan.resolution).batch_sizes()
+    odd = sorted(size for size in sizes if size % context.world_size)
+    if odd:
+        raise TrainingSetupError(f"batch size {odd[0]} does not divide among "
                                  f"{context.world_size} processes; choose a multiple of {context.world_size}")
     if plan.resume_from is not None:
         meta = read_checkpoint_metadata(plan.resume_from)

@@ -9,12 +9,15 @@ generator step, with the R1 penalty where ``r1_gamma`` is set.
   learning rate lr / (1 + decay * step) as Keras' ``decay`` applies it.
 * ``stylegan`` (Karras et al. 2019): non-saturating logistic, R1 gamma 10, style mixing 0.9,
   the tracked average ``w`` updated in training, progressive growing with fade-in, the official
-  learning rate per resolution and Adam moments reset when growing starts or ends a fade-in.
+  1-GPU minibatch and learning rate per resolution and Adam moments reset when growing starts or
+  ends a fade-in. Its minibatch changes with the stage, so the images seen after a number of
+  steps come from walking the schedule (:meth:`Objective.images_after`).
 * ``dcgan`` (Radford et al. 2016): binary cross-entropy on logits.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -22,7 +25,7 @@ import torch.nn.functional as F
 
 from generators.training import losses
 from generators.training.config import DCGANConfig, SLStyleGANConfig, StyleGANConfig, TrainConfig
-from generators.training.schedule import GrowthPhase, growth_phase
+from generators.training.schedule import GrowthPhase, growth_phase, images_after, official_minibatch, steps_to_reach
 
 OFFICIAL_1GPU_LR = {1024: 0.0015}
 """StyleGAN's ``G_lrate_dict`` of its 1-GPU preset (the ``D_lrate_dict`` is the same)."""
@@ -47,6 +50,22 @@ class Objective:
     def phase(self, images_seen: int) -> GrowthPhase:
         """The resolution trained at after ``images_seen`` images (always full without growing)."""
         return GrowthPhase(stage=self.resolution, alpha=1.0)
+
+    def batch_size(self, phase: GrowthPhase) -> int:
+        """Images per step (summed over processes) at this phase: the config's ``batch_size``."""
+        return self.config.batch_size
+
+    def batch_sizes(self) -> set[int]:
+        """Every minibatch the run can use."""
+        return {self.config.batch_size}
+
+    def images_after(self, steps: int) -> int:
+        """Images seen after ``steps`` steps."""
+        return steps * self.config.batch_size
+
+    def steps_to_reach(self, images: float) -> int:
+        """The fewest steps that see at least ``images`` images."""
+        return max(1, math.ceil(images / self.config.batch_size))
 
     def generator_options(self, phase: GrowthPhase) -> dict[str, Any]:
         """Keyword options of the generator's forward in training."""
@@ -105,6 +124,37 @@ class LogisticObjective(Objective):
         if self.config.official_lr:
             return OFFICIAL_1GPU_LR.get(phase.stage, self.config.lr)
         return self.config.lr
+
+    def batch_size(self, phase: GrowthPhase) -> int:
+        """``batch_size`` when set, else the official 1-GPU ``minibatch_dict`` at the stage trained."""
+        if self.config.batch_size is not None:
+            return self.config.batch_size
+        return official_minibatch(phase.stage)
+
+    def batch_sizes(self) -> set[int]:
+        if self.config.batch_size is not None:
+            return {self.config.batch_size}
+        stages = [self.resolution]
+        if self.config.progressive:
+            stages = [s for s in (2**k for k in range(2, self.resolution.bit_length()))
+                      if self.config.start_resolution <= s <= self.resolution]
+        return {official_minibatch(stage) for stage in stages}
+
+    def images_after(self, steps: int) -> int:
+        return images_after(steps, self._batch_at, self._period)
+
+    def steps_to_reach(self, images: float) -> int:
+        return max(1, steps_to_reach(images, self._batch_at, self._period))
+
+    def _batch_at(self, images_seen: int) -> int:
+        return self.batch_size(self.phase(images_seen))
+
+    @property
+    def _period(self) -> float | None:
+        """Images between the points where the minibatch may change (None: it never does)."""
+        if self.config.batch_size is not None or not self.config.progressive:
+            return None
+        return self.config.phase_kimg * 1000.0
 
     def resets_optimizers(self, previous: GrowthPhase, current: GrowthPhase) -> bool:
         """Official ``reset_opt_for_new_lod``: a new block starts (stage changes) or ends (alpha

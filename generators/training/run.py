@@ -31,7 +31,8 @@ from generators.training.config import (
     with_overrides,
 )
 from generators.sizing import check_fits, is_default_architecture
-from generators.training.schedule import resolve_phase_kimg
+from generators.training.objectives import make_objective
+from generators.training.schedule import GrowthPhase, resolve_phase_kimg
 
 SPLITS = ("all", "train")
 MAX_STEPS = 10**9  # far beyond any real run; the checkpoint names and counters stay exact integers
@@ -162,39 +163,55 @@ def split_overrides(model: str, overrides: Mapping[str, str]) -> tuple[dict[str,
         raise TrainingSetupError(str(err)) from None
 
 
-def total_steps(run: TrainingRun, batch_size: int) -> int:
-    """``steps``, or ``kimg`` (default :data:`DEFAULT_KIMG`) in whole steps of ``batch_size``."""
+def total_steps(run: TrainingRun, config: TrainConfig, resolution: int) -> int:
+    """``steps``, or ``kimg`` (default :data:`DEFAULT_KIMG`) in whole steps of the run's minibatches."""
     if run.steps is not None and run.kimg is not None:
         raise TrainingSetupError("give the training length as steps or as kimg, not both")
     if run.steps is not None:
         if not 1 <= run.steps <= MAX_STEPS:
             raise TrainingSetupError(f"steps must be from 1 to {MAX_STEPS:,}, got {run.steps}")
         return run.steps
-    kimg = DEFAULT_KIMG if run.kimg is None else run.kimg
-    if not math.isfinite(kimg) or kimg <= 0:
-        raise TrainingSetupError(f"kimg must be a positive number, got {kimg}")
-    steps = math.ceil(kimg * 1000 / batch_size)
+    kimg = requested_kimg(run)
+    if kimg > MAX_STEPS:  # a step sees at least one image
+        raise TrainingSetupError(f"kimg {kimg:g} is more than {MAX_STEPS:,} steps; give a shorter run")
+    steps = make_objective(run.model, config, resolution).steps_to_reach(kimg * 1000)
     if steps > MAX_STEPS:
         raise TrainingSetupError(f"kimg {kimg:g} is {steps:,} steps, more than {MAX_STEPS:,}; give a shorter run")
     return steps
+
+
+def requested_kimg(run: TrainingRun) -> float:
+    """The run's length in k images (default :data:`DEFAULT_KIMG`); refuses a non-positive one."""
+    kimg = DEFAULT_KIMG if run.kimg is None else run.kimg
+    if not math.isfinite(kimg) or kimg <= 0:
+        raise TrainingSetupError(f"kimg must be a positive number, got {kimg}")
+    return kimg
 
 
 def _plan_fresh(run: TrainingRun, training: dict[str, str], architecture: dict[str, Any]) -> RunPlan:
     resolution = DEFAULT_RESOLUTION if run.resolution is None else run.resolution
     config = _configure(config_class(run.model)(), training)
     arch = _architecture(run.model, resolution, architecture)
-    steps = total_steps(run, config.batch_size)
     if isinstance(config, StyleGANConfig) and config.progressive:
-        try:
-            phase = resolve_phase_kimg(config.phase_kimg, resolution=resolution,
-                                       start_resolution=config.start_resolution,
-                                       total_kimg=steps * config.batch_size / 1000.0)
-        except ValueError as err:
-            raise TrainingSetupError(str(err)) from None
-        config = dataclasses.replace(config, phase_kimg=phase)
+        config = dataclasses.replace(config, phase_kimg=_phase_kimg(run, config, resolution))
+    steps = total_steps(run, config, resolution)
     return RunPlan(model=run.model, category=run.category, out_dir=Path(run.out_dir), resolution=resolution,
                    total_steps=steps, seed=0 if run.seed is None else run.seed, split=run.split, config=config,
                    architecture=arch, resume_from=None, start_step=0, device=run.device)
+
+
+def _phase_kimg(run: TrainingRun, config: StyleGANConfig, resolution: int) -> float:
+    """The phase length of a fresh progressive run: set, or its preset's for the run's length."""
+    if run.steps is not None and run.kimg is None:
+        constant = config.batch_size is not None
+        total = run.steps * config.batch_size / 1000.0 if constant else None
+    else:
+        total = requested_kimg(run)
+    try:
+        return resolve_phase_kimg(config.phase_kimg, schedule=config.schedule, resolution=resolution,
+                                  start_resolution=config.start_resolution, total_kimg=total)
+    except ValueError as err:
+        raise TrainingSetupError(f"{err} (or a constant --batch with --steps)") from None
 
 
 def _plan_resume(run: TrainingRun, training: dict[str, str], architecture: dict[str, Any]) -> RunPlan:
@@ -218,7 +235,8 @@ def _plan_resume(run: TrainingRun, training: dict[str, str], architecture: dict[
         raise TrainingSetupError(f"{path} has a config this version cannot read ({err})") from None
     config = _configure(base, training)
     return RunPlan(model=run.model, category=run.category, out_dir=Path(run.out_dir),
-                   resolution=int(meta["resolution"]), total_steps=total_steps(run, config.batch_size),
+                   resolution=int(meta["resolution"]),
+                   total_steps=total_steps(run, config, int(meta["resolution"])),
                    seed=int(meta["seed"]), split=meta["split"], config=config, architecture=stored,
                    resume_from=path, start_step=int(meta["step"]), device=run.device)
 
@@ -244,3 +262,29 @@ def _architecture(model: str, resolution: int, overrides: Mapping[str, Any]) -> 
         except ValueError as err:
             raise TrainingSetupError(str(err)) from None
     return values
+
+
+def schedule_summary(plan: RunPlan) -> str | None:
+    """One line on a StyleGAN run's growing schedule and minibatches (None for the other models)."""
+    config = plan.config
+    if not isinstance(config, StyleGANConfig):
+        return None
+    objective = make_objective(plan.model, config, plan.resolution)
+    batch = (f"minibatch {config.batch_size}" if config.batch_size is not None else
+             "minibatch per resolution " + ", ".join(_stage_batches(objective, plan)))
+    if not config.progressive:
+        return f"{plan.model} at {plan.resolution} px throughout (no growing), {batch}"
+    images = objective.images_after(plan.total_steps)
+    last = objective.phase(max(images - 1, 0))
+    line = (f"{plan.model} schedule {config.schedule}: {config.phase_kimg:g} kimg per fade and per stabilisation "
+            f"from {config.start_resolution} px, {batch}; the run ends at {last.stage} px")
+    if last.stage < plan.resolution or last.alpha < 1.0:
+        line += (f" before growing to {plan.resolution} px; --set schedule=short fits the phases to the run"
+                 if config.schedule == "official" else f" before growing to {plan.resolution} px")
+    return line
+
+
+def _stage_batches(objective: Any, plan: RunPlan) -> list[str]:
+    stages = [2**k for k in range(2, plan.resolution.bit_length())
+              if plan.config.start_resolution <= 2**k] if plan.config.progressive else [plan.resolution]
+    return [f"{stage} px: {objective.batch_size(GrowthPhase(stage, 1.0))}" for stage in stages]

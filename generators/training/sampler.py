@@ -1,8 +1,9 @@
 """Step-indexed batches: what a training step sees is a pure function of (seed, step, rank, world).
 
 A run visits the images in epochs, each a fresh permutation seeded by (seed, epoch); the global
-batch of step ``s`` is positions ``s * B ... (s + 1) * B - 1`` of that endless stream, and each
-process takes its contiguous share. Flips and latents are drawn from generators seeded by
+batch of step ``s`` is positions ``n ... n + B - 1`` of that endless stream, where ``n`` is the
+number of images seen before the step (``s * B`` when every step has ``B`` images; StyleGAN's
+minibatch changes with the resolution it grows to), and each process takes its contiguous share. Flips and latents are drawn from generators seeded by
 (seed, step), for the whole global batch, and sharded the same way. Nothing depends on what was
 drawn before, so a resumed run sees exactly the batches an uninterrupted one would have seen,
 and the global batch is the same whatever the number of processes.
@@ -53,27 +54,39 @@ class StepSampler:
         self.flip = flip
         self._permutations: dict[int, torch.Tensor] = {}
 
-    def batch(self, step: int) -> StepBatch:
-        positions = torch.arange(step * self.batch_size, (step + 1) * self.batch_size, dtype=torch.int64)
+    def batch(self, step: int, *, start: int | None = None, size: int | None = None) -> StepBatch:
+        """Step ``step``'s share: ``size`` images (default ``batch_size``) from stream position ``start``
+        (default ``step * size``)."""
+        size = self.batch_size if size is None else self._checked(size)
+        start = step * size if start is None else start
+        positions = torch.arange(start, start + size, dtype=torch.int64)
         epochs = positions // self.num_images
         indices = torch.empty_like(positions)
         for epoch in epochs.unique().tolist():
             chosen = epochs == epoch
             indices[chosen] = self._permutation(epoch)[positions[chosen] % self.num_images]
         if self.flip:
-            flips = torch.rand(self.batch_size, generator=seeded_generator(self.seed, "flip", step)) < 0.5
+            flips = torch.rand(size, generator=seeded_generator(self.seed, "flip", step)) < 0.5
         else:
-            flips = torch.zeros(self.batch_size, dtype=torch.bool)
+            flips = torch.zeros(size, dtype=torch.bool)
         return StepBatch(indices=self._shard(indices), flips=self._shard(flips))
 
-    def latents(self, step: int, z_dim: int, *, stream: str) -> torch.Tensor:
-        """Standard normal latents of this process's share; ``stream`` tells D's from G's draws."""
-        z = torch.randn(self.batch_size, z_dim, generator=seeded_generator(self.seed, "latent", stream, step))
+    def latents(self, step: int, z_dim: int, *, stream: str, size: int | None = None) -> torch.Tensor:
+        """Standard normal latents of this process's share of ``size`` (default ``batch_size``);
+        ``stream`` tells D's from G's draws."""
+        size = self.batch_size if size is None else self._checked(size)
+        z = torch.randn(size, z_dim, generator=seeded_generator(self.seed, "latent", stream, step))
         return self._shard(z)
 
+    def _checked(self, size: int) -> int:
+        if size < 1 or size % self.world_size:
+            raise ValueError(f"batch size {size} is not divisible by the {self.world_size} processes")
+        return size
+
     def _shard(self, values: torch.Tensor) -> torch.Tensor:
-        start = self.rank * self.local_batch
-        return values[start : start + self.local_batch]
+        local = len(values) // self.world_size
+        start = self.rank * local
+        return values[start : start + local]
 
     def _permutation(self, epoch: int) -> torch.Tensor:
         if epoch not in self._permutations:

@@ -31,6 +31,12 @@ class Device(str, Enum):
     cuda = "cuda"
 
 
+class Amp(str, Enum):
+    off = "off"
+    bf16 = "bf16"
+    fp16 = "fp16"
+
+
 class Resize(str, Enum):
     squash = "squash"
     center_crop = "center-crop"
@@ -72,6 +78,11 @@ def train_command(
     ] = None,
     device: Annotated[Device, typer.Option("--device", help="Where to train (auto: CUDA when present).")] = Device.auto,
     resize: Annotated[Resize, typer.Option("--resize", help="How real images reach the resolution.")] = Resize.squash,
+    amp: Annotated[
+        Optional[Amp],
+        typer.Option("--amp", help="Mixed precision on CUDA: off, bf16 autocast (default), or fp16 autocast with a "
+                                   "dynamic loss scale; recorded in the checkpoint. fp16 is refused on the CPU."),
+    ] = None,
     eval_every: Annotated[
         Optional[int],
         typer.Option("--eval-every", help="Evaluate every K-th checkpoint as it is written, into track.csv beside "
@@ -96,7 +107,7 @@ def train_command(
     """
     options = dict(category=category, data=data, resolution=resolution, kimg=kimg, batch=batch, out=out, seed=seed,
                    split=split.value, settings=settings or (), device=device.value, resize=resize.value,
-                   eval_every=eval_every,
+                   eval_every=eval_every, amp=None if amp is None else amp.value,
                    eval_options={"features": eval_features, "n_samples": eval_n_samples, "weights_dir": weights_dir,
                                  "trust_weights": trust_weights,
                                  "device": None if device.value == "auto" else device.value})
