@@ -2,6 +2,7 @@
 
     python tests/benchmarks/gpu_bench.py --out gpu-bench.json            # on the GPU machine
     python tests/benchmarks/gpu_bench.py --tiny --device cpu --out x.json  # the same steps, tiny, on CPU
+    python tests/benchmarks/gpu_bench.py --skip-run --out t.json            # without the full run (3.)
 
 1. Generation and Inception extraction at ``--resolution`` (256) px for each model: images per
    second for each stage and for both in sequence, as ``run`` does them. Extraction is set
@@ -16,6 +17,15 @@
 3. ``run --models all --category all`` on the built-in data at full size (10,015 images in
    ISIC 2018 proportions, 200 x 150), with freshly initialised checkpoints of all three models
    at ``--resolution``: wall time and the seconds per stage.
+4. Training: each model for ``--train-kimg`` (4) k images at ``--resolution`` on random images,
+   once with bf16 autocast and once with fp16 autocast and its dynamic loss scale, at the
+   model's own batch (SL-StyleGAN 16, DCGAN 128, StyleGAN the official 1-GPU minibatch of the
+   resolution, 8 at 256 px, trained at that resolution from the start; ``--train-batch`` sets one
+   for all): seconds per k images over the steps after the first progress window (cuDNN's
+   autotuning and the first allocations stay out), and peak GPU memory. StyleGAN2-ADA's
+   published single-GPU speed at 256 px is the reference: 21.6 s/kimg on a V100 (the low end of
+   21.6-24.2 in the stylegan2-ada-pytorch README, ``--cfg=auto``, batch 16, 5.0 GB) and
+   12.5 s/kimg on an A100; the JSON holds each model's ratio to both.
 
 The networks are freshly initialised (Inception too, from torch-fidelity's architecture,
 admitted with ``--trust-weights``): nothing is downloaded, and the speed of a network does not
@@ -48,6 +58,8 @@ from slbench.metrics import MetricSettings, run_evaluation  # noqa: E402
 from slbench.metrics.registry import DEFAULT_FEATURE_METRICS  # noqa: E402
 
 INCEPTION_GFLOP = 11.5  # per 299 x 299 image, forward pass
+STYLEGAN2_ADA_S_PER_KIMG_256 = {"V100": 21.6, "A100": 12.5}  # one GPU, 256 px
+TRAIN_PRECISIONS = ("bf16", "fp16")
 
 
 def synchronize(device: torch.device) -> None:
@@ -147,6 +159,60 @@ def full_run(args, device: torch.device, weights: Path, root: Path) -> dict:
             "pairs": len(provenance["pairs"])}
 
 
+class WindowTimes:
+    """A training reporter that keeps the images per second of each progress window."""
+
+    def __init__(self) -> None:
+        self.rates: list[float] = []
+
+    def start(self, *, start_step: int, total_steps: int) -> None:
+        pass
+
+    def update(self, step: int, stats) -> None:
+        if "img/s" in stats:
+            self.rates.append(stats["img/s"])
+
+    def note(self, message: str) -> None:
+        pass
+
+
+def training_speed(args, device: torch.device, root: Path) -> dict:
+    """Seconds per k images and peak memory of each model's training, bf16 and fp16 + loss scale."""
+    from generators.training import TrainingData, TrainingRun, plan_run, train
+
+    images = torch.randint(0, 256, (args.train_images, 3, args.resolution, args.resolution), dtype=torch.uint8,
+                           generator=torch.Generator().manual_seed(0))
+    data = TrainingData(images=images, category="MEL", fingerprint="gpu-bench")
+    figures = {}
+    for model in MODELS:
+        for amp in TRAIN_PRECISIONS:
+            overrides = {"amp": amp, "snapshot_every": "1000000", "log_every": str(args.train_log_every)}
+            if model == "stylegan":
+                overrides["progressive"] = "false"
+            if args.train_fmap_max is not None:
+                overrides["fmap_max"] = str(args.train_fmap_max)
+            plan = plan_run(TrainingRun(model=model, category="MEL", out_dir=root / "train" / model / amp,
+                                        resolution=args.resolution, kimg=args.train_kimg,
+                                        batch_size=args.train_batch, overrides=overrides, device=device.type))
+            if device.type == "cuda":
+                torch.cuda.reset_peak_memory_stats(device)
+            reporter = WindowTimes()
+            result, seconds = timed(lambda: train(plan, data, reporter=reporter), device)
+            steady = reporter.rates[1:] or reporter.rates
+            rate = len(steady) / sum(1.0 / r for r in steady)  # images per second over equal-step windows
+            s_per_kimg = 1000.0 / rate
+            figures[f"{model}/{amp}"] = {
+                "s_per_kimg": s_per_kimg,
+                "wall_s": seconds,
+                "kimg": result.images_seen / 1000.0,
+                "batch": result.images_seen // max(result.step, 1),
+                "peak_memory_gib": torch.cuda.max_memory_allocated(device) / 2**30 if device.type == "cuda" else None,
+                "precision_active": amp if device.type == "cuda" else "off",
+                "x_stylegan2_ada": {gpu: s_per_kimg / ref for gpu, ref in STYLEGAN2_ADA_S_PER_KIMG_256.items()},
+            }
+    return figures
+
+
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--device", default="cuda")
@@ -160,12 +226,21 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--run-category", default="all")
     parser.add_argument("--run-n-samples", type=int, default=None)
     parser.add_argument("--skip-run", action="store_true")
+    parser.add_argument("--train-kimg", type=float, default=4.0, help="k images per training measurement")
+    parser.add_argument("--train-batch", type=int, default=None, help="one batch for every model (default: each one's)")
+    parser.add_argument("--train-images", type=int, default=1024, help="random training images")
+    parser.add_argument("--train-log-every", type=int, default=10, help="steps per timing window")
+    parser.add_argument("--train-fmap-max", type=int, default=None,
+                        help="cap every model's feature maps in the training measurement (default: published widths)")
+    parser.add_argument("--skip-training", action="store_true")
     parser.add_argument("--tiny", action="store_true", help="tiny sizes: proves the script, measures nothing")
     parser.add_argument("--out", type=Path, default=Path(os.environ.get("OUT", ".")) / "gpu-bench.json")
     args = parser.parse_args(argv)
     if args.tiny:
         args.resolution, args.images, args.batch, args.metric_n, args.metric_dim = 32, 8, 8, 300, 64
         args.run_total, args.run_category, args.run_n_samples = 600, "DF,VASC", 16
+        args.train_kimg, args.train_batch, args.train_images, args.train_log_every = 0.048, 8, 16, 2
+        args.train_fmap_max = 16
     return args
 
 
@@ -187,6 +262,8 @@ def main(argv: list[str] | None = None) -> dict:
         }
         if not args.skip_run:
             figures["run_all"] = full_run(args, device, weights, root)
+        if not args.skip_training:
+            figures["training"] = training_speed(args, device, root)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(figures, indent=2) + "\n")
     print(json.dumps(figures, indent=2))
