@@ -1,8 +1,8 @@
 """Plain-text captions and table notes, shared by the Markdown, LaTeX and HTML renderers.
 
 Every caption names what a reader needs to judge the numbers: the feature extractor (or
-classifier), the evaluation resolution and how many real and generated images each class's
-values rest on. Renderers escape this text for their own format.
+classifier), the evaluation protocol, the evaluation resolution and how many real and generated
+images each class's values rest on. Renderers escape this text for their own format.
 """
 
 from __future__ import annotations
@@ -31,6 +31,14 @@ def sample_size_text(table: WideTable) -> str:
     return ", ".join(f"{size.group} {size.n_real} / {size.n_fake}" for size in table.sample_sizes)
 
 
+def protocol_text(table: WideTable) -> str:
+    """The sentence naming the table's protocol (every value of a table shares one)."""
+    if table.protocol:
+        return (f"Protocol: {table.protocol} (the name pins the extractor, its resize, the generated images "
+                "per class and the metrics).")
+    return "Protocol: none named (extractor, resize and sample count as the run chose them)."
+
+
 def caption(table: WideTable) -> str:
     """The table's caption as plain text."""
     resolution = f"{table.resolution} px" if table.resolution is not None else "unrecorded"
@@ -45,7 +53,7 @@ def caption(table: WideTable) -> str:
         setting = f"Features: {table.features}; resolution: {resolution}; N real / N fake: "
     else:
         lead = "Image quality of generated lesion images against the real images of each class."
-        setting = f"Features: {table.features}; resolution: {resolution}; N real / N fake: "
+        setting = f"{protocol_text(table)} Features: {table.features}; resolution: {resolution}; N real / N fake: "
     parts = [lead, setting + sample_size_text(table) + ".", DIRECTION_NOTE]
     if table.any_ci:
         parts.append(CI_NOTE)

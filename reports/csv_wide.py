@@ -1,4 +1,4 @@
-"""Wide CSV: one row per (table, extractor, resolution, model), one column per category and metric.
+"""Wide CSV: one row per (table, protocol, extractor, resolution, model), one column per category and metric.
 
 Column names are ``<category>/<metric>``, with ``<category>/<metric>/ci_low`` and ``/ci_high``
 beside them where the column has intervals, and ``/std`` where it has a spread (KID over
@@ -24,7 +24,7 @@ import pandas as pd
 from reports.plain_text import one_line
 from reports.tables import WideTable
 
-ID_COLUMNS = ("table", "features", "resolution", "model")
+ID_COLUMNS = ("table", "protocol", "features", "resolution", "model")
 SIDE_COLUMNS = ("real_side", "memorisation_side")  # the real images quality and memorisation were scored against
 
 
@@ -49,7 +49,8 @@ def wide_frame(tables: list[WideTable]) -> pd.DataFrame:
                 names.append(f"{base}/std")
             columns.extend(name for name in names if name not in columns)
         for model in table.models:
-            record = {"table": table.kind, "features": table.features, "resolution": table.resolution, "model": model}
+            record = {"table": table.kind, "protocol": table.protocol, "features": table.features,
+                      "resolution": table.resolution, "model": model}
             for (name, category), budget in table.budgets.items():
                 if name == model and table.shows_budget:
                     record[f"{category}/kimg"], record[f"{category}/step"] = budget.kimg, budget.step
@@ -87,7 +88,7 @@ def spreadsheet_text(text: str) -> str:
 def render_csv_wide(tables: list[WideTable]) -> str:
     """The wide table as CSV text, with every text cell and column name neutralised."""
     frame = wide_frame(tables)
-    for name in ("table", "features", "model"):
+    for name in ("table", "protocol", "features", "model"):
         frame[name] = frame[name].map(spreadsheet_text)
     frame.columns = [spreadsheet_text(str(name)) for name in frame.columns]
     return frame.to_csv(index=False, lineterminator="\n")

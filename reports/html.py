@@ -105,7 +105,7 @@ def _low_reliability_flags(tables: list[WideTable]) -> str:
                     value = format_number(cell.value, column.decimals, signed=column.signed)
                     flagged.append(
                         f"<li>{escape(model)} · {escape(column.category)} · "
-                        f"{escape(metric_label(column.metric))} = {escape(value)} ({escape(table.features)})</li>"
+                        f"{escape(metric_label(column.metric))} = {escape(value)} ({escape(table.space)})</li>"
                     )
     if not flagged:
         return ""
@@ -128,10 +128,9 @@ def html_table(table: WideTable) -> str:
     notes = "".join(
         f'<li><span class="mark">{escape(mark)}</span>{escape(text)}</li>' for mark, text in table_notes(table)
     )
-    resolution = f" · {table.resolution} px" if table.resolution is not None else ""
     return (
         f'<figure class="result-table" id="table-{escape(table.slug)}">'
-        f"<figcaption><strong>{escape(table.title)} · {escape(table.features)}{resolution}</strong>"
+        f"<figcaption><strong>{escape(table.heading)}</strong>"
         f"{escape(caption(table))}</figcaption>{parts}"
         + (f'<ul class="notes">{notes}</ul>' if notes else "")
         + "</figure>"

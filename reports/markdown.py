@@ -55,8 +55,7 @@ def render_markdown(result_set: ResultSet, tables: list[WideTable]) -> str:
 
 def markdown_table(table: WideTable) -> list[str]:
     """One table as Markdown lines: heading, caption, pipe tables (split when wide), notes."""
-    resolution = f" · {table.resolution} px" if table.resolution is not None else ""
-    lines = [f"## {md_escape(table.title)} · {md_escape(table.features)}{resolution}", "", md_escape(caption(table)), ""]
+    lines = [f"## {md_escape(table.heading)}", "", md_escape(caption(table)), ""]
     budget = ["kimg"] if table.shows_budget else []
     for part in split_columns(table, MAX_TABLE_COLUMNS):
         headers = [_header_cell(column, table.column_mark(column)) for column in part.columns]

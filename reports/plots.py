@@ -103,7 +103,7 @@ def quality_scatter(table: WideTable, category: str) -> Figure | None:
         _scatter_panel(axes, table, category, x_metric, y_metric, styles)
     handles, labels = figure.axes[0].get_legend_handles_labels()
     figure.legend(handles, labels, loc="lower center", ncols=min(len(labels), 4), frameon=False, fontsize=9)
-    figure.suptitle(f"{category}: fidelity and diversity ({table.features})", fontsize=11, color=TEXT_COLOUR)
+    figure.suptitle(f"{category}: fidelity and diversity ({table.space})", fontsize=11, color=TEXT_COLOUR)
     return figure
 
 
@@ -184,7 +184,7 @@ def metric_bars(
     axes.set_ylabel(f"{metric_label(metric)} {direction_arrow(direction)}", color=TEXT_COLOUR)
     heading = title or f"{metric_label(metric)} ({'higher' if direction else 'lower'} is better)"
     flagged = " · hatched: low reliability" if any_flagged else ""
-    axes.set_title(f"{heading} · {table.features}{flagged}", fontsize=10, color=TEXT_COLOUR)
+    axes.set_title(f"{heading} · {table.space}{flagged}", fontsize=10, color=TEXT_COLOUR)
     axes.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False, fontsize=9)
     return figure
 
@@ -210,7 +210,7 @@ def report_plots(tables: list[WideTable]) -> list[Plot]:
         for metric in table.metrics():
             if sensitivity is not None and metric == "sensitivity":
                 continue
-            heading = f"{metric_label(metric)} · {table.features}"
+            heading = f"{metric_label(metric)} · {table.space}"
             plots.extend(_rendered("bars", f"{table.slug}-{metric}-bars", heading, metric_bars(table, metric)))
     return plots
 
@@ -222,15 +222,22 @@ def _rendered(section: str, name: str, title: str, figure: Figure | None, captio
     return [Plot(section, safe, title, figure_png(figure), caption)]
 
 
-def stored_prd_curves(runs) -> dict[str, dict[str, dict]]:
-    """category -> model -> the stored PRD curve (``provenance.pairs["model/category"].prd_curve``)."""
-    curves: dict[str, dict[str, dict]] = {}
+def stored_prd_curves(runs) -> dict[tuple[str, str], dict[str, dict]]:
+    """(space, category) -> model -> the stored PRD curve (``provenance.pairs["model/category"].prd_curve``).
+
+    The space names the run's extractor and protocol, so curves measured in different feature
+    spaces or under different protocols are never drawn on one set of axes."""
+    curves: dict[tuple[str, str], dict[str, dict]] = {}
     for run in runs:
+        settings = run.settings if isinstance(run.settings, dict) else {}
+        space = str(settings.get("features") or "unrecorded extractor")
+        if settings.get("protocol"):
+            space += f", protocol {settings['protocol']}"
         for key, pair in (run.provenance.get("pairs") or {}).items():
             curve = pair.get("prd_curve") if isinstance(pair, dict) else None
             if isinstance(curve, dict) and "/" in key:
                 model, category = key.rsplit("/", 1)
-                curves.setdefault(category, {})[model] = curve
+                curves.setdefault((space, category), {})[model] = curve
     return curves
 
 
@@ -267,11 +274,12 @@ def prd_figure(category: str, curves: dict[str, dict], models: tuple[str, ...]) 
 
 
 def prd_plots(runs) -> list[Plot]:
-    """One PRD figure per category of the stored runs, models in a stable order."""
+    """One PRD figure per category and space of the stored runs, models in a stable order."""
     plots: list[Plot] = []
-    for category, curves in sorted(stored_prd_curves(runs).items(), key=lambda item: category_sort_key(item[0])):
+    ordered = sorted(stored_prd_curves(runs).items(), key=lambda item: (category_sort_key(item[0][1]), item[0][0]))
+    for (space, category), curves in ordered:
         models = tuple(sorted(curves, key=model_sort_key))
-        title = f"{category}: PRD curves"
-        plots.extend(_rendered("prd", f"prd-{category}", title, prd_figure(category, curves, models),
+        title = f"{category}: PRD curves ({space})"
+        plots.extend(_rendered("prd", f"prd-{category}-{space}", title, prd_figure(category, curves, models),
                                prd_caption(curves)))
     return plots

@@ -22,14 +22,14 @@ import pandas as pd
 from reports.files import atomic_write_text
 from reports.names import category_sort_key, metric_sort_key, model_sort_key
 from reports.reading import MissingFile, RefusedFile, read_inside
-from reports.schema import BUDGET_COLUMNS, COLUMNS, METRICS_CSV, METRICS_JSON, SCHEMA_VERSION, TABLES
+from reports.schema import BUDGET_COLUMNS, COLUMNS, METRICS_CSV, METRICS_JSON, PROTOCOL_COLUMN, SCHEMA_VERSION, TABLES
 
 TEXT_COLUMNS = ("table", "model", "category", "metric", "features")
-OPTIONAL_TEXT_COLUMNS = ("stage", "note")
+OPTIONAL_TEXT_COLUMNS = ("stage", "note", "protocol")
 FLOAT_COLUMNS = ("value", "ci_low", "ci_high", "std", "kimg")
 INT_COLUMNS = ("n_real", "n_fake", "resolution", "seed", "step")
 BOOL_COLUMNS = ("higher_is_better", "low_reliability")
-ROW_KEY = ("table", "model", "category", "metric", "features", "resolution")
+ROW_KEY = ("table", "protocol", "model", "category", "metric", "features", "resolution")
 """What identifies a row: two rows with the same key would fight for one table cell."""
 
 
@@ -204,6 +204,7 @@ def normalise_row(row: Mapping[str, Any], where: str) -> dict:
     """Check one row against :data:`reports.schema.COLUMNS` and coerce its values to plain types."""
     if not isinstance(row, Mapping):
         raise ResultsError(f"{where}: a result row must be a mapping of column to value, got {type(row).__name__}")
+    row = {PROTOCOL_COLUMN: "", **row}  # rows of older results, and of commands without protocols, name none
     missing = [column for column in COLUMNS if column not in row]
     if missing:
         raise ResultsError(f"{where}: missing column(s) {', '.join(missing)}")
@@ -264,12 +265,13 @@ def _coerce_int(column: str, value: Any, where: str) -> int | None:
 
 
 def sort_rows(rows: list[dict]) -> list[dict]:
-    """Rows in report order: table, extractor, resolution, model, category, metric."""
+    """Rows in report order: table, protocol, extractor, resolution, model, category, metric."""
 
     def key(row: dict) -> tuple:
         resolution = row["resolution"]
         return (
             TABLES.index(row["table"]),
+            row["protocol"],
             row["features"],
             -1 if resolution is None or resolution is pd.NA else int(resolution),
             model_sort_key(row["model"]),

@@ -17,13 +17,16 @@ model was trained for and warn when a comparison is unequal (:mod:`reports.budge
 Schema version 1 (before budgets were recorded) lacks these three columns: such results still
 load, with the budget unknown, and the reports say so.
 
+Every row names the protocol it was computed under (``protocol``, empty when none): values of
+two protocols are never put in one table column (:mod:`reports.tables`).
+
 Rows carry their own metric direction (``higher_is_better``) so that a report can bold the
 best value and a regression gate can judge a change without a hard-coded list of metrics.
 """
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 METRICS_CSV = "metrics.csv"
 METRICS_JSON = "metrics.json"
@@ -42,6 +45,7 @@ COLUMNS = (
     "higher_is_better",  # metric direction
     "low_reliability",  # True when N is too small for the metric to be trusted (e.g. N < feature dim for FID)
     "features",  # feature extractor (quality) or classifier (utility)
+    "protocol",  # the named evaluation protocol (`slbench run --protocol`); "" when the run named none
     "resolution",  # evaluation resolution in pixels
     "seed",  # seed of the run
     "step",  # training step of the checkpoint evaluated; empty when not recorded or not applicable
@@ -49,6 +53,9 @@ COLUMNS = (
     "stage",  # "" for a fully grown network; else the growth stage sampled, e.g. "16 px, fade-in 0.50"
     "note",  # free text, e.g. "KID subset size reduced to 115 (class size)"
 )
+
+PROTOCOL_COLUMN = "protocol"
+"""Added in schema version 3: rows without it (older results, utility rows) carry no protocol."""
 
 BUDGET_COLUMNS = ("step", "kimg", "stage")
 """Columns added in schema version 2; results without them load with the budget unknown."""

@@ -1,8 +1,8 @@
 """The wide table every report format renders: models as rows, metrics per category as columns.
 
-One :class:`WideTable` per table kind (``quality``, ``utility``), feature extractor and
-evaluation resolution: values measured in different feature spaces or at different
-resolutions are never put in one column. The best value of each column is chosen by the
+One :class:`WideTable` per table kind (``quality``, ``utility``), evaluation protocol, feature
+extractor and evaluation resolution: values computed under different protocols, in different
+feature spaces or at different resolutions are never put in one column. The best value of each column is chosen by the
 direction its rows carry (``higher_is_better``), at the precision the column is printed with,
 so values that print the same tie; a column whose values all print the same marks none.
 """
@@ -89,6 +89,7 @@ class WideTable:
     real_sides: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)  # (model, category) -> sides
     budgets: dict[tuple[str, str], Budget] = field(default_factory=dict)  # (model, category) -> training budget
     unranked: tuple[tuple[str, str], ...] = ()  # (model, category) pairs never bolded: see degenerate_pairs
+    protocol: str = ""  # the named evaluation protocol of every value; "" when the runs named none
 
     @property
     def title(self) -> str:
@@ -100,9 +101,22 @@ class WideTable:
         return "Step" if self.kind == "track" else "Model"
 
     @property
+    def heading(self) -> str:
+        """``Image quality · protocol lesion · lesion · 64 px``: what the table measures, and how."""
+        protocol = f" · protocol {self.protocol}" if self.protocol else ""
+        resolution = f" · {self.resolution} px" if self.resolution is not None else ""
+        return f"{self.title}{protocol} · {self.features}{resolution}"
+
+    @property
+    def space(self) -> str:
+        """The feature extractor and, when named, the protocol, for figure titles."""
+        return f"{self.features}, protocol {self.protocol}" if self.protocol else self.features
+
+    @property
     def slug(self) -> str:
-        """A short identifier for labels and anchors, e.g. ``quality-inception-256``."""
-        parts = [self.kind, self.features] + ([str(self.resolution)] if self.resolution is not None else [])
+        """A short identifier for labels and anchors, e.g. ``quality-inception-fid-inception-256``."""
+        parts = [self.kind] + ([self.protocol] if self.protocol else []) + [self.features]
+        parts += [str(self.resolution)] if self.resolution is not None else []
         return "-".join("".join(ch if ch.isascii() and ch.isalnum() else "-" for ch in part).strip("-") for part in parts)
 
     def cell(self, model: str, column: Column) -> Cell | None:
@@ -173,12 +187,12 @@ class WideTable:
 
 
 def build_tables(rows: pd.DataFrame) -> list[WideTable]:
-    """One :class:`WideTable` per (table kind, extractor, resolution), in report order."""
+    """One :class:`WideTable` per (table kind, protocol, extractor, resolution), in report order."""
     if rows.empty:
         return []
-    groups = rows.groupby(["table", "features", rows["resolution"].fillna(-1)], sort=False, dropna=False)
+    groups = rows.groupby(["table", "protocol", "features", rows["resolution"].fillna(-1)], sort=False, dropna=False)
     tables = [_build_table(frame) for _, frame in groups]
-    return sorted(tables, key=lambda t: (TABLES.index(t.kind), t.features, t.resolution or -1))
+    return sorted(tables, key=lambda t: (TABLES.index(t.kind), t.protocol, t.features, t.resolution or -1))
 
 
 def _build_table(frame: pd.DataFrame) -> WideTable:
@@ -211,6 +225,7 @@ def _build_table(frame: pd.DataFrame) -> WideTable:
         notes=_reading_order_notes(models, columns, cells),
         shared_notes=tuple(every_note) if len(every_note) == 1 and "" not in every_note else (),
         budgets=_budgets(frame),
+        protocol=str(first["protocol"]),
         unranked=tuple(sorted(unranked, key=lambda key: (model_sort_key(key[0]), category_sort_key(key[1])))),
     )
 

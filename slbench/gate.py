@@ -43,7 +43,7 @@ from slbench.evaluation.context import EvaluationContext, LpipsHandle, open_lpip
 from slbench.evaluation.pair import evaluate_pair
 from slbench.evaluation.real_sides import RealSides, TEST, replayed_sides, trained_on
 from slbench.evaluation.runner import open_dataset
-from slbench.features import get_extractor
+from slbench.evaluation.protocols import open_extractor, replayed_protocol
 from slbench.features.extractor import resolve_device
 from slbench.metrics import METRICS
 
@@ -410,9 +410,10 @@ def check_candidate(
     resolution = check_resolution(stored, info)
     dataset = open_baseline_data(stored, Path(data) if data is not None else None)
     settings = stored.settings
+    protocol = replayed_protocol(settings.get("protocol_settings") or settings.get("protocol"))
     torch_device = resolve_device(device)
-    extractor = get_extractor(
-        settings["features"], weights_dir=weights_dir, trust_weights=trust_weights, device=torch_device,
+    extractor = open_extractor(
+        settings["features"], protocol, weights_dir=weights_dir, trust_weights=trust_weights, device=torch_device,
         data_fingerprint=dataset.fingerprint(), resolution=resolution,
     )
     recorded_sha = settings.get("extractor_sha256")
@@ -427,7 +428,8 @@ def check_candidate(
     batch = batch or int(settings.get("batch") or DEFAULT_BATCH)
     context = EvaluationContext(dataset=dataset, extractor=extractor, lpips=lpips, resolution=resolution,
                                 seed=int(settings["seed"]), bootstrap=0, batch=batch, device=torch_device,
-                                resize=check_resize(stored, info), sides=check_sides(stored, info, dataset))
+                                resize=check_resize(stored, info), sides=check_sides(stored, info, dataset),
+                                protocol=protocol)
     n_fake = int(rows[0]["n_fake"])
     with console.status(f"re-evaluating {info.model}/{info.category} with the baseline's settings"):
         result = evaluate_pair(context, model=info.model, category=info.category, checkpoint=info, n_fake=n_fake)
@@ -435,7 +437,8 @@ def check_candidate(
     comparisons = tuple(
         compare_metric(row, candidate_values.get(row["metric"], math.nan), tolerance=tolerance) for row in rows
     )
-    replayed = {key: settings.get(key) for key in REQUIRED_SETTINGS} | {"n_fake": n_fake}
+    replayed = {key: settings.get(key) for key in REQUIRED_SETTINGS} | {"n_fake": n_fake,
+                                                                        "protocol": settings.get("protocol")}
     return CheckOutcome(info.path, baseline, info.model, info.category, replayed, comparisons)
 
 

@@ -78,7 +78,7 @@ def test_markdown_marks_best_interval_flags_and_notes(result_set):
 def test_wide_csv_round_trips_through_pandas(result_set):
     tables = build_tables(result_set.rows)
     frame = pd.read_csv(io.StringIO(render_csv_wide(tables)))
-    assert list(frame.columns[:4]) == ["table", "features", "resolution", "model"]
+    assert list(frame.columns[:5]) == ["table", "protocol", "features", "resolution", "model"]
     assert len(frame) == 4 + 3  # quality models (with the odd one) + utility arms
     by_model = frame.set_index("model")
     tidy = result_set.rows.set_index(["model", "category", "metric"])

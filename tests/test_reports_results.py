@@ -59,7 +59,7 @@ def test_tidy_csv_has_schema_columns_and_exact_floats(tmp_path):
     assert tuple(frame.columns) == COLUMNS
     assert frame.loc[0, "value"] == 0.1 + 0.2 and frame.loc[0, "std"] == 1 / 3
     document = json.loads((tmp_path / METRICS_JSON).read_text())
-    assert document["schema_version"] == 2
+    assert document["schema_version"] == 3
     assert document["rows"][0]["ci_low"] is None  # NaN is stored as null, never as invalid JSON
 
 

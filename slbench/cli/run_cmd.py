@@ -32,8 +32,15 @@ def run(
                      min=1, max=COUNT_MAX),
     ] = None,
     features: Annotated[
-        str, typer.Option("--features", help="Feature extractor: inception, dinov2, clip, vgg16, clip-vit-l-14-336, dinov2-bicubic, lesion.")
-    ] = "inception",
+        Optional[str],
+        typer.Option("--features", help="Feature extractor: inception (default), dinov2, clip, vgg16, "
+                                        "clip-vit-l-14-336, dinov2-bicubic, lesion."),
+    ] = None,
+    protocol: Annotated[
+        Optional[str],
+        typer.Option("--protocol", help="Named evaluation protocol (inception-fid, dinov2-fd, clip-cmmd, lesion: "
+                                        "`slbench protocols`), pinning extractor, resize, --n-samples and metrics."),
+    ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of sampling, LPIPS pairs and interval half-samples.", min=0, max=SEED_MAX)] = 0,
     out: Annotated[
         Optional[Path], typer.Option("--out", help="Results folder; default: results/<timestamp>-<short-id>/.")
@@ -82,6 +89,7 @@ def run(
         checkpoints=checkpoints,
         n_samples=n_samples,
         features=features,
+        protocol=protocol,
         out=out,
         seed=seed,
         bootstrap=bootstrap,

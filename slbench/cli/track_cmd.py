@@ -16,8 +16,15 @@ def track(
         Optional[Path], typer.Option("--data", help="Dataset folder; default: the one the checkpoints were trained on.")
     ] = None,
     features: Annotated[
-        str, typer.Option("--features", help="Feature extractor: inception, dinov2, clip, vgg16, clip-vit-l-14-336, dinov2-bicubic, lesion.")
-    ] = "inception",
+        Optional[str],
+        typer.Option("--features", help="Feature extractor: inception (default), dinov2, clip, vgg16, "
+                                        "clip-vit-l-14-336, dinov2-bicubic, lesion."),
+    ] = None,
+    protocol: Annotated[
+        Optional[str],
+        typer.Option("--protocol", help="Named evaluation protocol (`slbench protocols`), pinning extractor, resize, "
+                                        "--n-samples and metrics."),
+    ] = None,
     n_samples: Annotated[
         Optional[int], typer.Option("--n-samples", help="Generated images per step; default: max(1000, class size).")
     ] = None,
@@ -54,7 +61,8 @@ def track(
     and feature extraction and rank 0 writes the same track as one process would."""
     from slbench.tracking import track_folder
 
-    tracker = track_folder(checkpoint_dir, data=data, features=features, n_samples=n_samples, every=every, out=out,
+    tracker = track_folder(checkpoint_dir, data=data, features=features, protocol=protocol, n_samples=n_samples,
+                           every=every, out=out,
                            seed=seed, bootstrap=bootstrap, resolution=resolution, batch=batch,
                            weights_dir=weights_dir, trust_weights=trust_weights,
                            real_side=real_side.value if real_side is not None else None)

@@ -89,8 +89,12 @@ def train_command(
                                           "the checkpoints (as `slbench track --every K` would).", min=1),
     ] = None,
     eval_features: Annotated[
-        str, typer.Option("--eval-features", help="Feature extractor of --eval-every.")
-    ] = "inception",
+        Optional[str], typer.Option("--eval-features", help="Feature extractor of --eval-every (default inception).")
+    ] = None,
+    eval_protocol: Annotated[
+        Optional[str], typer.Option("--eval-protocol", help="Named evaluation protocol of --eval-every "
+                                                            "(`slbench protocols`), as `slbench track --protocol`.")
+    ] = None,
     eval_n_samples: Annotated[
         Optional[int],
         typer.Option("--eval-n-samples", help="Generated images per evaluated step; default: max(1000, class size)."),
@@ -108,7 +112,8 @@ def train_command(
     options = dict(category=category, data=data, resolution=resolution, kimg=kimg, batch=batch, out=out, seed=seed,
                    split=split.value, settings=settings or (), device=device.value, resize=resize.value,
                    eval_every=eval_every, amp=None if amp is None else amp.value,
-                   eval_options={"features": eval_features, "n_samples": eval_n_samples, "weights_dir": weights_dir,
+                   eval_options={"features": eval_features, "protocol": eval_protocol,
+                                 "n_samples": eval_n_samples, "weights_dir": weights_dir,
                                  "trust_weights": trust_weights,
                                  "device": None if device.value == "auto" else device.value})
     try:

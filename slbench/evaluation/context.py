@@ -32,7 +32,9 @@ from slbench.evaluation.sharding import SINGLE, Shard, from_main, map_chunks
 from slbench.features import load_lpips
 from slbench.features.cache import image_content_sha256
 from slbench.features.chunked_cache import ChunkedEntry
+from slbench.evaluation.protocols import Protocol
 from slbench.metrics import DEFAULT_FEATURE_METRICS, MetricSettings, MetricValue, lpips_diversity, rbf_metric_name
+from slbench.metrics.registry import SAME_QUANTITY
 from slbench.metrics.class_consistency import ClassConsistency
 
 
@@ -44,8 +46,17 @@ class LpipsHandle:
     provenance: dict[str, Any]
 
 
-def open_lpips(weights_dir: Path | None, trust_weights: Path | None, device: torch.device) -> LpipsHandle:
-    """Load LPIPS; without its weights the run goes on without it, says so once and records why."""
+def not_in_protocol(protocol: Protocol) -> dict[str, Any]:
+    """The provenance of a measurement the run's protocol leaves out."""
+    return {"status": "skipped", "reason": f"not part of protocol {protocol.name}"}
+
+
+def open_lpips(weights_dir: Path | None, trust_weights: Path | None, device: torch.device,
+               protocol: Protocol | None = None) -> LpipsHandle:
+    """Load LPIPS; without its weights the run goes on without it, says so once and records why.
+    A protocol without LPIPS never loads it."""
+    if protocol is not None and not protocol.lpips:
+        return LpipsHandle(None, not_in_protocol(protocol))
     try:
         net = load_lpips(weights_dir=weights_dir, trust_weights=trust_weights)
     except (SlbenchError, UnsafeWeightsError, FileNotFoundError) as err:
@@ -91,6 +102,7 @@ class EvaluationContext:
     resize: str = DEFAULT_RESIZE  # how real images become square: as the checkpoints' training images did
     shard: Shard = SINGLE
     sides: RealSides = RealSides(ALL, ALL, None, "default", False)  # which real images quality and memorisation use
+    protocol: Protocol | None = None  # the named protocol whose metric set the run computes
     _real: dict[tuple[str, str], RealSide] = field(default_factory=dict)
     _joined: set[tuple[str, str]] = field(default_factory=set)  # (class, side) a non-main rank helped extract
     _classifier: ClassifierHandle | None = None
@@ -100,8 +112,16 @@ class EvaluationContext:
     def classifier(self) -> ClassifierHandle:
         """The lesion classifier for class consistency, opened on first use (None inside when absent)."""
         if self._classifier is None:
-            self._classifier = open_classifier(self.extractor, self.data_fingerprint)
+            if self.protocol is not None and not self.protocol.class_consistency:
+                self._classifier = ClassifierHandle(None, not_in_protocol(self.protocol))
+            else:
+                self._classifier = open_classifier(self.extractor, self.data_fingerprint)
         return self._classifier
+
+    @property
+    def protocol_name(self) -> str:
+        """The protocol's name for result rows; empty when the run names none."""
+        return self.protocol.name if self.protocol is not None else ""
 
     def consistency(self, category: str, fake: torch.Tensor) -> list[MetricValue]:
         """Class consistency of ``fake`` and of the real images of ``category``; none without a classifier."""
@@ -116,9 +136,11 @@ class EvaluationContext:
         return consistency_values(scored, self._real_consistency[category])
 
     def metric_settings(self) -> MetricSettings:
-        """The feature metrics of this run; the RBF MMD is named CMMD only on CMMD's own embedding."""
+        """The feature metrics of this run (its protocol's, else every one); the RBF MMD is named
+        CMMD only on CMMD's own embedding."""
         rbf_name = rbf_metric_name(self.extractor.name, self.extractor.resize_filter)
-        metrics = tuple(rbf_name if name == "mmd_rbf" else name for name in DEFAULT_FEATURE_METRICS)
+        chosen = self.protocol.metrics if self.protocol is not None else DEFAULT_FEATURE_METRICS
+        metrics = tuple(rbf_name if name in SAME_QUANTITY else name for name in chosen)
         return MetricSettings(metrics=metrics, bootstrap=self.bootstrap, seed=self.seed)
 
     @property

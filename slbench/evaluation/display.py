@@ -16,7 +16,8 @@ from slbench.console import console, is_interactive, make_progress
 from slbench.metrics import METRICS
 from slbench.table_cells import CI_NOTE, cell_texts, has_interval
 
-SHOWN_METRICS = ("fid", "kid", "precision", "recall", "density", "coverage", "memorisation", "lpips_ratio")
+SHOWN_METRICS = ("fid", "kid", "cmmd", "precision", "recall", "density", "coverage", "memorisation", "lpips_ratio")
+"""The headline metrics, those of them the rows hold shown (a protocol computes only its own set)."""
 
 
 def results_table(rows: Iterable[dict[str, Any]], title: str = "results") -> Table:
@@ -24,8 +25,12 @@ def results_table(rows: Iterable[dict[str, Any]], title: str = "results") -> Tab
 
     Values and their confidence intervals print as the reports print them (:mod:`slbench.table_cells`),
     ``*`` marks a low-reliability value; every other metric is in the results folder and its
-    reports. The caption warns when the models of one class were trained for unequal budgets (kimg)."""
+    reports. The title names the protocol of the rows (one run has one); the caption warns when
+    the models of one class were trained for unequal budgets (kimg)."""
     rows = list(rows)
+    protocols = sorted({str(row.get("protocol") or "") for row in rows})
+    title += " · " + (", ".join(f"protocol {name}" for name in protocols) if any(protocols) else "no protocol named")
+    shown = [name for name in SHOWN_METRICS if any(row["metric"] == name for row in rows)]
     budgets = budgets_from_rows(rows)
     caption = "* N below the feature dimension: low reliability"
     if has_interval(rows):
@@ -37,7 +42,7 @@ def results_table(rows: Iterable[dict[str, Any]], title: str = "results") -> Tab
     table.add_column("model")
     table.add_column("category")
     table.add_column("kimg", justify="right")
-    for name in SHOWN_METRICS:
+    for name in shown:
         arrow = "↑" if METRICS[name].higher_is_better else "↓"
         table.add_column(f"{METRICS[name].label} {arrow}", justify="right")
     texts = cell_texts(rows)
@@ -46,7 +51,7 @@ def results_table(rows: Iterable[dict[str, Any]], title: str = "results") -> Tab
         by_pair.setdefault((row["model"], row["category"]), {})[row["metric"]] = row
     for (model, category), metrics in by_pair.items():
         kimg = format_kimg(budgets[(model, category)].kimg)
-        cells = [_cell(texts, metrics.get(name)) for name in SHOWN_METRICS]
+        cells = [_cell(texts, metrics.get(name)) for name in shown]
         table.add_row(escape(model), escape(category), kimg, *cells)
     return table
 

@@ -114,6 +114,7 @@ def evaluate_pair(
         "model": model,
         "category": category,
         "features": context.extractor.name,
+        "protocol": context.protocol_name,
         "resolution": context.resolution,
         "seed": context.seed,
         "step": checkpoint.step,

@@ -48,7 +48,8 @@ from slbench.evaluation.real_sides import SIDE_WORDS, RealSides, choose_real_sid
 from slbench.evaluation.provenance import data_provenance, extractor_provenance, package_versions
 from slbench.evaluation.selection import check_select_on, parse_select
 from slbench.evaluation.sharding import Shard, close_shard, from_main, open_shard
-from slbench.features import get_extractor
+from slbench.evaluation.protocols import Protocol, open_extractor, resolve_protocol
+from slbench.features import DEFAULT_EXTRACTOR
 from slbench.metrics import MetricSettings
 from slbench.metrics.bootstrap import MIN_HALF
 from slbench.paths import DEFAULT_CHECKPOINTS, DEFAULT_DATA, DEFAULT_RESULTS
@@ -61,7 +62,7 @@ MIN_FAKE_IMAGES = max(MetricSettings().k_prc + 1, PRD_MIN_SET)
 
 # Settings that change the numbers: a resumed run must match the stored run on all of them.
 RESUME_KEYS = (
-    "data_fingerprint", "models", "categories", "checkpoint_sha256", "features", "extractor_sha256",
+    "data_fingerprint", "models", "categories", "checkpoint_sha256", "protocol", "features", "extractor_sha256",
     "n_samples", "seed", "bootstrap", "resolution", "resize", "real_side",
 )
 
@@ -101,13 +102,16 @@ class RunRecord:
 
 
 def run_settings(*, plan: EvaluationPlan, dataset: Dataset, extractor: Any, n_samples: int | None,
-                 n_fake: dict[str, int], seed: int, bootstrap: int, batch: int, sides: RealSides) -> dict[str, Any]:
+                 n_fake: dict[str, int], seed: int, bootstrap: int, batch: int, sides: RealSides,
+                 protocol: Protocol | None = None) -> dict[str, Any]:
     """The settings of a run as ``metrics.json`` stores them (``slbench check`` replays them)."""
     return {
         "command": "run",
         "data": str(dataset.root),
         "data_fingerprint": dataset.fingerprint(),
         **describe_plan(plan),
+        "protocol": protocol.name if protocol is not None else None,
+        "protocol_settings": protocol.to_json() if protocol is not None else None,
         "features": extractor.name,
         "extractor_sha256": extractor.weights_sha256,
         "n_samples": n_samples,
@@ -222,7 +226,7 @@ def run_evaluation(
     categories: str = "MEL",
     checkpoints: str | Path = DEFAULT_CHECKPOINTS,
     n_samples: int | None = None,
-    features: str = "inception",
+    features: str | None = None,
     out: str | Path | None = None,
     seed: int = 0,
     bootstrap: int = 0,
@@ -237,8 +241,13 @@ def run_evaluation(
     dry_run: bool = False,
     real_side: str | None = None,
     select_on: str = "track",
+    protocol: str | None = None,
 ) -> Path:
     """Evaluate every requested (model, category) pair and write the results folder; returns it.
+
+    ``protocol`` names a registered evaluation protocol (:mod:`~slbench.evaluation.protocols`),
+    which pins the extractor, the generated images per class, the resize and the metric set;
+    ``features`` (default ``inception``) and ``n_samples`` may then only repeat what it pins.
 
     The plan, with an estimate measured on this device, is printed first; ``dry_run`` stops
     there and writes nothing. The reports in ``report_formats`` (default: all of Markdown,
@@ -252,11 +261,12 @@ def run_evaluation(
     :mod:`slbench.evaluation.sharding`).
     """
     started = time.perf_counter()
-    check_counts(n_samples=n_samples, bootstrap=bootstrap, batch=batch)
+    resolved = resolve_protocol(protocol, features=features, n_samples=n_samples, default_features=DEFAULT_EXTRACTOR)
+    check_counts(n_samples=resolved.n_samples, bootstrap=bootstrap, batch=batch)
     shard = open_shard(device)
     try:
         return _run(shard, started, data=data, models=models, categories=categories, checkpoints=checkpoints,
-                    n_samples=n_samples, features=features, out=out, seed=seed, bootstrap=bootstrap, resume=resume,
+                    n_samples=resolved.n_samples, features=resolved.features, protocol=resolved.protocol, out=out, seed=seed, bootstrap=bootstrap, resume=resume,
                     weights_dir=weights_dir, trust_weights=trust_weights, resolution=resolution, batch=batch,
                     report_formats=report_formats, select=select, dry_run=dry_run, real_side=real_side,
                     select_on=check_select_on(select_on))
@@ -264,8 +274,8 @@ def run_evaluation(
         close_shard(shard)
 
 
-def _run(shard: Shard, started: float, *, data, models, categories, checkpoints, n_samples, features, out, seed,
-         bootstrap, resume, weights_dir, trust_weights, resolution, batch, report_formats, select, dry_run,
+def _run(shard: Shard, started: float, *, data, models, categories, checkpoints, n_samples, features, protocol, out,
+         seed, bootstrap, resume, weights_dir, trust_weights, resolution, batch, report_formats, select, dry_run,
          real_side, select_on) -> Path:
     dataset = open_dataset(data)
     available = {category: len(dataset.records(category)) for category in dataset.categories()}
@@ -278,13 +288,11 @@ def _run(shard: Shard, started: float, *, data, models, categories, checkpoints,
     counts = check_side_counts(dataset, sides, plan.categories)
     plan = reported_plan(plan, sides.quality, sides.split.fingerprint("train") if sides.split else None,
                          select_on=select_on)
-    extractor = get_extractor(
-        features, weights_dir=weights_dir, trust_weights=trust_weights, device=shard.device,
-        data_fingerprint=dataset.fingerprint(), resolution=plan.resolution,
-    )
+    extractor = open_extractor(features, protocol, weights_dir=weights_dir, trust_weights=trust_weights,
+                               device=shard.device, data_fingerprint=dataset.fingerprint(), resolution=plan.resolution)
     n_fake = {c: n_samples or default_n_fake(counts[c]) for c in plan.categories}
     settings = run_settings(plan=plan, dataset=dataset, extractor=extractor, n_samples=n_samples, n_fake=n_fake,
-                            seed=seed, bootstrap=bootstrap, batch=batch, sides=sides)
+                            seed=seed, bootstrap=bootstrap, batch=batch, sides=sides, protocol=protocol)
     out_path = Path(out) if out is not None else None
     decided: dict[str, Any] = {}
 
@@ -301,9 +309,10 @@ def _run(shard: Shard, started: float, *, data, models, categories, checkpoints,
     with lock:
         out_path, done = from_main(shard, decide)
         context = EvaluationContext(dataset=dataset, extractor=extractor,
-                                    lpips=open_lpips(weights_dir, trust_weights, shard.device),
+                                    lpips=open_lpips(weights_dir, trust_weights, shard.device, protocol),
                                     resolution=plan.resolution, seed=seed, bootstrap=bootstrap, batch=batch,
-                                    device=shard.device, resize=plan.resize, shard=shard, sides=sides)
+                                    device=shard.device, resize=plan.resize, shard=shard, sides=sides,
+                                    protocol=protocol)
         if shard.is_main:
             show_plan(context, plan, n_fake, done, out_path, dry_run=dry_run)
         if dry_run:
@@ -330,8 +339,9 @@ def show_plan(context: EvaluationContext, plan: EvaluationPlan, n_fake: dict[str
               *, dry_run: bool) -> None:
     """The plan with its estimate, measured by a short warm-up on this device."""
     work = plan_work(context, plan, n_fake, done)
+    named = f"protocol {context.protocol.name}, " if context.protocol is not None else ""
     heading = (f"{'plan (dry run, nothing written)' if dry_run else 'plan'}: {len(work)} of {len(plan.pairs)} "
-               f"model/category pair(s) to evaluate, {context.extractor.name} features, {plan.resolution} px "
+               f"model/category pair(s) to evaluate, {named}{context.extractor.name} features, {plan.resolution} px "
                f"({plan.resolution_source}), results {out}")
     if not work:
         console.print(escape(heading), highlight=False)
@@ -373,6 +383,7 @@ def run_provenance(context: EvaluationContext, stored: dict[str, Any], plan: Eva
     metric_settings = context.metric_settings()
     return {
         "packages": package_versions(),
+        "protocol": context.protocol.to_json() if context.protocol is not None else None,
         "extractor": extractor_provenance(context.extractor),
         "lpips": context.lpips.provenance,
         "data": data_provenance(context.dataset, resize=context.resize, resize_filter=RESIZE_FILTER),

@@ -17,11 +17,13 @@ from typing import Any
 
 from reports.tracks import Track, TrackError, load_track
 from slbench.errors import SlbenchError
+from slbench.evaluation.protocols import replayed_protocol
 from slbench.evaluation.selection import best_step
 from slbench.tracking.folder import track_folder
 
 # The settings a candidate must be evaluated with for its values to be comparable.
-REPLAYED = ("data_fingerprint", "features", "extractor_sha256", "n_fake", "seed", "resolution", "resize", "real_side")
+REPLAYED = ("data_fingerprint", "protocol", "features", "extractor_sha256", "n_fake", "seed", "resolution", "resize",
+            "real_side")
 
 
 def load_baseline_track(baseline: Path) -> Track:
@@ -45,9 +47,11 @@ def check_against_track(*, candidate: Path, baseline: Path, tolerance: Any, data
 
     stored = load_baseline_track(baseline)
     settings = stored.settings
+    protocol = replayed_protocol(settings.get("protocol_settings") or settings.get("protocol"))
     tracker = track_folder(
         candidate, data=data if data is not None else Path(settings["data"]), every=1,
         resolution=int(settings["resolution"]), features=settings["features"], n_samples=int(settings["n_fake"]),
+        protocol=protocol.name if protocol is not None else None,
         seed=int(settings["seed"]), bootstrap=int(settings.get("bootstrap") or 0),
         batch=batch or int(settings["batch"]), weights_dir=weights_dir, trust_weights=trust_weights,
         real_side=str(settings.get("real_side") or "all"),

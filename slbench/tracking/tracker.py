@@ -42,13 +42,13 @@ from slbench.evaluation.real_sides import SIDES, TRAIN, choose_real_sides
 from slbench.evaluation.sharding import SINGLE, Shard, from_main
 from slbench.evaluation.provenance import data_provenance, extractor_provenance, package_versions
 from slbench.evaluation.runner import check_counts, open_dataset
-from slbench.features import get_extractor
+from slbench.evaluation.protocols import open_extractor, resolve_protocol
+from slbench.features import DEFAULT_EXTRACTOR
 from slbench.features.extractor import resolve_device
-from slbench.metrics import MetricSettings
 
 # Settings that change the numbers: a resumed track must match the stored one on all of them.
 RESUME_KEYS = (
-    "model", "category", "data_fingerprint", "features", "extractor_sha256", "n_fake", "seed", "bootstrap",
+    "model", "category", "data_fingerprint", "protocol", "features", "extractor_sha256", "n_fake", "seed", "bootstrap",
     "resolution", "resize", "batch", "real_side",
 )
 # Checkpoint metadata that restores training, not provenance of a number: left out of the track.
@@ -60,8 +60,9 @@ class TrackOptions:
     """How every step of a track is evaluated (``None``: the default of ``slbench run``)."""
 
     data: Path
-    features: str = "inception"
+    features: str | None = None  # default inception; a protocol's extractor when it names one
     n_samples: int | None = None
+    protocol: str | None = None  # a named protocol (slbench.evaluation.protocols) pinning the settings
     seed: int = 0
     bootstrap: int = 0
     batch: int = 64
@@ -161,26 +162,32 @@ def open_tracker(*, model: str, category: str, resolution: int, resize: str, che
     LPIPS, and prepares the real side of the class, so that an unusable class or extractor fails
     here, before any step. Under ``torchrun`` (``shard``) every rank opens one; the ranks share the
     real side's extraction, and rank 0 reads the stored track and hands its rows to the others."""
-    check_counts(n_samples=options.n_samples, bootstrap=options.bootstrap, batch=options.batch)
+    resolved = resolve_protocol(options.protocol, features=options.features, n_samples=options.n_samples,
+                                default_features=DEFAULT_EXTRACTOR)
+    protocol = resolved.protocol
+    check_counts(n_samples=resolved.n_samples, bootstrap=options.bootstrap, batch=options.batch)
     dataset = open_dataset(options.data)
     requested = options.real_side or from_main(shard, lambda: stored_side(out))
     sides = choose_real_sides(dataset, [(f"{model}/{category}", trained)], requested, split_default=TRAIN)
     device = shard.device if shard.context.distributed else resolve_device(options.device)
-    extractor = get_extractor(options.features, weights_dir=options.weights_dir,
-                              trust_weights=options.trust_weights, device=device,
-                              data_fingerprint=dataset.fingerprint(), resolution=resolution)
+    extractor = open_extractor(resolved.features, protocol, weights_dir=options.weights_dir,
+                               trust_weights=options.trust_weights, device=device,
+                               data_fingerprint=dataset.fingerprint(), resolution=resolution)
     context = EvaluationContext(dataset=dataset, extractor=extractor,
-                                lpips=open_lpips(options.weights_dir, options.trust_weights, device),
+                                lpips=open_lpips(options.weights_dir, options.trust_weights, device, protocol),
                                 resolution=resolution, seed=options.seed, bootstrap=options.bootstrap,
-                                batch=options.batch, device=device, resize=resize, sides=sides, shard=shard)
+                                batch=options.batch, device=device, resize=resize, sides=sides, shard=shard,
+                                protocol=protocol)
     context.real_side(category)
     context.memorisation_side(category)
     n_real = len(sides.records(dataset, category, sides.quality))
-    n_fake = options.n_samples or default_n_fake(n_real)
+    n_fake = resolved.n_samples or default_n_fake(n_real)
     settings = {
         "command": "track", "model": model, "category": category, "checkpoints": str(checkpoints),
-        "data": str(dataset.root), "data_fingerprint": dataset.fingerprint(), "features": extractor.name,
-        "extractor_sha256": extractor.weights_sha256, "n_samples": options.n_samples, "n_fake": n_fake,
+        "data": str(dataset.root), "data_fingerprint": dataset.fingerprint(),
+        "protocol": protocol.name if protocol is not None else None,
+        "protocol_settings": protocol.to_json() if protocol is not None else None, "features": extractor.name,
+        "extractor_sha256": extractor.weights_sha256, "n_samples": resolved.n_samples, "n_fake": n_fake,
         "seed": options.seed, "bootstrap": options.bootstrap, "resolution": resolution, "resize": resize,
         "resize_filter": RESIZE_FILTER, "batch": options.batch, "real_side": sides.quality,
         "real_sides": sides.to_json(), "n_real": n_real,
@@ -223,6 +230,7 @@ def track_provenance(context: EvaluationContext, steps: dict[str, Any]) -> dict[
     """What a track's numbers were computed with, as ``slbench run`` records it, plus its steps."""
     return {
         "packages": package_versions(),
+        "protocol": context.protocol.to_json() if context.protocol is not None else None,
         "extractor": extractor_provenance(context.extractor),
         "lpips": context.lpips.provenance,
         "data": data_provenance(context.dataset, resize=context.resize, resize_filter=RESIZE_FILTER),
@@ -230,7 +238,7 @@ def track_provenance(context: EvaluationContext, steps: dict[str, Any]) -> dict[
                        "generated_images_upscaled": False},
         "seeds": {"run": context.seed, "sampling": "per chunk of 256 images: SeedSequence(seed, spawn_key=(chunk,))",
                   "lpips_pairs": context.seed, "bootstrap_and_kid_subsets": context.seed},
-        "metric_settings": MetricSettings(bootstrap=context.bootstrap, seed=context.seed).to_dict(),
+        "metric_settings": context.metric_settings().to_dict(),
         "device": str(context.device),
         "ranks": context.shard.world_size,
         "steps": dict(steps),
