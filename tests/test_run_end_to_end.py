@@ -223,7 +223,7 @@ def test_cli_hands_every_option_to_the_library(monkeypatch, tmp_path):
         "data": Path("d"), "models": "dcgan,sl-stylegan", "categories": "all", "checkpoints": Path("c"),
         "n_samples": 50, "features": "lesion", "out": Path("o"), "seed": 7, "bootstrap": 10, "resume": True,
         "weights_dir": Path("w"), "trust_weights": [Path("t.pth")], "resolution": 64, "batch": 8, "select": "best:kid",
-        "dry_run": True, "real_side": "test", "select_on": "train",
+        "dry_run": True, "real_side": "test", "select_on": "train", "protocol": None,
     }
 
 
