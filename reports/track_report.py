@@ -48,7 +48,8 @@ def track_table(track: Track) -> WideTable:
     if not ok:
         raise TrackError(f"the track in {track.folder} has no evaluated step; nothing to report")
     frame = pd.DataFrame([{
-        "table": "track", "features": str(settings.get("features", "?")), "resolution": settings.get("resolution"),
+        "table": "track", "features": str(settings.get("features", "?")), "protocol": str(settings.get("protocol") or ""),
+        "resolution": settings.get("resolution"),
         "model": step_label(row["step"], row["kimg"]), "category": track.category or "?", "metric": row["metric"],
         "value": row["value"], "ci_low": row["ci_low"], "ci_high": row["ci_high"], "std": math.nan,
         "n_real": settings.get("n_real"), "n_fake": settings.get("n_fake"), "higher_is_better": row["higher_is_better"],
