@@ -49,23 +49,29 @@ def run_side_use(settings: Mapping[str, Any], categories: list[str]) -> SideUse:
 
 
 def _counts(use: SideUse, of_memorisation: bool) -> str:
-    """``" (MEL 23, NV 1341 images)"``: the images per class on one of the two sides, where recorded."""
+    """``"MEL 23, NV 1341 images"``: the images per class on one of the two sides, where recorded."""
     listed = [f"{category} {m if of_memorisation else q}" for category, q, m in use.counts
               if (m if of_memorisation else q) is not None]
-    return f" ({', '.join(listed)} images)" if listed else ""
+    return f"{', '.join(listed)} images" if listed else ""
+
+
+def _parenthesis(*parts: str) -> str:
+    kept = [part for part in parts if part]
+    return f" ({'; '.join(kept)})" if kept else ""
 
 
 def describe_use(use: SideUse) -> str:
     """One sentence: where quality was scored and what memorisation was measured against."""
-    split = f" ({use.split})" if use.split else ""
     if use.quality == "all" and use.memorisation == "all":
-        unseen = (" (the checkpoints were trained on the training side of a lesion split only, so these include "
-                  "images they never saw)") if use.checkpoints_split else ""
-        return f"Real images: quality and memorisation against {SIDE_TEXT['all']}{_counts(use, False)}{unseen}."
+        unseen = ("the checkpoints were trained on the training side of a lesion split only, so these include "
+                  "images they never saw") if use.checkpoints_split else ""
+        return (f"Real images: quality and memorisation against {SIDE_TEXT['all']}"
+                f"{_parenthesis(_counts(use, False), unseen)}.")
     memorisation = ("its training side, the images the checkpoints were trained on" if use.memorisation == "train"
                     else SIDE_TEXT.get(use.memorisation, use.memorisation))
-    return (f"Real images: quality against {SIDE_TEXT.get(use.quality, use.quality)}{split}{_counts(use, False)}; "
-            f"memorisation against {memorisation}{_counts(use, True)}.")
+    return (f"Real images: quality against {SIDE_TEXT.get(use.quality, use.quality)}"
+            f"{_parenthesis(use.split, _counts(use, False))}; "
+            f"memorisation against {memorisation}{_parenthesis(_counts(use, True))}.")
 
 
 def real_side_note(runs: list[tuple[Mapping[str, Any], list[str]]]) -> str:

@@ -111,6 +111,16 @@ def test_real_side_all_gives_the_numbers_of_checkpoints_trained_on_all_images(sp
     assert "quality and memorisation against all images of the class" in (forced / "report.md").read_text()
 
 
+def test_real_side_train_scores_quality_on_the_training_images(split_run, data, split, tmp_path):
+    on_train = rows_of(run(data, split_run["checkpoints"], tmp_path / "on-train", real_side="train")).set_index("metric")
+    assert on_train.loc["fid", "n_real"] == on_train.loc["memorisation", "n_real"] == len(split.train["MEL"])
+    all_trained = checkpoints(tmp_path / "all-trained", data, trained=None)
+    results = run(data, all_trained, tmp_path / "all-on-train", real_side="train")
+    rows = rows_of(results).set_index("metric")
+    assert rows.loc["fid", "n_real"] == len(split.train["MEL"]) and rows.loc["memorisation", "n_real"] == 60
+    assert "quality against the training side of the lesion-grouped split" in (results / "report.md").read_text()
+
+
 def test_the_test_side_is_refused_for_checkpoints_that_saw_every_image(data, tmp_path):
     folder = checkpoints(tmp_path / "all-trained", data, trained=None)
     result = CliRunner().invoke(app, ["run", "--models", "dcgan", "--category", "MEL", "--data", str(data),
