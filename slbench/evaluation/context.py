@@ -26,8 +26,8 @@ from slbench.console import console, labelled
 from slbench.data import RESIZE_FILTER, Dataset, load_images
 from slbench.data.decode import DEFAULT_RESIZE
 from slbench.errors import SlbenchError
-from slbench.evaluation.real_sides import ALL, SIDE_WORDS, RealSides
 from slbench.evaluation.consistency import ClassifierHandle, consistency_values, open_classifier, score_images
+from slbench.evaluation.real_sides import ALL, SIDE_WORDS, RealSides
 from slbench.evaluation.sharding import SINGLE, Shard, from_main, map_chunks
 from slbench.features import load_lpips
 from slbench.features.cache import image_content_sha256
