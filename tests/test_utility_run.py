@@ -273,3 +273,17 @@ def _umask() -> int:
     current = os.umask(0)
     os.umask(current)
     return current
+
+
+def test_two_gloo_ranks_share_the_classifiers_and_write_what_one_process_does(first_run, three_classes, checkpoints,
+                                                                              tmp_path):
+    from sharding_support import run_ranks
+
+    out = tmp_path / "sharded"
+    options = dict(data=three_classes, checkpoints=checkpoints, seeds=2, seed=0, out=out, device="cpu", **RUN)
+    outcomes, _ = run_ranks(options, tmp_path / "ranks", target=run_utility)
+    assert [o["outcome"] for o in outcomes] == ["finished", "finished"]
+    assert [o["quiet"] for o in outcomes] == [False, True]  # only rank 0 prints
+    for name in ("metrics.csv", "utility-seeds.json"):
+        assert (out / name).read_bytes() == (first_run.folder / name).read_bytes(), name
+    assert load_results(out).provenance["arms"] == first_run.provenance["arms"]

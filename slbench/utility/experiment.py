@@ -12,7 +12,7 @@ Each model's generators are loaded once and freed before the next model's. Becau
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -23,8 +23,8 @@ from generators.training.loop import interrupt_requests
 from slbench.console import make_progress
 from slbench.evaluation.checkpoints import load_generator
 from slbench.evaluation.plan import PlannedPair
+from slbench.evaluation.sharding import SINGLE, Shard, map_chunks
 from slbench.utility.arms import (
-    REAL_ONLY,
     Arm,
     TrainingSet,
     assemble_training_set,
@@ -86,46 +86,43 @@ class UtilityInterrupted(KeyboardInterrupt):
 
 def run_arms(
     arms: Sequence[Arm], real: RealImages, pairs: Sequence[PlannedPair], settings: ExperimentSettings,
-    saved: SavedSeeds,
-) -> dict[str, ArmOutcome]:
-    """Train and score every arm for every seed not in ``saved``, adding each to it as it ends;
+    saved: SavedSeeds | None, done: Iterable[tuple[str, int]], shard: Shard = SINGLE,
+) -> dict[str, ArmOutcome] | None:
+    """Train and score every arm for every seed not ``done``, adding each to ``saved`` as it ends;
     outcomes (of every seed, saved or new) keyed by arm name, in the order of ``arms``.
 
+    Under ``torchrun`` the (arm, seed) classifiers are shared out over the ranks
+    (:func:`~slbench.evaluation.sharding.map_chunks`); rank 0 (the one given ``saved``) saves
+    each as it arrives and gets the outcomes, the others None. Since a classifier depends on
+    nothing but its arm, seed and inputs, the outcomes are those of one process.
     Ctrl-C or SIGTERM stops the classifier in training at its next step and raises
     :class:`UtilityInterrupted`; what finished before is in ``saved``.
     """
-    todo = [(arm.name, seed) for arm in arms for seed in settings.seeds if (arm.name, seed) not in saved.results]
+    done = set(done)
+    todo = [(arm, seed) for arm, seed in work_order(arms, settings.seeds) if (arm.name, seed) not in done]
     with interrupt_requests() as stop, make_progress(TextColumn("{task.fields[loss]}")) as progress:
         overall = progress.add_task("Utility arms", total=len(arms) * len(settings.seeds),
                                     completed=len(arms) * len(settings.seeds) - len(todo), loss="")
-        trainer = _Trainer(real, settings, saved, progress, stop)
+        trainer = _Trainer(arms, real, pairs, settings, progress, stop)
 
-        def done(arm: Arm, training_set: TrainingSet, seed: int) -> None:
-            trainer.train_and_score(arm, training_set, seed)
+        def collect(index: int, result: SeedResult) -> None:
+            arm, seed = todo[index]
+            saved.add(arm.name, seed, result)
             progress.advance(overall)
 
-        if any(arm == REAL_ONLY.name for arm, _ in todo):
-            real_only = assemble_training_set(real.class_names, real.train, {}, {}, use_real=True)
-            for seed in settings.seeds:
-                if (REAL_ONLY.name, seed) in todo:
-                    done(REAL_ONLY, real_only, seed)
-        for model in dict.fromkeys(arm.model for arm in arms if arm.model is not None):
-            model_arms = [arm for arm in arms if arm.model == model]
-            seeds = [seed for seed in settings.seeds if any((arm.name, seed) in todo for arm in model_arms)]
-            if not seeds:
-                continue
-            generators = {pair.category: load_generator(pair.checkpoint, settings.device)
-                          for pair in pairs if pair.model == model}
-            for seed in seeds:
-                trainer.check_stop()
-                synthetic = _draw_synthetic(model, generators, seed, model_arms, settings)
-                for arm in model_arms:
-                    if (arm.name, seed) in todo:
-                        training_set = assemble_training_set(real.class_names, real.train, synthetic,
-                                                             settings.synthetic_counts(arm), use_real=arm.uses_real)
-                        done(arm, training_set, seed)
-            del generators
+        map_chunks(shard, list(range(len(todo))), lambda index: trainer.train_and_score(*todo[index]), collect)
+    if saved is None:
+        return None
     return {arm.name: _outcome(arm, settings.seeds, saved) for arm in arms}
+
+
+def work_order(arms: Sequence[Arm], seeds: Sequence[int]) -> list[tuple[Arm, int]]:
+    """The arms without synthetic images for every seed, then per model, per seed, that model's arms:
+    the arms of one model and seed follow each other, so they share one draw of its images."""
+    order = [(arm, seed) for arm in arms if arm.model is None for seed in seeds]
+    for model in dict.fromkeys(arm.model for arm in arms if arm.model is not None):
+        order += [(arm, seed) for seed in seeds for arm in arms if arm.model == model]
+    return order
 
 
 def _outcome(arm: Arm, seeds: Sequence[int], saved: SavedSeeds) -> ArmOutcome:
@@ -149,18 +146,41 @@ def _draw_synthetic(
 
 
 class _Trainer:
-    """Trains one arm's classifier for one seed, scores it and saves the result."""
+    """Trains one arm's classifier for one seed and scores it.
 
-    def __init__(self, real: RealImages, settings: ExperimentSettings, saved: SavedSeeds, progress: Progress,
-                 stop) -> None:
-        self.real, self.settings, self.saved, self.progress, self.stop = real, settings, saved, progress, stop
+    It keeps the last model's generators and the last (model, seed)'s synthetic images, so the
+    arms of one model and seed, taken in turn, load and draw them once."""
+
+    def __init__(self, arms: Sequence[Arm], real: RealImages, pairs: Sequence[PlannedPair],
+                 settings: ExperimentSettings, progress: Progress, stop) -> None:
+        self.arms, self.real, self.pairs, self.settings = arms, real, pairs, settings
+        self.progress, self.stop = progress, stop
+        self._generators: tuple[str | None, dict[str, torch.nn.Module]] = (None, {})
+        self._synthetic: tuple[tuple[str, int] | None, dict[str, torch.Tensor]] = (None, {})
 
     def check_stop(self) -> None:
         if self.stop.requested:
             raise UtilityInterrupted(self.stop.signal_name)
 
-    def train_and_score(self, arm: Arm, training_set: TrainingSet, seed: int) -> None:
+    def training_set(self, arm: Arm, seed: int) -> TrainingSet:
+        real = self.real
+        if arm.model is None:
+            return assemble_training_set(real.class_names, real.train, {}, {}, use_real=True)
+        if self._synthetic[0] != (arm.model, seed):
+            if self._generators[0] != arm.model:
+                self._generators = (None, {})  # free the previous model's before loading the next
+                self._generators = (arm.model, {pair.category: load_generator(pair.checkpoint, self.settings.device)
+                                                for pair in self.pairs if pair.model == arm.model})
+            model_arms = [a for a in self.arms if a.model == arm.model]
+            self._synthetic = (None, {})
+            self._synthetic = ((arm.model, seed),
+                               _draw_synthetic(arm.model, self._generators[1], seed, model_arms, self.settings))
+        return assemble_training_set(real.class_names, real.train, self._synthetic[1],
+                                     self.settings.synthetic_counts(arm), use_real=arm.uses_real)
+
+    def train_and_score(self, arm: Arm, seed: int) -> SeedResult:
         self.check_stop()
+        training_set = self.training_set(arm, seed)
         config, real, progress = self.settings.config, self.real, self.progress
         steps = config.epochs * steps_per_epoch(training_set.images.shape[0], config.batch_size)
         task = progress.add_task(f"{arm.name} (seed {seed})", total=steps, loss="")
@@ -176,4 +196,4 @@ class _Trainer:
         probabilities = predict_probabilities(classifier, real.test_images, device=self.settings.device)
         progress.remove_task(task)
         scores = score_predictions(real.test_labels, probabilities, real.class_names)
-        self.saved.add(arm.name, seed, SeedResult(scores, training_set.real_counts, training_set.synthetic_counts))
+        return SeedResult(scores, training_set.real_counts, training_set.synthetic_counts)

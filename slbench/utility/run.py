@@ -34,6 +34,7 @@ from slbench.data import CATEGORIES, RESIZE_FILTER, Dataset, DataSplit, load_dat
 from slbench.errors import SlbenchError
 from slbench.evaluation.plan import PlannedPair, choose_resolution, parse_categories, parse_models
 from slbench.evaluation.provenance import Timings, data_provenance, package_versions
+from slbench.evaluation.sharding import Shard, close_shard, from_main, open_shard
 from slbench.paths import DEFAULT_CHECKPOINTS, DEFAULT_DATA, DEFAULT_RESULTS
 from slbench.training import SPLIT_SEED, SPLIT_TEST_FRACTION
 from slbench.utility.arms import (
@@ -103,40 +104,66 @@ def run_utility(
     _check_whole_numbers(seeds=seeds, epochs=epochs, batch=batch, seed=seed)
     if resume and out is None:
         raise SlbenchError("--resume needs --out: the results folder of the utility run to continue")
+    shard = open_shard(device)
+    try:
+        folder = from_main(shard, lambda: _checked_folder(out, resume))
+        config = ClassifierConfig(epochs=epochs, batch_size=batch, pretrained=pretrained)
+        imagenet = find_imagenet_weights(weights_dir) if pretrained else None
+        setup = prepare_setup(data=data, models=models, categories=categories, checkpoints=Path(checkpoints),
+                              resolution=resolution, split_seed=split_seed, test_fraction=test_fraction)
+        timings = Timings()
+        with timings.stage("load real images"):
+            real = load_real_images(setup)
+        settings = ExperimentSettings(
+            config=config, seeds=tuple(range(seed, seed + seeds)), resolution=setup.resolution,
+            device=shard.device if shard.context.distributed else select_device(device), imagenet=imagenet,
+            augmentation_counts=augmentation_counts(real.train_counts, setup.categories,
+                                                    per_class=synthetic_per_class, balance=balance),
+            synthetic_only_counts=synthetic_only_counts(real.train_counts, per_class=synthetic_per_class,
+                                                        balance=balance),
+        )
+        stored_settings = _settings(setup, settings, synthetic_per_class, balance, data, checkpoints)
+        _train_and_write(shard, folder, resume, setup, real, settings, stored_settings, timings)
+    finally:
+        close_shard(shard)
+    return folder
+
+
+def _checked_folder(out: str | Path | None, resume: bool) -> Path:
     folder = Path(out) if out is not None else default_results_folder()
     check_out_folder(folder, resume=resume)
-    config = ClassifierConfig(epochs=epochs, batch_size=batch, pretrained=pretrained)
-    imagenet = find_imagenet_weights(weights_dir) if pretrained else None
-    setup = prepare_setup(data=data, models=models, categories=categories, checkpoints=Path(checkpoints),
-                          resolution=resolution, split_seed=split_seed, test_fraction=test_fraction)
-    timings = Timings()
-    with timings.stage("load real images"):
-        real = load_real_images(setup)
-    settings = ExperimentSettings(
-        config=config, seeds=tuple(range(seed, seed + seeds)), resolution=setup.resolution,
-        device=select_device(device), imagenet=imagenet,
-        augmentation_counts=augmentation_counts(real.train_counts, setup.categories,
-                                                per_class=synthetic_per_class, balance=balance),
-        synthetic_only_counts=synthetic_only_counts(real.train_counts, per_class=synthetic_per_class, balance=balance),
-    )
+    return folder
+
+
+def _train_and_write(shard: Shard, folder: Path, resume: bool, setup: UtilitySetup, real: RealImages,
+                     settings: ExperimentSettings, stored_settings: dict, timings: Timings) -> None:
+    """Train what the folder lacks (shared over the ranks), then, on rank 0, write and show the results."""
     every_class = set(setup.categories) == set(setup.class_names)
     arms = plan_arms(setup.models, with_synthetic_only=every_class)
     if not every_class:
         console.print(labelled("note:", "yellow", "no synthetic-only arm: it needs a generator for every class "
                       f"({', '.join(setup.class_names)}); pass --category all for it"))
-    stored_settings = _settings(setup, settings, synthetic_per_class, balance, data, checkpoints)
-    with utility_folder_lock(folder):
-        saved = open_saved(folder, {**stored_settings, **_fingerprints(setup, settings)}, resume=resume)
-        outcomes = _train_arms(arms, real, setup, settings, saved, timings)
+    lock, opened = contextlib.ExitStack(), {}
+
+    def open_folder() -> list[tuple[str, int]]:
+        lock.enter_context(utility_folder_lock(folder))
+        opened["saved"] = open_saved(folder, {**stored_settings, **_fingerprints(setup, settings)}, resume=resume)
+        return sorted(opened["saved"].results)
+
+    with lock:
+        done = from_main(shard, open_folder)
+        saved = opened.get("saved")  # rank 0's alone
+        outcomes = _train_arms(arms, real, setup, settings, saved, done, shard, timings)
+        if saved is None:
+            return
         rows = utility_rows({name: o.scores for name, o in outcomes.items()},
                             {name: o.synthetic_counts for name, o in outcomes.items()},
-                            RowContext(config.name, setup.resolution, seed, settings.seeds))
+                            RowContext(settings.config.name, setup.resolution, settings.seeds[0], settings.seeds))
         write_results(folder, rows, artifacts={}, settings=stored_settings,
                       provenance=_provenance(setup, settings, outcomes, timings))
     console.print(summary_table(rows))
     console.print(sensitivity_table(rows, setup.class_names))
     console.print(f"results written to {plain(folder)}", highlight=False)
-    return folder
 
 
 def prepare_setup(
@@ -178,18 +205,20 @@ def load_real_images(setup: UtilitySetup) -> RealImages:
 
 
 def _train_arms(arms: Sequence[Arm], real: RealImages, setup: UtilitySetup, settings: ExperimentSettings,
-                saved: SavedSeeds, timings: Timings) -> dict[str, ArmOutcome]:
-    """Every arm's outcome, training what ``saved`` lacks; an interruption says how to continue."""
-    folder, total = saved.folder, len(arms) * len(settings.seeds)
-    if saved.results:
-        console.print(f"resuming {plain(folder)}: {len(saved.results)} of {total} classifier(s) already trained",
+                saved: SavedSeeds | None, done: list[tuple[str, int]], shard: Shard,
+                timings: Timings) -> dict[str, ArmOutcome] | None:
+    """Every arm's outcome (on rank 0), training what is not ``done``; an interruption says how to continue."""
+    total = len(arms) * len(settings.seeds)
+    if done and saved is not None:
+        console.print(f"resuming {plain(saved.folder)}: {len(done)} of {total} classifier(s) already trained",
                       highlight=False)
     try:
         with timings.stage("train and score"):
-            return run_arms(arms, real, setup.pairs, settings, saved)
+            return run_arms(arms, real, setup.pairs, settings, saved, done, shard)
     except KeyboardInterrupt:
-        console.print(f"{len(saved.results)} of {total} classifier(s) are saved in {plain(folder)}; continue with "
-                      f"the same command plus --resume --out {plain(folder)}", highlight=False)
+        if saved is not None:
+            console.print(f"{len(saved.results)} of {total} classifier(s) are saved in {plain(saved.folder)}; "
+                          f"continue with the same command plus --resume --out {plain(saved.folder)}", highlight=False)
         raise
 
 
