@@ -243,7 +243,7 @@ def test_sigterm_keeps_finished_classifiers_and_resume_matches_an_uninterrupted_
     assert code == 143, output
     assert "interrupted (SIGTERM)" in output and "--resume" in output
     saved = json.loads((out / "utility-seeds.json").read_text())
-    assert [(r["arm"], r["seed"]) for r in saved["results"]] == [("real-only", 0), ("real-only", 1), ("real+dcgan", 0)]
+    assert [(r["arm"], r["seed"]) for r in saved["results"]] == [("real+dcgan", 0), ("real-only", 0), ("real-only", 1)]
     assert not (out / "metrics.json").exists()
     monkeypatch.setattr(experiment, "train_classifier", real_train)
     code, output = _invoke(*_utility_args(three_classes, checkpoints, out, "--resume"))
@@ -287,3 +287,12 @@ def test_two_gloo_ranks_share_the_classifiers_and_write_what_one_process_does(fi
     for name in ("metrics.csv", "utility-seeds.json"):
         assert (out / name).read_bytes() == (first_run.folder / name).read_bytes(), name
     assert load_results(out).provenance["arms"] == first_run.provenance["arms"]
+
+
+def test_a_damaged_seeds_file_is_refused_on_resume(three_classes, checkpoints, tmp_path):
+    out = tmp_path / "damaged"
+    out.mkdir()
+    (out / "utility-seeds.json").write_text('{"results": [')
+    code, output = _invoke(*_utility_args(three_classes, checkpoints, out, "--resume"))
+    assert code == 2 and "cannot resume from" in output and "utility-seeds.json" in output
+    assert "Traceback" not in output

@@ -65,7 +65,9 @@ class SavedSeeds:
         self.write()
 
     def write(self) -> None:
-        records = [{"arm": arm, "seed": seed, **result.to_json()} for (arm, seed), result in self.results.items()]
+        # in (arm, seed) order, whatever order they finished in (ranks, resumed runs)
+        records = [{"arm": arm, "seed": seed, **result.to_json()}
+                   for (arm, seed), result in sorted(self.results.items())]
         document = {"format_version": FORMAT_VERSION, "settings": self.settings, "results": records}
         atomic_write_text(self.folder / SEEDS_FILE, json.dumps(document, indent=2, sort_keys=True) + "\n")
 
