@@ -1,8 +1,8 @@
 """The values of result rows as the terminal tables print them: the reports' precision and "±".
 
 A terminal table and the reports must say the same thing about one row: each value is printed
-at the precision of its report column (the table, extractor, resolution, class and metric it
-belongs to), and its interval as every report prints it, ``± half-width`` where it is
+at the precision of its report column (the table, protocol, extractor, resolution, class and
+metric it belongs to), and its interval as every report prints it, ``± half-width`` where it is
 symmetric at that precision, ``+upper/−lower`` where it is not, under the reports' own caption
 (:data:`CI_NOTE`).
 """
@@ -42,7 +42,8 @@ def has_interval(rows: Iterable[Mapping[str, Any]]) -> bool:
 
 
 def _column_key(row: Mapping[str, Any]) -> tuple:
-    return (row.get("table"), row.get("features"), row.get("resolution"), row["category"], row["metric"])
+    return (row.get("table"), row.get("protocol") or "", row.get("features"), row.get("resolution"), row["category"],
+            row["metric"])
 
 
 def _bound(row: Mapping[str, Any], name: str) -> float:

@@ -72,6 +72,9 @@ def test_the_warm_up_measures_every_part_on_this_device(one_thread):
         assert getattr(cost, part) > 0.0, part
     assert cost.replicate >= 0.0
     assert measure_metric_cost(16, MetricSettings(seed=0), "cpu").replicate == 0.0
+    only_kid = measure_metric_cost(16, MetricSettings(metrics=("kid",), bootstrap=4, seed=0), "cpu")
+    assert only_kid.gram > 0.0 and only_kid.fid_infinity_points == 0  # a protocol's own metric set, nothing else
+    assert only_kid.memorisation == only_kid.gaussian == only_kid.vendi == only_kid.prd == 0.0
 
 
 @pytest.fixture

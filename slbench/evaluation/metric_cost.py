@@ -51,7 +51,7 @@ REPLICATES_WARMUP = 8
 VENDI_WARMUP = 512
 PRD_WARMUP = 256
 PRD_SATURATION = 4096
-GRAM_METRICS = ("kid", "mmd_rbf", "precision", "recall", "density", "coverage")
+GRAM_METRICS = ("kid", "mmd_rbf", "cmmd", "precision", "recall", "density", "coverage")
 VENDI_METRICS = ("vendi_fake", "vendi_real", "vendi_ratio")
 PRD_METRICS = ("prd_f8", "prd_f1_8")
 
@@ -106,27 +106,42 @@ class MetricCost:
 
 
 def measure_metric_cost(dim: int, settings: MetricSettings, device: torch.device | str) -> MetricCost:
-    """Time each part of the suite once on random features of dimension ``dim`` (a few seconds)."""
-    points = settings.fid_infinity_points
+    """Time each part of the suite that ``settings`` computes once on random features of dimension
+    ``dim`` (a few seconds); a part the run does not compute (a protocol names its own metric set)
+    costs nothing."""
+    wanted = set(settings.metrics)
 
-    def timed(rows: int, metrics: tuple[str, ...], bootstrap: int = 0) -> float:
-        rng = np.random.default_rng(0)
-        real, fake, train = (rng.standard_normal((rows, dim)) for _ in range(3))
-        chosen = MetricSettings(metrics=metrics, bootstrap=bootstrap, seed=settings.seed,
-                                block_size=settings.block_size, gram_dtype=settings.gram_dtype)
-        start = time.perf_counter()
-        compute_metrics(real, fake, train_real=train, settings=chosen, device=device)
-        return time.perf_counter() - start
+    def per_unit(group: tuple[str, ...], rows: int, units: float, bootstrap: int = 0) -> float:
+        metrics = tuple(name for name in group if name in wanted)
+        return _seconds(metrics, dim, rows, settings, device, bootstrap) / units if metrics else 0.0
 
-    gram = timed(GRAM_WARMUP, GRAM_METRICS) / gram_entries(GRAM_WARMUP, GRAM_WARMUP)
-    memorisation = timed(GRAM_WARMUP, ("memorisation",)) / gram_entries(GRAM_WARMUP, GRAM_WARMUP)
+    entries = gram_entries(GRAM_WARMUP, GRAM_WARMUP)
+    gram = per_unit(GRAM_METRICS, GRAM_WARMUP, entries)
     replicate = 0.0
-    if settings.bootstrap:
-        entries = gram_entries(REPLICATE_WARMUP, REPLICATE_WARMUP)
-        with_replicates = timed(REPLICATE_WARMUP, GRAM_METRICS, REPLICATES_WARMUP)
-        replicate = max(0.0, with_replicates / entries - gram) / REPLICATES_WARMUP
-    # FID alone, without replicates: at d = 2048 each fit costs seconds, and every fit costs the same
-    gaussian = timed(GRAM_WARMUP, ("fid",)) / gaussian_units(GRAM_WARMUP, GRAM_WARMUP, dim, replicates=0, points=0)
-    vendi = timed(VENDI_WARMUP, VENDI_METRICS) / vendi_units(VENDI_WARMUP, VENDI_WARMUP, dim)
-    prd = timed(PRD_WARMUP, PRD_METRICS) / prd_units(PRD_WARMUP, PRD_WARMUP)
-    return MetricCost(dim, settings.bootstrap, points, gram, memorisation, replicate, gaussian, vendi, prd)
+    if settings.bootstrap and gram:
+        with_replicates = per_unit(GRAM_METRICS, REPLICATE_WARMUP, gram_entries(REPLICATE_WARMUP, REPLICATE_WARMUP),
+                                   REPLICATES_WARMUP)
+        replicate = max(0.0, with_replicates - gram) / REPLICATES_WARMUP
+    gaussian = 0.0
+    if wanted & {"fid", "fid_infinity"}:  # one FID fit stands for every fit: at d = 2048 each costs seconds
+        gaussian = _seconds(("fid",), dim, GRAM_WARMUP, settings, device, 0) / gaussian_units(
+            GRAM_WARMUP, GRAM_WARMUP, dim, replicates=0, points=0)
+    points = settings.fid_infinity_points if "fid_infinity" in wanted else 0
+    return MetricCost(
+        dim=dim, bootstrap=settings.bootstrap, fid_infinity_points=points, gram=gram,
+        memorisation=per_unit(("memorisation",), GRAM_WARMUP, entries), replicate=replicate, gaussian=gaussian,
+        vendi=per_unit(VENDI_METRICS, VENDI_WARMUP, vendi_units(VENDI_WARMUP, VENDI_WARMUP, dim)),
+        prd=per_unit(PRD_METRICS, PRD_WARMUP, prd_units(PRD_WARMUP, PRD_WARMUP)),
+    )
+
+
+def _seconds(metrics: tuple[str, ...], dim: int, rows: int, settings: MetricSettings, device: torch.device | str,
+             bootstrap: int) -> float:
+    """Seconds of ``metrics`` on ``rows`` random real, generated and training rows, as ``run`` passes them."""
+    rng = np.random.default_rng(0)
+    real, fake, train = (rng.standard_normal((rows, dim)) for _ in range(3))
+    chosen = MetricSettings(metrics=metrics, bootstrap=bootstrap, seed=settings.seed, block_size=settings.block_size,
+                            gram_dtype=settings.gram_dtype)
+    start = time.perf_counter()
+    compute_metrics(real, fake, train_real=train, settings=chosen, device=device)
+    return time.perf_counter() - start

@@ -154,6 +154,7 @@ def _row(arm: str, category: str, metric: str, values: Sequence[float], context:
         "higher_is_better": True,
         "low_reliability": bool(low),
         "features": context.classifier,
+        "protocol": "",  # a utility run names no evaluation protocol
         "resolution": context.resolution,
         "seed": context.seed,
         "step": None,  # the arm's checkpoints and their budgets are in the provenance
