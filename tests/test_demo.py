@@ -10,13 +10,14 @@ from typer.testing import CliRunner
 
 from slbench import demo
 from slbench.cli import app
-from slbench.demo import DemoConfig, ensure_checkpoint, run_demo
+from generators import load_checkpoint
+from slbench.demo import DemoConfig, ensure_checkpoint, run_demo, train_all
 from evaluation_builders import save_generator_checkpoint
 
 
 def toy_config() -> DemoConfig:
     return DemoConfig(
-        per_class=10, kimg=0.024, settings={"dcgan": ("ngf=8", "ndf=8", "batch_size=8")},
+        per_class=10, kimg=0.024, batch_size=8, settings={"dcgan": ("ngf=8", "ndf=8")}, workers=1,
         lesion_epochs=1, n_samples=16, bootstrap=5, checked_model="dcgan",
     )
 
@@ -30,6 +31,13 @@ def test_default_demo_is_the_documented_workflow():
         DemoConfig(settings={"dcgan": ()})
     with pytest.raises(ValueError, match="budget"):
         DemoConfig(kimg=0)
+    with pytest.raises(ValueError, match="training process"):
+        DemoConfig(workers=0)
+    # one budget and one batch for every model; StyleGAN grows on the short preset
+    for model in config.models:
+        assert config.training_settings(model)[0] == f"batch_size={config.batch_size}"
+        assert not any(s.startswith("batch_size=") for s in config.settings[model])
+    assert "schedule=short" in config.settings["stylegan"]
 
 
 def test_training_is_skipped_resumed_or_started_as_needed(tmp_path, monkeypatch):
@@ -39,6 +47,7 @@ def test_training_is_skipped_resumed_or_started_as_needed(tmp_path, monkeypatch)
     data = tmp_path / "data"
     ensure_checkpoint("dcgan", data, tmp_path / "fresh", config)
     assert calls[-1]["resume"] is False and calls[-1]["kimg"] == 0.08 and calls[-1]["resolution"] == 32
+    assert calls[-1]["settings"] == ("batch_size=16",)
     save_generator_checkpoint(tmp_path / "short", "dcgan", "MEL", step=2)
     ensure_checkpoint("dcgan", data, tmp_path / "short", config)
     assert calls[-1]["resume"] is True and calls[-1]["out"] == tmp_path / "short" / "dcgan" / "MEL"
@@ -74,3 +83,14 @@ def test_cli_runs_the_demo_in_the_given_folder(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     assert CliRunner().invoke(app, ["demo"]).exit_code == 0
     assert received == {"folder": Path("slbench-demo")}
+
+
+def test_models_train_in_single_thread_worker_processes_on_one_budget(synthetic_dataset, tmp_path):
+    settings = {"dcgan": ("ngf=4", "ndf=4"), "sl-stylegan": ("fmap_max=8",)}
+    config = DemoConfig(kimg=0.016, batch_size=8, settings=settings, workers=2, checked_model="dcgan")
+    train_all(synthetic_dataset, tmp_path / "checkpoints", config, tmp_path / "logs")
+    for model in ("dcgan", "sl-stylegan"):
+        _, metadata = load_checkpoint(tmp_path / "checkpoints" / model / "MEL")
+        assert metadata["images_seen"] == 16 and metadata["config"]["batch_size"] == 8
+        assert metadata["architecture"]["fmap_max"] == (8 if model == "sl-stylegan" else None)
+        assert (tmp_path / "logs" / f"{model}.log").is_file()
