@@ -238,7 +238,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.tiny:
         args.resolution, args.images, args.batch, args.metric_n, args.metric_dim = 32, 8, 8, 300, 64
-        args.run_total, args.run_category, args.run_n_samples = 600, "DF,VASC", 16
+        args.run_total, args.run_category, args.run_n_samples = 600, "MEL,BKL", 16
         args.train_kimg, args.train_batch, args.train_images, args.train_log_every = 0.048, 8, 16, 2
         args.train_fmap_max = 16
     return args
