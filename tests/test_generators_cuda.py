@@ -1,4 +1,5 @@
-"""The three generators at 256 px on CUDA: CPU/GPU agreement in float32, and AMP (bfloat16) training steps.
+"""The three generators at 256 px on CUDA: CPU/GPU agreement in float32, AMP (bfloat16) training steps,
+and short training runs with fp16 autocast and its dynamic loss scale.
 
 Skipped without a CUDA device. TF32 is switched off so that float32 on the GPU is float32.
 """
@@ -79,3 +80,21 @@ def test_amp_forward_and_backward_at_256(name):
         with torch.autocast("cuda", dtype=torch.bfloat16):
             half = generator.to_unit_range(generator(z, **noise))
     assert (full - half).abs().mean().item() <= AMP_MEAN_ATOL
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_fp16_training_with_a_loss_scale_records_it_and_stays_finite(name, tmp_path):
+    from generators.training import TrainingData, TrainingRun, plan_run, train
+    from generators.checkpoint import list_checkpoints, read_checkpoint_metadata
+
+    images = torch.randint(0, 256, (16, 3, 32, 32), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    overrides = {"amp": "fp16", "fmap_max": "32", "log_every": "1", "snapshot_every": "1000"}
+    if name == "stylegan":
+        overrides["progressive"] = "false"
+    plan = plan_run(TrainingRun(model=name, category="MEL", out_dir=tmp_path, resolution=32, steps=6, batch_size=8,
+                                overrides=overrides, device="cuda"))
+    result = train(plan, TrainingData(images=images, category="MEL", fingerprint="f" * 64))
+    assert all(torch.isfinite(torch.tensor(value)) for value in result.losses.values())
+    precision = read_checkpoint_metadata(list_checkpoints(tmp_path)[-1][1])["precision"]
+    assert precision["amp"] == precision["active"] == "fp16"
+    assert 0 < precision["loss_scale"] <= 2.0**16  # the scale starts at 2**16 and only halves in six steps
