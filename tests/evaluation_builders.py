@@ -65,13 +65,14 @@ def stand_in_lpips(*_args, **_kwargs) -> torch.nn.Module:
         return lpips.LPIPS(net="alex", pretrained=True, pnet_rand=True, verbose=False).eval()
 
 
-def train_tiny_lesion_extractor(data: Path, store: Path, *, resolution: int = 32, epochs: int = 2) -> Path:
+def train_tiny_lesion_extractor(data: Path, store: Path, *, resolution: int = 32, epochs: int = 2,
+                                split: str = "train") -> Path:
     """Train the ``lesion`` extractor briefly on ``data`` and copy it to ``store`` (a --weights-dir)."""
     from slbench.features.lesion import train_lesion_extractor
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SLBENCH_CACHE", str(store / "cache"))
-        metadata = train_lesion_extractor(data=data, resolution=resolution, epochs=epochs)
+        metadata = train_lesion_extractor(data=data, resolution=resolution, epochs=epochs, split=split)
     for path in (metadata, metadata.with_suffix(".safetensors")):
         shutil.copy2(path, store / path.name)
     return store

@@ -25,11 +25,15 @@ def train(
     resolution: Annotated[int, typer.Option("--resolution", help="Image size the extractor sees (power of two).")] = 64,
     epochs: Annotated[Optional[int], typer.Option("--epochs", help="Passes over the images (default 10).", min=1, max=COUNT_MAX)] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed for initialisation, batch order and augmentation.", min=0, max=SEED_MAX)] = 0,
+    split: Annotated[
+        str, typer.Option("--split", help="train: the training side of the lesion-grouped split (its held-out side "
+                                          "then scores the classifier and the class-consistency ceiling); all: every image.")
+    ] = "train",
 ) -> None:
     """Train the lesion extractor on every class of --data; `--features lesion` then uses it offline."""
     from slbench.features.lesion import train_lesion_extractor
 
-    train_lesion_extractor(data=data, resolution=resolution, epochs=epochs, seed=seed)
+    train_lesion_extractor(data=data, resolution=resolution, epochs=epochs, seed=seed, split=split)
 
 
 @features_app.command("list")

@@ -24,6 +24,8 @@ from slbench.data.records import ImageRecord
 from slbench.errors import SlbenchError
 
 SIDES = ("train", "test")
+DEFAULT_SPLIT_SEED = 0  # the split `slbench train --split train`, `features train` and `utility` use
+DEFAULT_SPLIT_TEST_FRACTION = 0.2
 
 
 @dataclass(frozen=True)

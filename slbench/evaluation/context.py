@@ -26,7 +26,8 @@ from slbench.console import console, labelled
 from slbench.data import RESIZE_FILTER, Dataset, load_images
 from slbench.data.decode import DEFAULT_RESIZE
 from slbench.errors import SlbenchError
-from slbench.evaluation.consistency import ClassifierHandle, consistency_values, open_classifier, score_images
+from slbench.evaluation.consistency import Ceiling, ClassifierHandle, consistency_values, held_out_split
+from slbench.evaluation.consistency import open_classifier, score_images
 from slbench.evaluation.real_sides import ALL, SIDE_WORDS, RealSides
 from slbench.evaluation.sharding import SINGLE, Shard, from_main, map_chunks
 from slbench.features import load_lpips
@@ -106,7 +107,7 @@ class EvaluationContext:
     _real: dict[tuple[str, str], RealSide] = field(default_factory=dict)
     _joined: set[tuple[str, str]] = field(default_factory=set)  # (class, side) a non-main rank helped extract
     _classifier: ClassifierHandle | None = None
-    _real_consistency: dict[str, ClassConsistency] = field(default_factory=dict)
+    _real_consistency: dict[str, tuple[ClassConsistency, str]] = field(default_factory=dict)
 
     @property
     def classifier(self) -> ClassifierHandle:
@@ -129,11 +130,22 @@ class EvaluationContext:
         if net is None:
             return []
         if category not in self._real_consistency:
-            real = self.real_side(category).images
-            self._real_consistency[category] = score_images(net, real, category, batch_size=self.batch,
-                                                            device=self.device)
+            ceiling = self.ceiling(category)
+            scored_real = score_images(net, ceiling.images, category, batch_size=self.batch, device=self.device)
+            self._real_consistency[category] = (scored_real, ceiling.note(category))
         scored = score_images(net, fake, category, batch_size=self.batch, device=self.device)
-        return consistency_values(scored, self._real_consistency[category])
+        return consistency_values(scored, *self._real_consistency[category])
+
+    def ceiling(self, category: str) -> Ceiling:
+        """The real images of ``category`` the class-consistency ceiling is measured on: those the
+        classifier never saw (the held-out side of its lesion split), else the run's real side."""
+        split = held_out_split(self.classifier, self.dataset)
+        if split is None:
+            return Ceiling(self.real_side(category).images, False, "it was trained on every image")
+        records = split.test.get(category, [])
+        if not records:
+            return Ceiling(self.real_side(category).images, False, f"its held-out side has no {category} image")
+        return Ceiling(load_images(records, self.resolution, resize=self.resize), True, "")
 
     def metric_settings(self) -> MetricSettings:
         """The feature metrics of this run (its protocol's, else every one); the RBF MMD is named

@@ -21,13 +21,11 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
 from slbench.data import Dataset, ImageRecord, split_by_lesion
-from slbench.data.split import DataSplit
+from slbench.data.split import DEFAULT_SPLIT_SEED, DEFAULT_SPLIT_TEST_FRACTION, DataSplit
 from slbench.errors import SlbenchError
 
 ALL, TRAIN, TEST = "all", "train", "test"
 SIDES = (ALL, TEST, TRAIN)
-DEFAULT_SPLIT_SEED = 0  # `slbench train --split train` and `slbench utility` split with these
-DEFAULT_SPLIT_TEST_FRACTION = 0.2
 
 SIDE_WORDS = {
     ALL: "all images of the class",

@@ -14,8 +14,13 @@ schedule on class-weighted cross-entropy (ISIC 2018 is dominated by NV), seeded 
 and dihedral augmentation (flips and quarter turns, to which dermoscopy is indifferent), on one
 CPU thread, so that a seed gives the same weights bit for bit on any machine.
 
+By default it trains on the training side of the lesion-grouped split that ``slbench train
+--split train`` and ``slbench utility`` use (:func:`slbench.data.split_by_lesion`, seed 0, a fifth
+held out), so that its accuracy, and the class-consistency ceiling it gives, can be measured on
+real images it never saw; ``split="all"`` trains on every image.
+
 Stored as ``lesion-<fingerprint>-<R>px.safetensors`` (tensors) plus ``.json`` (the training
-settings, the dataset's full fingerprint and the safetensors file's sha256) in
+settings, the split, the dataset's full fingerprint and the safetensors file's sha256) in
 ``cache_dir("lesion")``; nothing is pickled.
 """
 
@@ -39,7 +44,8 @@ from generators.safe_io import (
     sha256_file,
 )
 from slbench.console import console, make_progress, plain
-from slbench.data import CATEGORIES, Dataset, load_dataset, load_images
+from slbench.data import CATEGORIES, Dataset, load_dataset, load_images, split_by_lesion
+from slbench.data.split import DEFAULT_SPLIT_SEED, DEFAULT_SPLIT_TEST_FRACTION, DataSplit
 from slbench.errors import SlbenchError
 from slbench.features.extractor import FeatureExtractor
 from slbench.paths import cache_dir
@@ -60,6 +66,7 @@ class LesionTrainConfig:
     learning_rate: float = 3e-3
     weight_decay: float = 1e-4
     seed: int = 0  # initialisation, minibatch order and augmentation
+    split: str = "train"  # "train": the training side of the lesion-grouped split; "all": every image
 
 
 class LesionNet(nn.Module):
@@ -189,33 +196,62 @@ def balanced_accuracy(net: LesionNet, images: torch.Tensor, labels: torch.Tensor
     return float(torch.stack(recalls).mean())
 
 
-def load_training_images(data: str | Path, resolution: int) -> tuple[torch.Tensor, torch.Tensor, Dataset]:
-    """All usable images of every class in ``data`` at ``resolution``, their class indices, the dataset."""
+def lesion_split(dataset: Dataset) -> DataSplit:
+    """The lesion-grouped split the extractor trains on the training side of."""
+    return split_by_lesion(dataset, test_fraction=DEFAULT_SPLIT_TEST_FRACTION, seed=DEFAULT_SPLIT_SEED)
+
+
+def labelled_images(by_class: dict[str, list], resolution: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The images of every class's records at ``resolution`` and their class indices."""
+    chosen = [(category, records) for category, records in by_class.items() if records]
+    if not chosen:
+        return torch.zeros((0, 3, resolution, resolution), dtype=torch.uint8), torch.zeros(0, dtype=torch.long)
+    images = [load_images(records, resolution) for _, records in chosen]
+    labels = [torch.full((len(records),), CLASSES.index(category), dtype=torch.long) for category, records in chosen]
+    return torch.cat(images), torch.cat(labels)
+
+
+def load_training_images(data: str | Path, resolution: int, split: str = "all"
+                         ) -> tuple[torch.Tensor, torch.Tensor, Dataset, DataSplit | None]:
+    """The usable images of every class in ``data`` (all, or the training side of :func:`lesion_split`)
+    at ``resolution``, their class indices, the dataset and the split (None for ``all``)."""
+    if split not in ("all", "train"):
+        raise SlbenchError(f"--split must be all or train, got {split!r}")
     dataset = load_dataset(data)
-    categories = dataset.categories()
-    if len(categories) < 2:
+    halves = lesion_split(dataset) if split == "train" else None
+    by_class = {c: (halves.train.get(c, []) if halves else dataset.records(c)) for c in dataset.categories()}
+    present = [category for category, records in by_class.items() if records]
+    if len(present) < 2:
         raise SlbenchError(
-            f"{data} has images of {len(categories)} class(es); the lesion extractor needs at least two classes"
+            f"{data} has images of {len(present)} class(es); the lesion extractor needs at least two classes"
         )
-    images, labels = [], []
-    for category in categories:
-        records = dataset.records(category)
-        images.append(load_images(records, resolution))
-        labels.append(torch.full((len(records),), CLASSES.index(category), dtype=torch.long))
-    return torch.cat(images), torch.cat(labels), dataset
+    images, labels = labelled_images(by_class, resolution)
+    return images, labels, dataset, halves
+
+
+def split_record(halves: DataSplit | None) -> dict:
+    """What the metadata says of the images the extractor was trained on."""
+    if halves is None:
+        return {"side": "all"}
+    return {"side": "train", "grouping": "lesion", "seed": halves.seed, "test_fraction": halves.test_fraction,
+            "train_fingerprint": halves.fingerprint("train"), "test_fingerprint": halves.fingerprint("test")}
 
 
 def train_lesion_extractor(
-    *, data: str | Path, resolution: int = DEFAULT_RESOLUTION, epochs: int | None = None, seed: int = 0
+    *, data: str | Path, resolution: int = DEFAULT_RESOLUTION, epochs: int | None = None, seed: int = 0,
+    split: str = "train",
 ) -> Path:
-    """Train the ``lesion`` extractor on ``data`` and store it in the cache; returns its metadata path."""
+    """Train the ``lesion`` extractor on ``data`` (the training side of its lesion split, or ``all``)
+    and store it in the cache; returns its metadata path."""
     if resolution < 16 or resolution & (resolution - 1):
         raise SlbenchError(f"--resolution must be a power of two of at least 16, got {resolution}")
     if epochs is not None and epochs < 1:
         raise SlbenchError(f"--epochs must be at least 1, got {epochs}")
-    config = LesionTrainConfig(resolution=resolution, seed=seed, **({} if epochs is None else {"epochs": epochs}))
-    images, labels, dataset = load_training_images(data, resolution)
+    config = LesionTrainConfig(resolution=resolution, seed=seed, split=split,
+                               **({} if epochs is None else {"epochs": epochs}))
+    images, labels, dataset, halves = load_training_images(data, resolution, split)
     net = fit_lesion_net(images, labels, config)
+    held_out = labelled_images(halves.test, resolution) if halves else None
     fingerprint = dataset.fingerprint()
     stem = model_stem(fingerprint, resolution)
     weights_path = save_safetensors(lesion_dir() / f"{stem}.safetensors", net.state_dict())
@@ -227,14 +263,19 @@ def train_lesion_extractor(
         "classes": list(CLASSES),
         "class_counts": {c: int((labels == i).sum()) for i, c in enumerate(CLASSES)},
         "config": asdict(config),
+        "split": split_record(halves),
         "train_balanced_accuracy": balanced_accuracy(net, images, labels),
+        "held_out_balanced_accuracy": (balanced_accuracy(net, *held_out) if held_out and len(held_out[1]) else None),
         "weights_sha256": sha256_file(weights_path),
         "torch": torch.__version__,
     }
     metadata_path = atomic_write_json(lesion_dir() / f"{stem}.json", metadata)
+    held = metadata["held_out_balanced_accuracy"]
+    on_held_out = f", on {len(held_out[1])} held-out images {held:.2f}" if held is not None else ""
     console.print(
-        f"lesion extractor trained on {len(images)} images ({resolution}px, {config.epochs} epochs, "
-        f"balanced accuracy on its training images {metadata['train_balanced_accuracy']:.2f}): {plain(metadata_path)}"
+        f"lesion extractor trained on {len(images)} images ({'the training side of the lesion split' if halves else 'all'}, "
+        f"{resolution}px, {config.epochs} epochs; balanced accuracy on its training images "
+        f"{metadata['train_balanced_accuracy']:.2f}{on_held_out}): {plain(metadata_path)}"
     )
     return metadata_path
 
