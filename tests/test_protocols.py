@@ -153,7 +153,7 @@ def test_check_refuses_a_baseline_whose_protocol_changed_since(lesion_run, tmp_p
                         weights_dir=lesion_run["root"] / "lesion", device="cpu")
 
 
-def test_track_under_a_protocol_records_it(lesion_run, tmp_path):
+def test_track_under_a_protocol_records_it(lesion_run, tmp_path, capsys):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SLBENCH_CACHE", str(lesion_run["root"] / "cache"))
         tracker = track_folder(lesion_run["checkpoints"] / "dcgan" / "MEL", data=lesion_run["data"], out=tmp_path,
@@ -163,6 +163,7 @@ def test_track_under_a_protocol_records_it(lesion_run, tmp_path):
             track_folder(lesion_run["checkpoints"] / "dcgan" / "MEL", data=lesion_run["data"], out=tmp_path,
                          protocol="lesion", features="inception", device="cpu")
     assert tracker.settings["protocol"] == "lesion" and tracker.n_fake == 2000
+    assert "track dcgan/MEL · protocol lesion" in capsys.readouterr().err
     stored = load_results(lesion_run["out"]).rows.set_index("metric")["value"]
     tracked = {row["metric"]: row["value"] for row in tracker.rows}
     assert tracked["fid"] == stored["fid"] and tracked["class_consistency"] == stored["class_consistency"]

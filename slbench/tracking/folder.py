@@ -89,7 +89,8 @@ def _track(shard: Shard, folder: Path, *, data, every: int, out, resolution: int
             tracker.evaluate(path, step)
             progress.advance(task)
     tracker.write()
-    console.print(track_table(tracker.rows, title=f"track {escape(tracker.model)}/{tracker.category}"))
+    named = f" · protocol {tracker.settings['protocol']}" if tracker.settings.get("protocol") else ""
+    console.print(track_table(tracker.rows, title=f"track {escape(tracker.model)}/{tracker.category}{named}"))
     return tracker
 
 
