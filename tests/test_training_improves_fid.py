@@ -20,10 +20,11 @@ N_FAKE = 100
 BUDGETS = {  # steps and `slbench train --set` settings: a few seconds of CPU each
     "dcgan": (30, ("ngf=16", "ndf=16", "batch_size=32", "snapshot_every=1000")),
     "sl-stylegan": (15, ("snapshot_every=1000",)),
-    # narrow StyleGAN, growing 8 -> 32 px over the first half (phases of 80 images) with a
-    # 100-image weight average: the official 10k-image half-life would sample the initialisation
+    # narrow StyleGAN on the short preset at a batch of 16, growing 8 -> 32 px over the first half
+    # (phases of 80 images) with a 100-image weight average: the official 10k-image half-life
+    # would sample the initialisation, the official phases would never leave 8 px
     "stylegan": (40, ("fmap_base=256", "fmap_max=32", "w_dim=64", "z_dim=64", "mapping_layers=2",
-                      "ema_kimg=0.1", "snapshot_every=1000")),
+                      "ema_kimg=0.1", "schedule=short", "batch_size=16", "snapshot_every=1000")),
 }
 
 
