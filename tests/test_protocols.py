@@ -166,7 +166,9 @@ def test_track_under_a_protocol_records_it(lesion_run, tmp_path, capsys):
     assert "track dcgan/MEL · protocol lesion" in capsys.readouterr().err
     stored = load_results(lesion_run["out"]).rows.set_index("metric")["value"]
     tracked = {row["metric"]: row["value"] for row in tracker.rows}
-    assert tracked["fid"] == stored["fid"] and tracked["class_consistency"] == stored["class_consistency"]
+    # Same protocol, same numbers; only float summation order may differ (BLAS thread count).
+    assert tracked["fid"] == pytest.approx(stored["fid"], rel=1e-9)
+    assert tracked["class_consistency"] == stored["class_consistency"]
 
 
 def test_two_protocols_never_share_a_column_in_any_report(tmp_path):
