@@ -2,15 +2,17 @@
 
 ``slbench run`` copies the track of each evaluated checkpoint folder into its results
 (artifact kind ``tracks``, key ``<model>/<category>``) and records the evaluated checkpoint's
-step in the pair's provenance. One figure per metric, one panel per class, the models overlaid
-with a colour and a marker each (readable in greyscale), the bootstrap interval as a band where
-the track has one, and the step the tables report marked with a large ringed marker.
+step in the pair's provenance. One figure per metric and measurement space (protocol, or
+extractor and resolution), one panel per class, the models overlaid with a colour and a marker
+each (readable in greyscale), the bootstrap interval as a band where the track has one, and the
+step the tables report marked with a large ringed marker. Tracks measured in different spaces
+never share an axis, for the reason two protocols never share a table column.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from matplotlib.figure import Figure
@@ -20,7 +22,7 @@ from reports.captions import direction_arrow
 from reports.names import category_sort_key, metric_label, metric_sort_key, model_sort_key
 from reports.plots import TEXT_COLOUR, Plot, _new_figure, _rendered, _style_axes, model_styles
 from reports.results import ResultSet
-from reports.tracks import TrackError, load_track
+from reports.tracks import Track, TrackError, load_track
 
 TRACKS = "tracks"
 
@@ -39,6 +41,27 @@ class Curve:
     ci_low: tuple[float, ...]
     ci_high: tuple[float, ...]
     chosen_step: int | None
+    space: str
+
+
+def measurement_space(settings: dict) -> str:
+    """Where a track's values live: its protocol, else its extractor and resolution."""
+    if settings.get("protocol"):
+        return f"protocol {settings['protocol']}"
+    return f"{settings.get('features', '?')} · {settings.get('resolution', '?')} px"
+
+
+def track_curves(track: Track, chosen_step: int | None = None) -> list[Curve]:
+    """Every metric of one track as a curve against kimg (steps without a kimg are left out)."""
+    curves = []
+    for metric in track.metrics():
+        rows = [row for row in track.values(metric) if math.isfinite(row["kimg"])]
+        if rows:
+            curves.append(Curve(track.model or "?", track.category or "?", metric, bool(rows[0]["higher_is_better"]),
+                                *(tuple(row[field] for row in rows)
+                                  for field in ("kimg", "step", "value", "ci_low", "ci_high")),
+                                chosen_step, measurement_space(track.settings)))
+    return curves
 
 
 def collect_curves(result_set: ResultSet) -> list[Curve]:
@@ -53,20 +76,15 @@ def collect_curves(result_set: ResultSet) -> list[Curve]:
                 continue
             model, _, category = key.rpartition("/")
             chosen = run.provenance.get("pairs", {}).get(key, {}).get("checkpoint", {}).get("metadata", {}).get("step")
-            for metric in track.metrics():
-                rows = [row for row in track.values(metric) if math.isfinite(row["kimg"])]
-                if rows:
-                    curves.append(Curve(model, category, metric, bool(rows[0]["higher_is_better"]),
-                                        *(tuple(row[field] for row in rows)
-                                          for field in ("kimg", "step", "value", "ci_low", "ci_high")),
-                                        int(chosen) if isinstance(chosen, int) else None))
+            curves.extend(replace(curve, model=model, category=category)
+                          for curve in track_curves(track, int(chosen) if isinstance(chosen, int) else None))
     return curves
 
 
 def curve_figure(curves: list[Curve], models: tuple[str, ...]) -> Figure:
     """One metric's curves: a panel per class, models overlaid, CI bands, the chosen step ringed."""
     categories = sorted({curve.category for curve in curves}, key=category_sort_key)
-    metric, higher = curves[0].metric, curves[0].higher_is_better
+    metric, higher, space = curves[0].metric, curves[0].higher_is_better, curves[0].space
     width = 0.6 + 4.2 * len(categories)
     figure = _new_figure(width, 3.8, left=0.85, right=0.3, bottom=1.0, top=0.55)
     figure.subplots_adjust(wspace=0.28)
@@ -84,7 +102,7 @@ def curve_figure(curves: list[Curve], models: tuple[str, ...]) -> Figure:
     handles.append(Line2D([], [], color="#222222", marker="o", markersize=11, markerfacecolor="none",
                           linestyle="none", label="reported checkpoint"))
     figure.legend(handles=handles, loc="lower center", ncols=min(len(handles), 4), frameon=False, fontsize=9)
-    figure.suptitle(f"{metric_label(metric)} during training ({'higher' if higher else 'lower'} is better)",
+    figure.suptitle(f"{metric_label(metric)} during training, {space} ({'higher' if higher else 'lower'} is better)",
                     fontsize=11, color=TEXT_COLOUR)
     return figure
 
@@ -103,14 +121,21 @@ def _draw_curve(axes, curve: Curve, style: tuple[str, str]) -> None:
 
 
 def curve_plots(result_set: ResultSet) -> list[Plot]:
-    """The training-curve figures of a report, one per metric in report order."""
-    curves = collect_curves(result_set)
-    if not curves:
-        return []
+    """The training-curve figures of a report's runs."""
+    return curve_figures(collect_curves(result_set))
+
+
+def curve_figures(curves: list[Curve]) -> list[Plot]:
+    """One figure per metric (in report order) and measurement space, the models colour-coded alike in all."""
     models = tuple(sorted({curve.model for curve in curves}, key=model_sort_key))
+    spaces = sorted({curve.space for curve in curves})
     plots = []
     for metric in sorted({curve.metric for curve in curves}, key=metric_sort_key):
-        chosen = [curve for curve in curves if curve.metric == metric]
-        plots.extend(_rendered("curves", f"curve-{metric}", f"{metric_label(metric)} during training",
-                               curve_figure(chosen, models)))
+        for number, space in enumerate(spaces):
+            chosen = [curve for curve in curves if curve.metric == metric and curve.space == space]
+            if chosen:
+                title, name = f"{metric_label(metric)} during training", f"curve-{metric}"
+                if len(spaces) > 1:
+                    title, name = f"{title}, {space}", f"{name}-{number + 1}"
+                plots.extend(_rendered("curves", name, title, curve_figure(chosen, models)))
     return plots

@@ -19,15 +19,13 @@ from pathlib import Path
 import pandas as pd
 
 from reports.csv_wide import render_csv_wide
-from reports.curves import Curve, curve_figure
+from reports.curves import curve_figures, track_curves
 from reports.files import atomic_write_text
 from reports.html import _img_tag, _key_value_table, html_table
 from reports.html_style import STYLE
 from reports.images import embed_png_bytes
 from reports.latex import PREAMBLE_NOTE, latex_table
 from reports.markdown import markdown_table, md_code
-from reports.names import metric_label, metric_sort_key, model_sort_key
-from reports.plots import _rendered
 from reports.real_sides import SIDE_TEXT
 from reports.tables import WideTable, _build_table
 from reports.tracks import STATUS_OK, Track, TrackError
@@ -75,29 +73,11 @@ def track_caption(track: Track) -> str:
     return " ".join(parts)
 
 
-def track_curves(tracks: list[Track]) -> list[Curve]:
-    """Every metric of every track as a curve against kimg (steps without a kimg are left out)."""
-    curves = []
-    for track in tracks:
-        for metric in track.metrics():
-            rows = [row for row in track.values(metric) if math.isfinite(row["kimg"])]
-            if rows:
-                curves.append(Curve(track.model, track.category, metric, bool(rows[0]["higher_is_better"]),
-                                    *(tuple(row[field] for row in rows)
-                                      for field in ("kimg", "step", "value", "ci_low", "ci_high")), None))
-    return curves
-
-
 def track_html(tracks: list[Track], tables: list[WideTable]) -> str:
     """One self-contained page: the tables, a curve figure per metric, each track's settings."""
-    curves = track_curves(tracks)
-    models = tuple(sorted({curve.model for curve in curves}, key=model_sort_key))
-    figures = []
-    for metric in sorted({curve.metric for curve in curves}, key=metric_sort_key):
-        for plot in _rendered("curves", f"curve-{metric}", f"{metric_label(metric)} during training",
-                              curve_figure([c for c in curves if c.metric == metric], models)):
-            figures.append(f"<figure>{_img_tag(embed_png_bytes(plot.png), plot.title)}"
-                           f"<figcaption>{escape(plot.title)}</figcaption></figure>")
+    plots = curve_figures([curve for track in tracks for curve in track_curves(track)])
+    figures = [f"<figure>{_img_tag(embed_png_bytes(plot.png), plot.title)}"
+               f"<figcaption>{escape(plot.title)}</figcaption></figure>" for plot in plots]
     settings = "".join(f"<h3>{escape(str(track.folder))}</h3>{_key_value_table('Settings', track.settings)}"
                        for track in tracks)
     names = ", ".join(f"<code>{escape(f'{t.model}/{t.category}')}</code>" for t in tracks)

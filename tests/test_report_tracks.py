@@ -64,6 +64,17 @@ def test_several_tracks_overlay_their_models_in_one_report(tmp_path):
     assert (tmp_path / "both" / "track-report.html").read_text().count("data:image/png;base64,") == 2
 
 
+def test_tracks_measured_in_different_spaces_never_share_a_figure(tmp_path):
+    lesion = write_synthetic_track(tmp_path / "dcgan-MEL")
+    protocol = write_synthetic_track(tmp_path / "sl-MEL", settings={**SETTINGS, "model": "sl-stylegan",
+                                                                     "protocol": "lesion", "resolution": 64})
+    result = report(lesion, protocol, "--out", tmp_path / "both", "--format", "html")
+    assert result.exit_code == 0, result.output
+    html = (tmp_path / "both" / "track-report.html").read_text()
+    assert html.count("data:image/png;base64,") == 4  # FID and precision, once per space
+    assert "FID during training, lesion · 32 px" in html and "FID during training, protocol lesion" in html
+
+
 def test_a_folder_that_is_neither_results_nor_a_track_exits_2_with_one_line(tmp_path):
     (tmp_path / "plain").mkdir()
     (tmp_path / "plain" / "track.csv").write_text("step\n")  # without track.json it is no track
