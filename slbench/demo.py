@@ -45,6 +45,7 @@ from slbench.evaluation.checkpoints import read_checkpoint_info
 from slbench.features import get_extractor
 from slbench.features.lesion import train_lesion_extractor
 from slbench.gate import CheckOutcome, check_candidate, print_outcome
+from slbench.threads import single_cpu_thread
 from slbench.training import train_model
 
 DEFAULT_DEMO_FOLDER = Path("slbench-demo")
@@ -194,22 +195,11 @@ def stage(title: str) -> Iterator[None]:
     console.print(f"[dim]{plain(title.split(' ', 1)[0])} took {time.perf_counter() - started:.0f} s[/]")
 
 
-@contextlib.contextmanager
-def one_thread() -> Iterator[None]:
-    """Torch on one thread for the demo's small CPU work (see the module docstring)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
-
-
 def run_demo(*, folder: str | Path = DEFAULT_DEMO_FOLDER, config: DemoConfig = DemoConfig()) -> DemoOutcome:
     """Run every step of the demo in ``folder`` and return where its results and report are."""
     folder = Path(folder)
     started = time.perf_counter()
-    with one_thread():
+    with single_cpu_thread():
         with stage("1/5 built-in synthetic data"):
             data = write_synthetic_dataset(folder / "data", per_class=config.per_class, balanced=True,
                                            seed=config.seed, image_size=config.image_size)

@@ -27,10 +27,8 @@ settings, the split, the dataset's full fingerprint and the safetensors file's s
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Iterator
 
 import torch
 import torch.nn.functional as F
@@ -49,6 +47,7 @@ from slbench.data.split import DEFAULT_SPLIT_SEED, DEFAULT_SPLIT_TEST_FRACTION, 
 from slbench.errors import SlbenchError
 from slbench.features.extractor import FeatureExtractor
 from slbench.paths import cache_dir
+from slbench.threads import single_cpu_thread
 
 CLASSES = CATEGORIES  # class index i of the classifier is CATEGORIES[i]
 CONV_CHANNELS = (16, 32, 64, 128)
@@ -134,22 +133,6 @@ def class_weights(labels: torch.Tensor, num_classes: int) -> torch.Tensor:
     weights = torch.zeros(num_classes)
     weights[present] = counts.sum() / (present.sum() * counts[present])
     return weights
-
-
-@contextmanager
-def single_cpu_thread() -> Iterator[None]:
-    """Run torch on one CPU thread, then restore the previous thread count.
-
-    Multi-threaded CPU kernels split their sums by thread count, so one thread makes training
-    bit-identical on any machine; a network this small gains little from more threads, and
-    loses much when the cores are shared.
-    """
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def fit_lesion_net(images: torch.Tensor, labels: torch.Tensor, config: LesionTrainConfig) -> LesionNet:
