@@ -27,6 +27,17 @@ TrustWeightsOption = Annotated[
                                          "tensors it holds (repeatable: one file per network)."),
 ]
 
+FeaturesOption = Annotated[
+    Optional[str],
+    typer.Option("--features", help="Feature extractor: inception (default), dinov2, clip, vgg16, "
+                                    "clip-vit-l-14-336, dinov2-bicubic, lesion."),
+]
+ProtocolOption = Annotated[
+    Optional[str],
+    typer.Option("--protocol", help="Named evaluation protocol (inception-fid, dinov2-fd, clip-cmmd, lesion: "
+                                    "`slbench protocols`), pinning extractor, resize, --n-samples and metrics."),
+]
+
 
 class RealSide(str, Enum):
     all = "all"

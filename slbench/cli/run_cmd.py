@@ -12,7 +12,9 @@ from slbench.cli.options import (
     SEED_MAX,
     CheckpointsOption,
     DataOption,
+    FeaturesOption,
     ModelsOption,
+    ProtocolOption,
     RealSideOption,
     SelectOn,
     TrustWeightsOption,
@@ -31,16 +33,8 @@ def run(
         typer.Option("--n-samples", help="Generated images per model and class; default: max(1000, class size).",
                      min=1, max=COUNT_MAX),
     ] = None,
-    features: Annotated[
-        Optional[str],
-        typer.Option("--features", help="Feature extractor: inception (default), dinov2, clip, vgg16, "
-                                        "clip-vit-l-14-336, dinov2-bicubic, lesion."),
-    ] = None,
-    protocol: Annotated[
-        Optional[str],
-        typer.Option("--protocol", help="Named evaluation protocol (inception-fid, dinov2-fd, clip-cmmd, lesion: "
-                                        "`slbench protocols`), pinning extractor, resize, --n-samples and metrics."),
-    ] = None,
+    features: FeaturesOption = None,
+    protocol: ProtocolOption = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of sampling, LPIPS pairs and interval half-samples.", min=0, max=SEED_MAX)] = 0,
     out: Annotated[
         Optional[Path], typer.Option("--out", help="Results folder; default: results/<timestamp>-<short-id>/.")

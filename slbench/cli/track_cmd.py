@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from slbench.cli.options import RealSide, TrustWeightsOption, WeightsDirOption
+from slbench.cli.options import FeaturesOption, ProtocolOption, RealSide, TrustWeightsOption, WeightsDirOption
 
 
 def track(
@@ -15,16 +15,8 @@ def track(
     data: Annotated[
         Optional[Path], typer.Option("--data", help="Dataset folder; default: the one the checkpoints were trained on.")
     ] = None,
-    features: Annotated[
-        Optional[str],
-        typer.Option("--features", help="Feature extractor: inception (default), dinov2, clip, vgg16, "
-                                        "clip-vit-l-14-336, dinov2-bicubic, lesion."),
-    ] = None,
-    protocol: Annotated[
-        Optional[str],
-        typer.Option("--protocol", help="Named evaluation protocol (`slbench protocols`), pinning extractor, resize, "
-                                        "--n-samples and metrics."),
-    ] = None,
+    features: FeaturesOption = None,
+    protocol: ProtocolOption = None,
     n_samples: Annotated[
         Optional[int], typer.Option("--n-samples", help="Generated images per step; default: max(1000, class size).")
     ] = None,
