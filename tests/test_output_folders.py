@@ -27,6 +27,7 @@ from slbench.cli import app
 from slbench.data.synth import write_synthetic_dataset
 from slbench.errors import SlbenchError
 from slbench.evaluation import runner
+from slbench.output_lock import locked_output_folder
 from evaluation_builders import stand_in_lpips, train_tiny_lesion_extractor
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -137,7 +138,7 @@ def test_a_run_into_a_busy_folder_is_refused(tmp_path):
     out = tmp_path / "results"
     with folder_lock(out, "slbench run"):
         with pytest.raises(SlbenchError, match="being written by another slbench process"):
-            with runner.run_folder_lock(out):
+            with locked_output_folder(out, "slbench run"):
                 pass
 
 

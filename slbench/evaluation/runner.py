@@ -22,14 +22,14 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import torch
 from rich.markup import escape
 
 from generators import MODELS
-from generators.folder_lock import LOCK_NAME, FolderBusyError, folder_lock
-from generators.safe_io import is_partial_write, remove_partial_writes
+from generators.folder_lock import LOCK_NAME
+from generators.safe_io import is_partial_write
 from reports.render import FORMATS, render_report
 from reports.results import ResultsError, load_results, write_results
 from reports.files import atomic_write_bytes
@@ -38,6 +38,7 @@ from reports.tracks import TRACK_CSV, TRACK_JSON, has_track
 from slbench.console import console, plain, print_warning
 from slbench.data import CATEGORIES, RESIZE_FILTER, Dataset, load_dataset
 from slbench.errors import SlbenchError
+from slbench.output_lock import locked_output_folder
 from slbench.evaluation.context import EvaluationContext, open_lpips
 from slbench.evaluation.estimate import estimate_run, measure_rates, plan_work, print_plan
 from slbench.evaluation.display import RunDisplay
@@ -179,17 +180,6 @@ def prepare_out(out: Path | None, resume: bool, *, locked: bool = True) -> Path:
     return out
 
 
-@contextlib.contextmanager
-def run_folder_lock(out: Path) -> Iterator[None]:
-    """Hold ``out``'s lock for the run and clear what an interrupted write left there."""
-    try:
-        with folder_lock(out, "slbench run"):
-            remove_partial_writes(out)
-            yield
-    except FolderBusyError as err:
-        raise SlbenchError(str(err)) from None
-
-
 def write_pair_images(out: Path, result: PairResult, real_images: torch.Tensor, record: RunRecord,
                       trained_images: torch.Tensor | None = None) -> None:
     """Sample grid, real grid (once per class) and memorisation pairs of one evaluated pair; the pairs'
@@ -303,7 +293,7 @@ def _run(shard: Shard, started: float, *, data, models, categories, checkpoints,
     def decide() -> tuple[Path, set[str]]:
         folder = prepare_out(out_path, resume, locked=False)
         if not dry_run:
-            lock.enter_context(run_folder_lock(folder))
+            lock.enter_context(locked_output_folder(folder, "slbench run"))
             prepare_out(folder, resume)
         decided["record"] = (resumed_record(folder, settings) if resume else None) or RunRecord(settings, {})
         return folder, decided["record"].done_pairs()

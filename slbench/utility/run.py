@@ -21,17 +21,17 @@ import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Sequence
 
 import numpy as np
 
 import generators
-from generators.folder_lock import FolderBusyError, folder_lock
-from generators.safe_io import VerifiedWeights, remove_partial_writes, sha256_file
+from generators.safe_io import VerifiedWeights, sha256_file
 from reports.results import write_results
 from slbench.console import console, labelled, plain
 from slbench.data import CATEGORIES, RESIZE_FILTER, Dataset, DataSplit, load_dataset, load_images, split_by_lesion
 from slbench.errors import SlbenchError
+from slbench.output_lock import locked_output_folder
 from slbench.evaluation.plan import PlannedPair, choose_resolution, parse_categories, parse_models
 from slbench.evaluation.provenance import Timings, data_provenance, package_versions
 from slbench.evaluation.sharding import Shard, close_shard, from_main, open_shard
@@ -146,7 +146,7 @@ def _train_and_write(shard: Shard, folder: Path, resume: bool, setup: UtilitySet
     lock, opened = contextlib.ExitStack(), {}
 
     def open_folder() -> list[tuple[str, int]]:
-        lock.enter_context(utility_folder_lock(folder))
+        lock.enter_context(locked_output_folder(folder, "slbench utility"))
         opened["saved"] = open_saved(folder, {**stored_settings, **_fingerprints(setup, settings)}, resume=resume)
         return sorted(opened["saved"].results)
 
@@ -220,17 +220,6 @@ def _train_arms(arms: Sequence[Arm], real: RealImages, setup: UtilitySetup, sett
             console.print(f"{len(saved.results)} of {total} classifier(s) are saved in {plain(saved.folder)}; "
                           f"continue with the same command plus --resume --out {plain(saved.folder)}", highlight=False)
         raise
-
-
-@contextlib.contextmanager
-def utility_folder_lock(folder: Path) -> Iterator[None]:
-    """Hold ``folder``'s lock for the run and clear what an interrupted write left there."""
-    try:
-        with folder_lock(folder, "slbench utility"):
-            remove_partial_writes(folder)
-            yield
-    except FolderBusyError as err:
-        raise SlbenchError(str(err)) from None
 
 
 def default_results_folder() -> Path:
