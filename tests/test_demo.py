@@ -38,6 +38,10 @@ def test_default_demo_is_the_documented_workflow():
         assert config.training_settings(model)[0] == f"batch_size={config.batch_size}"
         assert not any(s.startswith("batch_size=") for s in config.settings[model])
     assert "schedule=short" in config.settings["stylegan"]
+    # one width cap for all three, and no model narrowed on its own
+    assert all(f"fmap_max={config.width_cap}" in config.training_settings(model) for model in config.models)
+    with pytest.raises(ValueError, match="width_cap"):
+        DemoConfig(settings={"sl-stylegan": ("fmap_max=16",), "dcgan": ()}, checked_model="dcgan")
 
 
 def test_training_is_skipped_resumed_or_started_as_needed(tmp_path, monkeypatch):
@@ -47,7 +51,7 @@ def test_training_is_skipped_resumed_or_started_as_needed(tmp_path, monkeypatch)
     data = tmp_path / "data"
     ensure_checkpoint("dcgan", data, tmp_path / "fresh", config)
     assert calls[-1]["resume"] is False and calls[-1]["kimg"] == 0.08 and calls[-1]["resolution"] == 32
-    assert calls[-1]["settings"] == ("batch_size=16",)
+    assert calls[-1]["settings"] == ("batch_size=16", "fmap_max=32")
     save_generator_checkpoint(tmp_path / "short", "dcgan", "MEL", step=2)
     ensure_checkpoint("dcgan", data, tmp_path / "short", config)
     assert calls[-1]["resume"] is True and calls[-1]["out"] == tmp_path / "short" / "dcgan" / "MEL"
@@ -86,11 +90,11 @@ def test_cli_runs_the_demo_in_the_given_folder(monkeypatch, tmp_path):
 
 
 def test_models_train_in_single_thread_worker_processes_on_one_budget(synthetic_dataset, tmp_path):
-    settings = {"dcgan": ("ngf=4", "ndf=4"), "sl-stylegan": ("fmap_max=8",)}
-    config = DemoConfig(kimg=0.016, batch_size=8, settings=settings, workers=2, checked_model="dcgan")
+    settings = {"dcgan": ("ngf=4", "ndf=4"), "sl-stylegan": ()}
+    config = DemoConfig(kimg=0.016, batch_size=8, width_cap=8, settings=settings, workers=2, checked_model="dcgan")
     train_all(synthetic_dataset, tmp_path / "checkpoints", config, tmp_path / "logs")
     for model in ("dcgan", "sl-stylegan"):
         _, metadata = load_checkpoint(tmp_path / "checkpoints" / model / "MEL")
         assert metadata["images_seen"] == 16 and metadata["config"]["batch_size"] == 8
-        assert metadata["architecture"]["fmap_max"] == (8 if model == "sl-stylegan" else None)
+        assert metadata["architecture"]["fmap_max"] == 8
         assert (tmp_path / "logs" / f"{model}.log").is_file()
