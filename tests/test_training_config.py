@@ -191,8 +191,10 @@ def test_stylegan_learning_rate_and_adam_resets_follow_the_official_schedule():
     from generators.training.schedule import GrowthPhase
 
     objective = make_objective("stylegan", StyleGANConfig(phase_kimg=1.0), 1024)
-    assert objective.learning_rate(0, GrowthPhase(512, 1.0)) == 1e-3  # the 1-GPU preset's base rate
-    assert objective.learning_rate(0, GrowthPhase(1024, 0.5)) == 0.0015  # its G_lrate_dict[1024]
+    # train.py's StyleGAN G_lrate_dict over the base 1e-3 (not Progressive GAN's {1024: 0.0015})
+    rates = {stage: objective.learning_rate(0, GrowthPhase(stage, 1.0)) for stage in (8, 64, 128, 256, 512, 1024)}
+    assert rates == {8: 1e-3, 64: 1e-3, 128: 0.0015, 256: 0.002, 512: 0.003, 1024: 0.003}
+    assert objective.learning_rate(0, GrowthPhase(1024, 0.5)) == 0.003  # a fade trains at its new stage's rate
     fading, stable = GrowthPhase(16, 0.4), GrowthPhase(16, 1.0)
     assert objective.resets_optimizers(GrowthPhase(8, 1.0), GrowthPhase(16, 0.0))  # a block starts fading in
     assert not objective.resets_optimizers(GrowthPhase(16, 0.2), fading)  # still fading

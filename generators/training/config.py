@@ -4,15 +4,16 @@ The defaults are the published settings (``sl-stylegan``: Qin et al. 2020 and it
 ``stylegan``: Karras et al. 2019 and its official release; ``dcgan``: Radford et al. 2016).
 The resolved config is written into every checkpoint, so a checkpoint says how it was made.
 
-StyleGAN trains on the official 1-GPU schedule (``train.py`` of the release, preset
-``-preset-v2-1gpu``): the minibatch per resolution being trained
+StyleGAN trains on the official schedule (the StyleGAN configuration of the release's
+``train.py`` with its ``-1gpu`` line): the minibatch per resolution being trained
 (:data:`~generators.training.schedule.OFFICIAL_1GPU_MINIBATCH`, ``--batch`` or ``batch_size=N``
-fixes one instead), the learning rate per resolution (``G_lrate_dict = D_lrate_dict =
-{1024: 0.0015}``, the base 1e-3 below), Adam moments reset whenever a new block starts or
-finishes fading in (``reset_opt_for_new_lod``), and 600k images per fade and per stabilisation
-phase (``lod_training_kimg = lod_transition_kimg = 600``). ``schedule=short`` is the preset for
-runs far shorter than the official 12M images: the phases shrink to a quarter of the run per
-doubling (see :func:`generators.training.schedule.resolve_phase_kimg`). The checkpoint's config
+fixes one instead), the learning rate per resolution (``G_lrate_dict = D_lrate_dict = {128:
+0.0015, 256: 0.002, 512: 0.003, 1024: 0.003}`` over the base 1e-3 below), Adam moments reset
+whenever a new block starts or finishes fading in (``reset_opt_for_new_lod``), and 600k images
+per fade and per stabilisation phase (``lod_training_kimg = lod_transition_kimg = 600``).
+``schedule=short`` is the preset for runs far shorter than the official 25M images: the phases
+shrink to a quarter of the run per doubling (see
+:func:`generators.training.schedule.resolve_phase_kimg`). The checkpoint's config
 records the preset, the phase length used and the batch setting.
 
 Deliberate differences from the references, for one harness across three models:
@@ -107,7 +108,7 @@ class StyleGANConfig(TrainConfig):
     start_resolution: int = 8  # the official lod_initial_resolution
     schedule: str = "official"  # phase preset: official (600 kimg phases) or short (phases fit to the run)
     phase_kimg: float | None = None  # k images per fade and per stabilisation phase; None: the preset's
-    official_lr: bool = True  # the official 1-GPU learning rate per resolution (lr is the base)
+    official_lr: bool = True  # the official learning rate per resolution (lr is the base)
     reset_adam_on_growth: bool = True  # the official reset_opt_for_new_lod
 
     def __post_init__(self) -> None:

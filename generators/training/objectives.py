@@ -27,8 +27,10 @@ from generators.training import losses
 from generators.training.config import DCGANConfig, SLStyleGANConfig, StyleGANConfig, TrainConfig
 from generators.training.schedule import GrowthPhase, growth_phase, images_after, official_minibatch, steps_to_reach
 
-OFFICIAL_1GPU_LR = {1024: 0.0015}
-"""StyleGAN's ``G_lrate_dict`` of its 1-GPU preset (the ``D_lrate_dict`` is the same)."""
+OFFICIAL_LRATE_DICT = {128: 0.0015, 256: 0.002, 512: 0.003, 1024: 0.003}
+"""StyleGAN's ``sched.G_lrate_dict`` (``D_lrate_dict`` is a copy) in the release's ``train.py``:
+the learning rate by resolution trained, the base 1e-3 below 128 px. (``{1024: 0.0015}`` in the
+same file belongs to the Progressive GAN presets, not to StyleGAN.)"""
 
 
 class Objective:
@@ -120,9 +122,9 @@ class LogisticObjective(Objective):
         self.r1_gamma = config.r1_gamma
 
     def learning_rate(self, step: int, phase: GrowthPhase) -> float:
-        """The official 1-GPU ``G_lrate_dict`` (= ``D_lrate_dict``) at the stage trained, else ``lr``."""
+        """The official ``G_lrate_dict`` (= ``D_lrate_dict``) at the stage trained, else ``lr``."""
         if self.config.official_lr:
-            return OFFICIAL_1GPU_LR.get(phase.stage, self.config.lr)
+            return OFFICIAL_LRATE_DICT.get(phase.stage, self.config.lr)
         return self.config.lr
 
     def batch_size(self, phase: GrowthPhase) -> int:
