@@ -4,12 +4,13 @@ expected time from a warm-up; `--dry-run` prints only that and writes nothing.""
 from __future__ import annotations
 
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
 from evaluation_builders import save_generator_checkpoint, stand_in_lpips, tiny_extractor
 from slbench.cli import app
 from slbench.evaluation import runner
-from slbench.evaluation.estimate import PairWork, Rates, estimate_run, format_seconds, pair_seconds
+from slbench.evaluation.estimate import PairWork, Rates, estimate_run, format_seconds, pair_seconds, plan_table
 from slbench.evaluation.metric_cost import PRD_SATURATION, MetricCost, measure_metric_cost
 from slbench.metrics import MetricSettings
 
@@ -34,6 +35,18 @@ def test_stage_estimates_scale_with_the_images_and_the_ranks():
     assert pair_seconds(cached, RATES, 1)["extract"] == pytest.approx(20.0)
     shared = PairWork("stylegan", "NV", n_real=600, n_fake=1000, prepares_real=False, real_cached=True)
     assert "decode" not in pair_seconds(shared, RATES, 1)
+    # memorisation on the training side: the first pair also decodes (and, uncached, extracts) those images
+    held_out = PairWork("dcgan", "NV", n_real=150, n_fake=1000, prepares_real=True, real_cached=False, n_train=450,
+                        prepares_train=True, train_cached=False)
+    both = pair_seconds(held_out, RATES, world_size=1)
+    assert both["decode"] == pytest.approx((150 + 450) * 0.01)
+    assert both["extract"] == pytest.approx((1000 + 150 + 450) * 0.02)
+    train_cached = PairWork("dcgan", "NV", n_real=150, n_fake=1000, prepares_real=True, real_cached=False,
+                            n_train=450, prepares_train=True, train_cached=True)
+    assert pair_seconds(train_cached, RATES, 1)["extract"] == pytest.approx((1000 + 150) * 0.02)
+    rendered = Console(width=200, record=True)
+    rendered.print(plan_table(estimate_run((held_out,), RATES, 1), title="plan"))
+    assert "extract 150; training side extract 450" in rendered.export_text()
     estimate = estimate_run((first, shared), RATES, 1)
     assert estimate.total == pytest.approx(sum(one.values()) + sum(pair_seconds(shared, RATES, 1).values()))
     assert [format_seconds(s) for s in (42, 210, 7200)] == ["42 s", "3.5 min", "2.0 h"]

@@ -88,6 +88,18 @@ def test_train_split_checkpoints_are_scored_on_exactly_the_held_out_images(split
     assert "training-side images" in rows.loc["memorisation", "note"]
 
 
+def test_the_plan_counts_the_training_side_that_memorisation_needs(data, split, tmp_path, monkeypatch):
+    planned = []
+    monkeypatch.setattr(runner, "print_plan", lambda estimate, **_: planned.append(estimate))
+    folder = checkpoints(tmp_path / "checkpoints", data, trained=trained_on_split(data))
+    run(data, folder, tmp_path / "results", dry_run=True)
+    (work,) = planned[0].work
+    assert (work.n_real, work.n_train) == (len(split.side("test")["MEL"]), len(split.side("train")["MEL"]))
+    assert work.prepares_train and not work.train_cached
+    rates = planned[0].rates
+    assert planned[0].seconds[work.key]["decode"] == pytest.approx((work.n_real + work.n_train) * rates.decode)
+
+
 def test_every_report_says_which_side_quality_and_memorisation_used(split_run):
     results = split_run["results"]
     for name in ("report.md", "report.tex", "report.html"):

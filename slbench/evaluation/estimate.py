@@ -43,6 +43,8 @@ class PairWork:
     prepares_real: bool  # the first pair of its class: decodes it (and extracts it when not cached)
     real_cached: bool
     n_train: int | None = None  # the images memorisation compares with, when not the n_real ones
+    prepares_train: bool = False  # the first pair of its class, memorisation on another side: decodes that too
+    train_cached: bool = True  # that side's features are cached already
 
     @property
     def key(self) -> str:
@@ -86,9 +88,12 @@ def plan_work(context: EvaluationContext, plan: EvaluationPlan, n_fake: dict[str
         first = pair.category not in prepared
         prepared.add(pair.category)
         n_real = len(context.sides.records(context.dataset, pair.category, context.sides.quality))
-        n_train = len(context.sides.records(context.dataset, pair.category, context.sides.memorisation))
+        sides = context.sides
+        n_train = len(sides.records(context.dataset, pair.category, sides.memorisation))
+        separate = first and sides.memorisation != sides.quality
         work.append(PairWork(pair.model, pair.category, n_real, n_fake[pair.category], first,
-                             context.real_entry(pair.category).exists(), n_train))
+                             context.real_entry(pair.category).exists(), n_train, prepares_train=separate,
+                             train_cached=not separate or context.real_entry(pair.category, sides.memorisation).exists()))
     return tuple(work)
 
 
@@ -127,6 +132,9 @@ def pair_seconds(work: PairWork, rates: Rates, world_size: int) -> dict[str, flo
     if work.prepares_real:
         stages["decode"] = work.n_real * rates.decode
         stages["extract"] += 0.0 if work.real_cached else work.n_real * rates.extract / world_size
+    if work.prepares_train and work.n_train:
+        stages["decode"] = stages.get("decode", 0.0) + work.n_train * rates.decode
+        stages["extract"] += 0.0 if work.train_cached else work.n_train * rates.extract / world_size
     stages["metrics"] = rates.metrics.total(work.n_real, work.n_fake, work.n_train)
     if rates.lpips is not None:
         distinct = min(work.n_fake, 2 * DEFAULT_PAIRS)
@@ -158,6 +166,8 @@ def plan_table(estimate: RunEstimate, *, title: str) -> Table:
             real_features = "(shared)"
         else:
             real_features = "cached" if work.real_cached else f"extract {work.n_real}"
+            if work.prepares_train:
+                real_features += "; training side " + ("cached" if work.train_cached else f"extract {work.n_train}")
         table.add_row(work.model, work.category, str(work.n_real), real_features, str(work.n_fake),
                       format_seconds(sum(estimate.seconds[work.key].values())))
     table.add_section()
