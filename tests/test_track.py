@@ -18,6 +18,7 @@ from reports.curves import collect_curves
 from reports.results import load_results
 from reports.tracks import TRACK_COLUMNS, load_track, track_row, write_track
 from slbench.cli import app
+from slbench.data import load_dataset
 from slbench.errors import SlbenchError
 from slbench.evaluation import runner
 from slbench.evaluation.selection import best_step, parse_select
@@ -331,3 +332,17 @@ def test_check_against_a_track_compares_best_steps(first_track, workspace, tmp_p
     by_metric = {m["metric"]: m for m in verdict["metrics"]}
     assert f"vs {worst}" in by_metric["fid"]["rule"]
     assert by_metric["fid"]["baseline"] == min(row["value"] for row in fid)
+
+
+def test_train_eval_real_side_chooses_what_the_track_scores_on(workspace, tmp_path):
+    out = tmp_path / "split-trained"
+    settings = [part for setting in DCGAN_SETTINGS for part in ("--set", setting)]
+    result = CliRunner().invoke(app, [
+        "train", "--model", "dcgan", "--category", "MEL", "--data", str(workspace["data"]), "--steps", "2", "--resolution", "32",
+        "--out", str(out), "--split", "train", *settings, "--device", "cpu", "--eval-every", "1",
+        "--eval-features", "lesion", "--eval-n-samples", str(N_FAKE), "--weights-dir", str(workspace["weights_dir"]),
+        "--eval-real-side", "all"])
+    assert result.exit_code == 0, result.output
+    stored = load_track(out)
+    assert stored.settings["real_side"] == "all"  # not the train side a split-trained track defaults to
+    assert stored.settings["n_real"] == len(load_dataset(workspace["data"]).records("MEL"))

@@ -52,6 +52,11 @@ RealSideOption = Annotated[
                                      "on the train side (memorisation then uses the train side), else all."),
 ]
 
+TRACK_REAL_SIDE_HELP = ("Real images every step is scored on: all, or the train or test side of the checkpoints' "
+                        "lesion split; default: train when they were trained on the train side (so choosing a step "
+                        "leaves the test side untouched), else all.")
+"""What a track scores each step on: ``track --real-side`` and ``train --eval-real-side``."""
+
 
 class SelectOn(str, Enum):
     track = "track"

@@ -7,7 +7,14 @@ from typing import Annotated, Optional
 
 import typer
 
-from slbench.cli.options import FeaturesOption, ProtocolOption, RealSide, TrustWeightsOption, WeightsDirOption
+from slbench.cli.options import (
+    TRACK_REAL_SIDE_HELP,
+    FeaturesOption,
+    ProtocolOption,
+    RealSide,
+    TrustWeightsOption,
+    WeightsDirOption,
+)
 
 
 def track(
@@ -39,10 +46,7 @@ def track(
     trust_weights: TrustWeightsOption = None,
     real_side: Annotated[
         Optional[RealSide],
-        typer.Option("--real-side", help="Real images every step is scored on: all, or the train or test side of "
-                                         "the checkpoints' lesion split; default: train when they were trained on "
-                                         "the train side (so choosing a step leaves the test side untouched), "
-                                         "else all."),
+        typer.Option("--real-side", help=TRACK_REAL_SIDE_HELP),
     ] = None,
 ) -> None:
     """Evaluate every saved step of a training run with one set of settings and write track.csv.

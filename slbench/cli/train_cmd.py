@@ -8,7 +8,14 @@ from typing import Annotated, Optional
 
 import typer
 
-from slbench.cli.options import COUNT_MAX, SEED_MAX, TrustWeightsOption, WeightsDirOption
+from slbench.cli.options import (
+    COUNT_MAX,
+    SEED_MAX,
+    TRACK_REAL_SIDE_HELP,
+    RealSide,
+    TrustWeightsOption,
+    WeightsDirOption,
+)
 from slbench.console import console, labelled
 from slbench.errors import INTERRUPTED_EXIT_CODE, SIGTERM_EXIT_CODE, SlbenchError
 from slbench.training import parse_models, train_model, train_models
@@ -99,6 +106,9 @@ def train_command(
         Optional[int],
         typer.Option("--eval-n-samples", help="Generated images per evaluated step; default: max(1000, class size)."),
     ] = None,
+    eval_real_side: Annotated[
+        Optional[RealSide], typer.Option("--eval-real-side", help=f"--eval-every: {TRACK_REAL_SIDE_HELP}")
+    ] = None,
     weights_dir: WeightsDirOption = None,
     trust_weights: TrustWeightsOption = None,
 ) -> None:
@@ -114,6 +124,7 @@ def train_command(
                    eval_every=eval_every, amp=None if amp is None else amp.value,
                    eval_options={"features": eval_features, "protocol": eval_protocol,
                                  "n_samples": eval_n_samples, "weights_dir": weights_dir,
+                                 "real_side": None if eval_real_side is None else eval_real_side.value,
                                  "trust_weights": trust_weights,
                                  "device": None if device.value == "auto" else device.value})
     try:
