@@ -5,8 +5,10 @@ Steps, each skipped when a previous demo in the same folder already did it:
 1. write the built-in synthetic dataset (all seven classes, balanced);
 2. train SL-StyleGAN, StyleGAN and DCGAN on its melanoma images at 32 px, each on the same
    number of images (``DemoConfig.kimg``) at the same batch, so the demo's table compares equal
-   budgets over equal steps. To stay within minutes on two CPU cores every model is capped at
-   the same number of feature maps per layer (``DemoConfig.width_cap``, ``--set fmap_max``):
+   budgets over equal steps, into ``checkpoints-<digest of the training settings>`` (a folder
+   left by a demo with other settings is kept, not resumed). To stay within minutes on two CPU
+   cores every model is capped at the same number of feature maps per layer
+   (``DemoConfig.width_cap``, ``--set fmap_max``):
    StyleGAN's published 512 maps at every resolution up to 32 px would take most of an hour.
    StyleGAN grows on its ``short`` schedule, and the models train in ``DemoConfig.workers``
    processes of one thread each: small CPU networks run fastest with one thread per core (two
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import multiprocessing
 import os
 import time
@@ -103,6 +106,13 @@ class DemoConfig:
         """``--set`` values of ``model``: the common batch and width cap, then its own settings."""
         cap = () if self.width_cap is None else (f"fmap_max={self.width_cap}",)
         return (f"batch_size={self.batch_size}", *cap, *self.settings[model])
+
+    def training_digest(self) -> str:
+        """Eight hex digits naming everything that shapes the demo's checkpoints: a demo folder
+        trained with other settings keeps its checkpoints and this one trains its own beside them."""
+        shaping = [self.category, self.resolution, self.per_class, list(self.image_size), self.kimg, self.seed,
+                   {model: list(self.training_settings(model)) for model in self.models}]
+        return hashlib.sha256(json.dumps(shaping, sort_keys=True).encode()).hexdigest()[:8]
 
     def describe(self) -> str:
         widths = "published widths" if self.width_cap is None else f"every model at most {self.width_cap} feature maps"
@@ -213,7 +223,7 @@ def run_demo(*, folder: str | Path = DEFAULT_DEMO_FOLDER, config: DemoConfig = D
         with stage("1/5 built-in synthetic data"):
             data = write_synthetic_dataset(folder / "data", per_class=config.per_class, balanced=True,
                                            seed=config.seed, image_size=config.image_size)
-        checkpoints = folder / "checkpoints"
+        checkpoints = folder / f"checkpoints-{config.training_digest()}"
         with stage("2/5 training the three models"):
             console.print(config.describe(), highlight=False)
             train_all(data, checkpoints, config, folder / "logs")

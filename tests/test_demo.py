@@ -40,6 +40,10 @@ def test_default_demo_is_the_documented_workflow():
     assert "schedule=short" in config.settings["stylegan"]
     # one width cap for all three, and no model narrowed on its own
     assert all(f"fmap_max={config.width_cap}" in config.training_settings(model) for model in config.models)
+    # checkpoints of other demo settings live in another folder, never resumed with these
+    assert DemoConfig().training_digest() == config.training_digest()
+    assert len({DemoConfig(kimg=6.4).training_digest(), DemoConfig(width_cap=16).training_digest(),
+                config.training_digest()}) == 3
     with pytest.raises(ValueError, match="width_cap"):
         DemoConfig(settings={"sl-stylegan": ("fmap_max=16",), "dcgan": ()}, checked_model="dcgan")
 
