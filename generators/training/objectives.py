@@ -133,14 +133,15 @@ class LogisticObjective(Objective):
             return self.config.batch_size
         return official_minibatch(phase.stage)
 
+    def stages(self) -> list[int]:
+        """The resolutions the run trains at: from the start resolution up when growing, else the last."""
+        if not self.config.progressive:
+            return [self.resolution]
+        return [s for s in (2**k for k in range(2, self.resolution.bit_length()))
+                if self.config.start_resolution <= s <= self.resolution]
+
     def batch_sizes(self) -> set[int]:
-        if self.config.batch_size is not None:
-            return {self.config.batch_size}
-        stages = [self.resolution]
-        if self.config.progressive:
-            stages = [s for s in (2**k for k in range(2, self.resolution.bit_length()))
-                      if self.config.start_resolution <= s <= self.resolution]
-        return {official_minibatch(stage) for stage in stages}
+        return {self.batch_size(GrowthPhase(stage, 1.0)) for stage in self.stages()}
 
     def images_after(self, steps: int) -> int:
         return images_after(steps, self._batch_at, self._period)

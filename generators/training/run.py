@@ -31,7 +31,7 @@ from generators.training.config import (
     with_overrides,
 )
 from generators.sizing import check_fits, is_default_architecture
-from generators.training.objectives import make_objective
+from generators.training.objectives import LogisticObjective, make_objective
 from generators.training.schedule import GrowthPhase, resolve_phase_kimg
 
 SPLITS = ("all", "train")
@@ -271,7 +271,7 @@ def schedule_summary(plan: RunPlan) -> str | None:
         return None
     objective = make_objective(plan.model, config, plan.resolution)
     batch = (f"minibatch {config.batch_size}" if config.batch_size is not None else
-             "minibatch per resolution " + ", ".join(_stage_batches(objective, plan)))
+             "minibatch per resolution " + ", ".join(_stage_batches(objective)))
     if not config.progressive:
         return f"{plan.model} at {plan.resolution} px throughout (no growing), {batch}"
     images = objective.images_after(plan.total_steps)
@@ -284,7 +284,5 @@ def schedule_summary(plan: RunPlan) -> str | None:
     return line
 
 
-def _stage_batches(objective: Any, plan: RunPlan) -> list[str]:
-    stages = [2**k for k in range(2, plan.resolution.bit_length())
-              if plan.config.start_resolution <= 2**k] if plan.config.progressive else [plan.resolution]
-    return [f"{stage} px: {objective.batch_size(GrowthPhase(stage, 1.0))}" for stage in stages]
+def _stage_batches(objective: LogisticObjective) -> list[str]:
+    return [f"{stage} px: {objective.batch_size(GrowthPhase(stage, 1.0))}" for stage in objective.stages()]
