@@ -50,6 +50,13 @@ class PairWork:
     def key(self) -> str:
         return f"{self.model}/{self.category}"
 
+    def prepared_sides(self) -> list[tuple[int, bool]]:
+        """(images, features cached) of each real side this pair decodes."""
+        sides = [(self.n_real, self.real_cached)] if self.prepares_real else []
+        if self.prepares_train and self.n_train:
+            sides.append((self.n_train, self.train_cached))
+        return sides
+
 
 @dataclass(frozen=True)
 class Rates:
@@ -81,14 +88,13 @@ def plan_work(context: EvaluationContext, plan: EvaluationPlan, n_fake: dict[str
               done: set[str] = frozenset()) -> tuple[PairWork, ...]:
     """The pairs still to evaluate, each knowing whether it prepares its class's real side."""
     prepared: set[str] = set()
-    work = []
+    sides, work = context.sides, []
     for pair in plan.pairs:
         if pair.key in done:
             continue
         first = pair.category not in prepared
         prepared.add(pair.category)
-        n_real = len(context.sides.records(context.dataset, pair.category, context.sides.quality))
-        sides = context.sides
+        n_real = len(sides.records(context.dataset, pair.category, sides.quality))
         n_train = len(sides.records(context.dataset, pair.category, sides.memorisation))
         separate = first and sides.memorisation != sides.quality
         work.append(PairWork(pair.model, pair.category, n_real, n_fake[pair.category], first,
@@ -129,12 +135,10 @@ def pair_seconds(work: PairWork, rates: Rates, world_size: int) -> dict[str, flo
     """Expected seconds of each stage of one pair."""
     stages = {"generate": work.n_fake * rates.generate[work.model] / world_size,
               "extract": work.n_fake * rates.extract / world_size}
-    if work.prepares_real:
-        stages["decode"] = work.n_real * rates.decode
-        stages["extract"] += 0.0 if work.real_cached else work.n_real * rates.extract / world_size
-    if work.prepares_train and work.n_train:
-        stages["decode"] = stages.get("decode", 0.0) + work.n_train * rates.decode
-        stages["extract"] += 0.0 if work.train_cached else work.n_train * rates.extract / world_size
+    prepared = work.prepared_sides()
+    if prepared:
+        stages["decode"] = sum(images for images, _ in prepared) * rates.decode
+        stages["extract"] += sum(images for images, cached in prepared if not cached) * rates.extract / world_size
     stages["metrics"] = rates.metrics.total(work.n_real, work.n_fake, work.n_train)
     if rates.lpips is not None:
         distinct = min(work.n_fake, 2 * DEFAULT_PAIRS)
