@@ -43,8 +43,7 @@ from slbench.evaluation.context import EvaluationContext, LpipsHandle, open_lpip
 from slbench.evaluation.pair import evaluate_pair
 from slbench.evaluation.real_sides import RealSides, TEST, replayed_sides, trained_on
 from slbench.evaluation.runner import open_dataset
-from slbench.evaluation.protocols import check_protocol_extractor, extractor_resolution, replayed_protocol
-from slbench.features import get_extractor
+from slbench.evaluation.protocols import load_extractor, replayed_protocol
 from slbench.features.extractor import resolve_device
 from slbench.metrics import METRICS
 
@@ -413,12 +412,8 @@ def check_candidate(
     settings = stored.settings
     protocol = replayed_protocol(settings.get("protocol_settings") or settings.get("protocol"))
     torch_device = resolve_device(device)
-    extractor = get_extractor(
-        settings["features"], weights_dir=weights_dir, trust_weights=trust_weights, device=torch_device,
-        data_fingerprint=dataset.fingerprint(),
-        resolution=extractor_resolution(settings["features"], protocol, resolution),
-    )
-    check_protocol_extractor(protocol, extractor)
+    extractor = load_extractor(settings["features"], protocol, resolution, weights_dir=weights_dir,
+                               trust_weights=trust_weights, device=torch_device, data_fingerprint=dataset.fingerprint())
     recorded_sha = settings.get("extractor_sha256")
     if recorded_sha and extractor.weights_sha256 != recorded_sha:
         raise SlbenchError(

@@ -9,7 +9,6 @@ from typer.testing import CliRunner
 
 from evaluation_builders import save_generator_checkpoint, stand_in_lpips, tiny_extractor
 from slbench.cli import app
-from slbench.evaluation import runner
 from slbench.evaluation.estimate import PairWork, Rates, estimate_run, format_seconds, pair_seconds, plan_table
 from slbench.evaluation.metric_cost import PRD_SATURATION, MetricCost, measure_metric_cost
 from slbench.metrics import MetricSettings
@@ -92,7 +91,7 @@ def test_the_warm_up_measures_every_part_on_this_device(one_thread):
 
 @pytest.fixture
 def workspace(tmp_path, synthetic_dataset, monkeypatch):
-    monkeypatch.setattr(runner, "get_extractor", tiny_extractor)
+    monkeypatch.setattr("slbench.evaluation.protocols.get_extractor", tiny_extractor)
     monkeypatch.setattr("slbench.evaluation.context.load_lpips", stand_in_lpips)
     for category in ("MEL", "NV"):
         save_generator_checkpoint(tmp_path / "checkpoints", "dcgan", category)

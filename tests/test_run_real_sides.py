@@ -41,8 +41,7 @@ def split(data):
 
 @pytest.fixture(autouse=True)
 def stand_ins(monkeypatch):
-    for module in ("slbench.evaluation.runner", "slbench.gate", "slbench.tracking.tracker"):
-        monkeypatch.setattr(f"{module}.get_extractor", tiny_extractor)
+    monkeypatch.setattr("slbench.evaluation.protocols.get_extractor", tiny_extractor)  # run, track and check load extractors through it
     monkeypatch.setattr("slbench.evaluation.context.load_lpips", stand_in_lpips)
 
 
@@ -61,7 +60,7 @@ def run(data: Path, folder: Path, out: Path, **options) -> Path:
 def split_run(tmp_path_factory, data):
     root = tmp_path_factory.mktemp("split-run")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(runner, "get_extractor", tiny_extractor)
+        patch.setattr("slbench.evaluation.protocols.get_extractor", tiny_extractor)
         patch.setattr("slbench.evaluation.context.load_lpips", stand_in_lpips)
         folder = checkpoints(root / "checkpoints", data, trained=trained_on_split(data))
         return {"root": root, "checkpoints": folder, "results": run(data, folder, root / "results")}

@@ -26,7 +26,7 @@ def _options(workspace: dict, out: Path) -> dict:
 
 @pytest.fixture
 def workspace(tmp_path, synthetic_dataset, monkeypatch):
-    monkeypatch.setattr(runner, "get_extractor", tiny_extractor)
+    monkeypatch.setattr("slbench.evaluation.protocols.get_extractor", tiny_extractor)
     monkeypatch.setattr("slbench.evaluation.context.load_lpips", stand_in_lpips)
     monkeypatch.setattr("slbench.features.chunked_cache.REAL_CHUNK", REAL_CHUNK)
     for model in MODELS:

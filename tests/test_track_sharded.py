@@ -17,7 +17,7 @@ REAL_CHUNK = 5  # 12 real images per class: three chunks, shared unevenly
 
 @pytest.fixture
 def folder(tmp_path, monkeypatch):
-    monkeypatch.setattr("slbench.tracking.tracker.get_extractor", tiny_extractor)
+    monkeypatch.setattr("slbench.evaluation.protocols.get_extractor", tiny_extractor)
     monkeypatch.setattr("slbench.evaluation.context.load_lpips", stand_in_lpips)
     monkeypatch.setattr("slbench.features.chunked_cache.REAL_CHUNK", REAL_CHUNK)
     for step, seed in ((1, 3), (2, 4)):

@@ -24,7 +24,7 @@ from typing import Any, Callable
 
 from slbench.errors import SlbenchError
 from slbench.features.lesion import DEFAULT_RESOLUTION as LESION_RESOLUTION
-from slbench.features.registry import EXTRACTORS
+from slbench.features.registry import EXTRACTORS, get_extractor
 from slbench.metrics import DEFAULT_FEATURE_METRICS, FEATURE_METRICS
 
 NAME_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -127,19 +127,20 @@ def resolve_protocol(protocol: str | None, *, features: str | None, n_samples: i
     return ResolvedSettings(pinned, pinned.extractor, pinned.n_samples)
 
 
-def extractor_resolution(features: str, protocol: Protocol | None, evaluation_resolution: int) -> int:
-    """The resolution to load ``features`` at: a protocol pins the ``lesion`` extractor's trained
-    size; otherwise the ``lesion`` extractor trained at the evaluation resolution is used (the
-    other extractors have a fixed input size and ignore it)."""
-    if protocol is not None and features == "lesion":
-        return protocol.input_resolution
-    return evaluation_resolution
+def load_extractor(features: str, protocol: Protocol | None, evaluation_resolution: int, **found: Any) -> Any:
+    """The ``features`` extractor of a run under ``protocol`` (or none), loaded by
+    :func:`~slbench.features.get_extractor` with ``found`` (weights, device, data fingerprint).
 
-
-def check_protocol_extractor(protocol: Protocol | None, extractor: Any) -> None:
-    """Refuse a loaded extractor the run's protocol (if any) does not pin (:meth:`Protocol.check_extractor`)."""
+    A protocol pins the ``lesion`` extractor's trained size; otherwise the ``lesion`` extractor
+    trained at the evaluation resolution is used (the other extractors have a fixed input size
+    and ignore it). An extractor the protocol does not pin is refused
+    (:meth:`Protocol.check_extractor`)."""
+    pinned = protocol is not None and features == "lesion"
+    extractor = get_extractor(features, resolution=protocol.input_resolution if pinned else evaluation_resolution,
+                              **found)
     if protocol is not None:
         protocol.check_extractor(extractor)
+    return extractor
 
 
 def replayed_protocol(recorded: Any) -> Protocol | None:

@@ -49,8 +49,8 @@ from slbench.evaluation.real_sides import SIDE_WORDS, RealSides, choose_real_sid
 from slbench.evaluation.provenance import data_provenance, extractor_provenance, package_versions
 from slbench.evaluation.selection import check_select_on, parse_select
 from slbench.evaluation.sharding import Shard, close_shard, from_main, open_shard
-from slbench.evaluation.protocols import Protocol, check_protocol_extractor, extractor_resolution, resolve_protocol
-from slbench.features import DEFAULT_EXTRACTOR, get_extractor
+from slbench.evaluation.protocols import Protocol, load_extractor, resolve_protocol
+from slbench.features import DEFAULT_EXTRACTOR
 from slbench.metrics import MetricSettings
 from slbench.metrics.bootstrap import MIN_HALF
 from slbench.paths import DEFAULT_CHECKPOINTS, DEFAULT_DATA, DEFAULT_RESULTS
@@ -278,10 +278,8 @@ def _run(shard: Shard, started: float, *, data, models, categories, checkpoints,
     counts = check_side_counts(dataset, sides, plan.categories)
     plan = reported_plan(plan, sides.quality, sides.split.fingerprint("train") if sides.split else None,
                          select_on=select_on)
-    extractor = get_extractor(features, weights_dir=weights_dir, trust_weights=trust_weights, device=shard.device,
-                              data_fingerprint=dataset.fingerprint(),
-                              resolution=extractor_resolution(features, protocol, plan.resolution))
-    check_protocol_extractor(protocol, extractor)
+    extractor = load_extractor(features, protocol, plan.resolution, weights_dir=weights_dir,
+                               trust_weights=trust_weights, device=shard.device, data_fingerprint=dataset.fingerprint())
     n_fake = {c: n_samples or default_n_fake(counts[c]) for c in plan.categories}
     settings = run_settings(plan=plan, dataset=dataset, extractor=extractor, n_samples=n_samples, n_fake=n_fake,
                             seed=seed, bootstrap=bootstrap, batch=batch, sides=sides, protocol=protocol)

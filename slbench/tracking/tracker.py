@@ -42,8 +42,8 @@ from slbench.evaluation.real_sides import SIDES, TRAIN, choose_real_sides
 from slbench.evaluation.sharding import SINGLE, Shard, from_main
 from slbench.evaluation.provenance import data_provenance, extractor_provenance, package_versions
 from slbench.evaluation.runner import check_counts, open_dataset
-from slbench.evaluation.protocols import check_protocol_extractor, extractor_resolution, resolve_protocol
-from slbench.features import DEFAULT_EXTRACTOR, get_extractor
+from slbench.evaluation.protocols import load_extractor, resolve_protocol
+from slbench.features import DEFAULT_EXTRACTOR
 from slbench.features.extractor import resolve_device
 
 # Settings that change the numbers: a resumed track must match the stored one on all of them.
@@ -170,10 +170,9 @@ def open_tracker(*, model: str, category: str, resolution: int, resize: str, che
     requested = options.real_side or from_main(shard, lambda: stored_side(out))
     sides = choose_real_sides(dataset, [(f"{model}/{category}", trained)], requested, split_default=TRAIN)
     device = shard.device if shard.context.distributed else resolve_device(options.device)
-    extractor = get_extractor(resolved.features, weights_dir=options.weights_dir,
-                              trust_weights=options.trust_weights, device=device, data_fingerprint=dataset.fingerprint(),
-                              resolution=extractor_resolution(resolved.features, protocol, resolution))
-    check_protocol_extractor(protocol, extractor)
+    extractor = load_extractor(resolved.features, protocol, resolution, weights_dir=options.weights_dir,
+                               trust_weights=options.trust_weights, device=device,
+                               data_fingerprint=dataset.fingerprint())
     context = EvaluationContext(dataset=dataset, extractor=extractor,
                                 lpips=open_lpips(options.weights_dir, options.trust_weights, device, protocol),
                                 resolution=resolution, seed=options.seed, bootstrap=options.bootstrap,
