@@ -30,6 +30,7 @@ import torch
 from torch import nn
 
 from generators.base import Discriminator, Generator, check_images, check_latents
+from generators.width_cap import capped, check_width_cap
 
 Z_DIM = 100
 INIT_STD = 0.02
@@ -52,16 +53,14 @@ class DCGANConfig:
             value = getattr(self, key)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"DCGAN {key} must be a positive integer, got {value!r}")
-        if self.fmap_max is not None and (isinstance(self.fmap_max, bool) or not isinstance(self.fmap_max, int)
-                                          or self.fmap_max < 1):
-            raise ValueError(f"DCGAN fmap_max must be a positive integer or None, got {self.fmap_max!r}")
+        check_width_cap("DCGAN", self.fmap_max)
 
 
 def feature_channels(resolution: int, width: int, fmap_max: int | None = None) -> list[int]:
     """Channels of the hidden feature maps at 4, 8, ..., resolution / 2 pixels, each at most ``fmap_max``."""
     stages = resolution.bit_length() - 3  # log2(resolution) - 2
     channels = [width * max(1, 8 >> index) for index in range(stages)]
-    return channels if fmap_max is None else [min(c, fmap_max) for c in channels]
+    return capped(channels, fmap_max)
 
 
 def init_dcgan_weights(module: nn.Module) -> None:

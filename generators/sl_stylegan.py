@@ -52,6 +52,7 @@ from torch import nn
 from torch.nn.utils import skip_init
 
 from generators.base import Discriminator, Generator, check_images, check_latents
+from generators.width_cap import capped, check_width_cap
 
 Z_DIM = 100
 W_DIM = 512
@@ -77,13 +78,11 @@ class SLStyleGANConfig:
     def __post_init__(self) -> None:
         if self.resolution < 32 or self.resolution > 1024 or self.resolution & (self.resolution - 1):
             raise ValueError(f"SL-StyleGAN resolution must be a power of two from 32 to 1024, got {self.resolution}")
-        if self.fmap_max is not None and (isinstance(self.fmap_max, bool) or not isinstance(self.fmap_max, int)
-                                          or self.fmap_max < 1):
-            raise ValueError(f"SL-StyleGAN fmap_max must be a positive integer or None, got {self.fmap_max!r}")
+        check_width_cap("SL-StyleGAN", self.fmap_max)
 
     def cap(self, channels: list[int]) -> list[int]:
         """``channels`` with each entry capped at ``fmap_max``."""
-        return channels if self.fmap_max is None else [min(c, self.fmap_max) for c in channels]
+        return capped(channels, self.fmap_max)
 
 
 def synthesis_channels(resolution: int) -> list[int]:
