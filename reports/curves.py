@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from reports.captions import direction_arrow
+from reports.measurement_space import settings_measurement_space
 from reports.names import category_sort_key, metric_label, metric_sort_key, model_sort_key
 from reports.plots import TEXT_COLOUR, Plot, _new_figure, _rendered, _style_axes, model_styles
 from reports.results import ResultSet
@@ -44,13 +45,6 @@ class Curve:
     space: str
 
 
-def measurement_space(settings: dict) -> str:
-    """Where a track's values live: its protocol, else its extractor and resolution."""
-    if settings.get("protocol"):
-        return f"protocol {settings['protocol']}"
-    return f"{settings.get('features', '?')} · {settings.get('resolution', '?')} px"
-
-
 def track_curves(track: Track, chosen_step: int | None = None) -> list[Curve]:
     """Every metric of one track as a curve against kimg (steps without a kimg are left out)."""
     curves = []
@@ -60,7 +54,7 @@ def track_curves(track: Track, chosen_step: int | None = None) -> list[Curve]:
             curves.append(Curve(track.model or "?", track.category or "?", metric, bool(rows[0]["higher_is_better"]),
                                 *(tuple(row[field] for row in rows)
                                   for field in ("kimg", "step", "value", "ci_low", "ci_high")),
-                                chosen_step, measurement_space(track.settings)))
+                                chosen_step, settings_measurement_space(track.settings)))
     return curves
 
 

@@ -22,6 +22,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from reports.captions import direction_arrow
+from reports.measurement_space import settings_measurement_space
 from reports.names import category_sort_key, metric_label, model_sort_key
 from reports.tables import Cell, WideTable
 
@@ -225,14 +226,12 @@ def _rendered(section: str, name: str, title: str, figure: Figure | None, captio
 def stored_prd_curves(runs) -> dict[tuple[str, str], dict[str, dict]]:
     """(space, category) -> model -> the stored PRD curve (``provenance.pairs["model/category"].prd_curve``).
 
-    The space names the run's extractor and protocol, so curves measured in different feature
-    spaces or under different protocols are never drawn on one set of axes."""
+    The space (:func:`reports.measurement_space.measurement_space`) names the run's protocol,
+    extractor and resolution, so curves measured in different feature spaces, under different
+    protocols or at different resolutions are never drawn on one set of axes."""
     curves: dict[tuple[str, str], dict[str, dict]] = {}
     for run in runs:
-        settings = run.settings if isinstance(run.settings, dict) else {}
-        space = str(settings.get("features") or "unrecorded extractor")
-        if settings.get("protocol"):
-            space += f", protocol {settings['protocol']}"
+        space = settings_measurement_space(run.settings if isinstance(run.settings, dict) else {})
         for key, pair in (run.provenance.get("pairs") or {}).items():
             curve = pair.get("prd_curve") if isinstance(pair, dict) else None
             if isinstance(curve, dict) and "/" in key:

@@ -17,6 +17,7 @@ import pandas as pd
 
 from reports.budgets import Budget, any_unknown, budgets_from_rows, model_kimg_text, unequal_budget_warning
 from reports.formatting import column_decimals, format_count_range
+from reports.measurement_space import measurement_space
 from reports.names import category_sort_key, is_signed, metric_sort_key, model_sort_key
 from reports.results import ResultsError
 from reports.schema import TABLES
@@ -103,14 +104,12 @@ class WideTable:
     @property
     def heading(self) -> str:
         """``Image quality · protocol lesion · lesion · 64 px``: what the table measures, and how."""
-        protocol = f" · protocol {self.protocol}" if self.protocol else ""
-        resolution = f" · {self.resolution} px" if self.resolution is not None else ""
-        return f"{self.title}{protocol} · {self.features}{resolution}"
+        return f"{self.title} · {self.space}"
 
     @property
     def space(self) -> str:
-        """The feature extractor and, when named, the protocol, for figure titles."""
-        return f"{self.features}, protocol {self.protocol}" if self.protocol else self.features
+        """``protocol lesion · lesion · 64 px``: where every value of the table was measured."""
+        return measurement_space(self.features, self.resolution, self.protocol)
 
     @property
     def slug(self) -> str:

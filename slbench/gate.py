@@ -33,6 +33,7 @@ import torch
 from rich.table import Table
 
 from reports.results import ResultSet, ResultsError, load_results
+from reports.measurement_space import settings_measurement_space
 from reports.schema import METRICS_JSON
 from reports.tracks import TRACK_CSV, TRACK_JSON, has_track
 from slbench.console import console, labelled, plain
@@ -447,7 +448,7 @@ VERDICT_STYLES = {VERDICT_REGRESSED: "bold red", VERDICT_IMPROVED: "green", VERD
 def print_outcome(outcome: CheckOutcome) -> None:
     """The comparison as a rich table on stderr, then a one-line verdict."""
     table = Table(title=plain(f"check {outcome.model}/{outcome.category}: {outcome.candidate}"), title_justify="left",
-                  caption=plain(f"measured as the baseline was: {measurement_space(outcome.settings)}"),
+                  caption=plain(f"measured as the baseline was: {settings_measurement_space(outcome.settings)}"),
                   caption_justify="left")
     for column in ("metric", "baseline", "candidate", "delta", "rule", "verdict"):
         table.add_column(column, justify="right" if column in ("baseline", "candidate", "delta") else "left")
@@ -462,12 +463,6 @@ def print_outcome(outcome: CheckOutcome) -> None:
         console.print(labelled("regressed:", "bold red", f"{names} (baseline {outcome.baseline})"))
     else:
         console.print(labelled("no regression", "green", f"against {outcome.baseline}"))
-
-
-def measurement_space(settings: dict[str, Any]) -> str:
-    """``protocol lesion (lesion, 64 px)`` or ``inception, 256 px``: what the compared values were measured in."""
-    space = f"{settings.get('features', '?')}, {settings.get('resolution', '?')} px"
-    return f"protocol {settings['protocol']} ({space})" if settings.get("protocol") else space
 
 
 def _fmt(value: float, signed: bool = False) -> str:

@@ -8,13 +8,14 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+from reports.measurement_space import settings_measurement_space
 from reports.results import load_results
 from slbench.cli import app
 from slbench.errors import SlbenchError
 from slbench.evaluation import run_evaluation
 from slbench.evaluation.protocols import PROTOCOLS, Protocol, get_protocol, register_protocol, resolve_protocol
 from slbench.features import EXTRACTORS
-from slbench.gate import check_candidate, measurement_space
+from slbench.gate import check_candidate
 from slbench.metrics import DEFAULT_FEATURE_METRICS
 from slbench.tracking import track_folder
 from evaluation_builders import save_generator_checkpoint, train_tiny_lesion_extractor
@@ -138,7 +139,7 @@ def test_check_replays_the_protocol(lesion_run):
         outcome = check_candidate(candidate=candidate, baseline=lesion_run["out"],
                                   weights_dir=lesion_run["root"] / "lesion", device="cpu")
     assert not outcome.regressed and outcome.settings["protocol"] == "lesion" and outcome.settings["n_fake"] == 2000
-    assert measurement_space(outcome.settings) == "protocol lesion (lesion, 32 px)"
+    assert settings_measurement_space(outcome.settings) == "protocol lesion · lesion · 32 px"
     compared = {c.metric for c in outcome.comparisons}
     assert "class_consistency" in compared and "lpips_fake" not in compared
 

@@ -72,7 +72,7 @@ def test_tracks_measured_in_different_spaces_never_share_a_figure(tmp_path):
     assert result.exit_code == 0, result.output
     html = (tmp_path / "both" / "track-report.html").read_text()
     assert html.count("data:image/png;base64,") == 4  # FID and precision, once per space
-    assert "FID during training, lesion · 32 px" in html and "FID during training, protocol lesion" in html
+    assert "FID during training, lesion · 32 px" in html and "FID during training, protocol lesion · lesion · 64 px" in html
 
 
 def test_a_folder_that_is_neither_results_nor_a_track_exits_2_with_one_line(tmp_path):
