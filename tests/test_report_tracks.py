@@ -75,6 +75,17 @@ def test_tracks_measured_in_different_spaces_never_share_a_figure(tmp_path):
     assert "FID during training, lesion · 32 px" in html and "FID during training, protocol lesion · lesion · 64 px" in html
 
 
+def test_tracks_under_one_protocol_at_two_resolutions_never_share_a_figure(tmp_path):
+    tracks = [write_synthetic_track(tmp_path / f"dcgan-MEL-{px}", settings={**SETTINGS, "protocol": "lesion",
+                                                                           "resolution": px})
+              for px in (32, 64)]
+    result = report(*tracks, "--out", tmp_path / "both", "--format", "html")
+    assert result.exit_code == 0, result.output
+    html = (tmp_path / "both" / "track-report.html").read_text()
+    assert html.count("data:image/png;base64,") == 4
+    assert all(f"FID during training, protocol lesion · lesion · {px} px" in html for px in (32, 64))
+
+
 def test_a_folder_that_is_neither_results_nor_a_track_exits_2_with_one_line(tmp_path):
     (tmp_path / "plain").mkdir()
     (tmp_path / "plain" / "track.csv").write_text("step\n")  # without track.json it is no track
