@@ -5,7 +5,11 @@ set sizes ``Nr`` (real), ``Nf`` (generated), the feature dimension ``d`` and the
 half-sample replicates of ``--bootstrap``; scaling one small timing of the whole suite by
 ``N^2`` mixes them up (at 256 rows PRD's k-means dominates; at 10,000 the Gram pass does), and
 so misjudged large classes several times over. Each part is therefore timed on its own at a
-small size and scaled by its own cost:
+small size and scaled by its own cost. A single timing is noisy: the suite's first call in a
+process costs about twice what later ones do, and later ones of a fraction of a second still
+vary by up to a factor of 2 on a busy machine. So one small call of every part comes first,
+untimed, and the two Gram passes, which dominate large classes, take the median of
+:data:`GRAM_TIMINGS` timings:
 
 ``gram``
     The blocked pass over the real-real, fake-fake and fake-real Gram matrices, with KID's
@@ -36,6 +40,7 @@ small size and scaled by its own cost:
 from __future__ import annotations
 
 import math
+import statistics
 import time
 from dataclasses import dataclass
 
@@ -51,6 +56,8 @@ REPLICATES_WARMUP = 8
 VENDI_WARMUP = 512
 PRD_WARMUP = 256
 PRD_SATURATION = 4096
+PRIMING_ROWS = 64
+GRAM_TIMINGS = 3
 GRAM_METRICS = ("kid", "mmd_rbf", "cmmd", "precision", "recall", "density", "coverage")
 VENDI_METRICS = ("vendi_fake", "vendi_real", "vendi_ratio")
 PRD_METRICS = ("prd_f8", "prd_f1_8")
@@ -110,13 +117,17 @@ def measure_metric_cost(dim: int, settings: MetricSettings, device: torch.device
     ``dim`` (a few seconds); a part the run does not compute (a protocol names its own metric set)
     costs nothing."""
     wanted = set(settings.metrics)
+    _seconds(tuple(settings.metrics), dim, PRIMING_ROWS, settings, device, 0)
 
-    def per_unit(group: tuple[str, ...], rows: int, units: float, bootstrap: int = 0) -> float:
+    def per_unit(group: tuple[str, ...], rows: int, units: float, bootstrap: int = 0, timings: int = 1) -> float:
         metrics = tuple(name for name in group if name in wanted)
-        return _seconds(metrics, dim, rows, settings, device, bootstrap) / units if metrics else 0.0
+        if not metrics:
+            return 0.0
+        return statistics.median(_seconds(metrics, dim, rows, settings, device, bootstrap)
+                                 for _ in range(timings)) / units
 
     entries = gram_entries(GRAM_WARMUP, GRAM_WARMUP)
-    gram = per_unit(GRAM_METRICS, GRAM_WARMUP, entries)
+    gram = per_unit(GRAM_METRICS, GRAM_WARMUP, entries, timings=GRAM_TIMINGS)
     replicate = 0.0
     if settings.bootstrap and gram:
         with_replicates = per_unit(GRAM_METRICS, REPLICATE_WARMUP, gram_entries(REPLICATE_WARMUP, REPLICATE_WARMUP),
@@ -129,7 +140,8 @@ def measure_metric_cost(dim: int, settings: MetricSettings, device: torch.device
     points = settings.fid_infinity_points if "fid_infinity" in wanted else 0
     return MetricCost(
         dim=dim, bootstrap=settings.bootstrap, fid_infinity_points=points, gram=gram,
-        memorisation=per_unit(("memorisation",), GRAM_WARMUP, entries), replicate=replicate, gaussian=gaussian,
+        memorisation=per_unit(("memorisation",), GRAM_WARMUP, entries, timings=GRAM_TIMINGS),
+        replicate=replicate, gaussian=gaussian,
         vendi=per_unit(VENDI_METRICS, VENDI_WARMUP, vendi_units(VENDI_WARMUP, VENDI_WARMUP, dim)),
         prd=per_unit(PRD_METRICS, PRD_WARMUP, prd_units(PRD_WARMUP, PRD_WARMUP)),
     )
