@@ -58,7 +58,7 @@ def test_a_checkpoint_passes_against_its_own_results(baseline):
     by_metric = {m["metric"]: m for m in verdict["metrics"]}
     assert {"fid", "kid", "precision", "recall", "coverage", "lpips_fake"} <= set(by_metric)
     assert all(m["delta"] == 0.0 for m in verdict["metrics"] if m["delta"] is not None)
-    assert "measured as the baseline was: lesion, 32 px" in " ".join(result.stderr.split())
+    assert "measured as the baseline was: lesion · 32 px" in " ".join(result.stderr.split())
     assert by_metric["fid"]["rule"].startswith("baseline CI")  # the run bootstrapped FID
     assert by_metric["lpips_real"]["verdict"] == "reference"
 
