@@ -32,8 +32,8 @@ import pandas as pd
 import torch
 from rich.table import Table
 
-from reports.results import ResultSet, ResultsError, load_results
 from reports.measurement_space import settings_measurement_space
+from reports.results import ResultSet, ResultsError, load_results
 from reports.schema import METRICS_JSON
 from reports.tracks import TRACK_CSV, TRACK_JSON, has_track
 from slbench.console import console, labelled, plain
