@@ -156,6 +156,18 @@ def test_a_fresh_progressive_plan_records_its_preset_and_resolved_phase(tmp_path
     assert steps.config.phase_kimg == 10 * 8 / 1000 / 12
 
 
+def test_the_schedule_line_speaks_of_growing_only_when_the_network_grows(tmp_path):
+    from generators.training.run import schedule_summary
+
+    fields = dict(model="stylegan", category="MEL", out_dir=tmp_path, resolution=32, kimg=1.6, batch_size=16)
+    growing = schedule_summary(plan_run(TrainingRun(**fields, overrides={"schedule": "short"})))
+    assert growing.startswith("stylegan schedule short: 0.2 kimg per fade and per stabilisation from 8 px")
+    for overrides in ({"start_resolution": "32"}, {"progressive": "false"}):
+        line = schedule_summary(plan_run(TrainingRun(**fields, overrides=overrides)))
+        assert line == "stylegan at 32 px throughout (no growing), minibatch 16"
+    assert schedule_summary(plan_run(TrainingRun(**{**fields, "model": "dcgan"}))) is None
+
+
 def test_stylegan_minibatch_follows_the_official_1gpu_dict_of_the_stage_trained():
     from generators.training.schedule import OFFICIAL_1GPU_MINIBATCH
 
