@@ -87,10 +87,17 @@ def test_cli_runs_the_demo_in_the_given_folder(monkeypatch, tmp_path):
     received = {}
     monkeypatch.setattr("slbench.demo.run_demo", lambda **kwargs: received.update(kwargs))
     assert CliRunner().invoke(app, ["demo", "--out", str(tmp_path / "d")]).exit_code == 0
-    assert received == {"folder": tmp_path / "d"}
+    assert received == {"folder": tmp_path / "d", "config": DemoConfig()}
     monkeypatch.chdir(tmp_path)
-    assert CliRunner().invoke(app, ["demo"]).exit_code == 0
-    assert received == {"folder": Path("slbench-demo")}
+    assert CliRunner().invoke(app, ["demo", "--kimg", "25.6"]).exit_code == 0
+    assert received == {"folder": Path("slbench-demo"), "config": DemoConfig(kimg=25.6)}
+    refused = CliRunner().invoke(app, ["demo", "--kimg", "0"])
+    assert refused.exit_code == 2 and "--kimg" in refused.output
+
+
+def test_the_demo_help_states_the_default_budget():
+    help_text = " ".join(CliRunner().invoke(app, ["demo", "--help"], terminal_width=200).output.split())
+    assert f"default {DemoConfig().kimg:g}," in help_text
 
 
 def test_models_train_in_single_thread_worker_processes_on_one_budget(synthetic_dataset, tmp_path):
