@@ -18,6 +18,7 @@ from generators.training.config import (
     with_overrides,
 )
 from generators.training.objectives import make_objective
+from generators.training.run import schedule_summary
 from generators.training.schedule import GrowthPhase, growth_phase, resolve_phase_kimg
 
 
@@ -157,8 +158,6 @@ def test_a_fresh_progressive_plan_records_its_preset_and_resolved_phase(tmp_path
 
 
 def test_the_schedule_line_speaks_of_growing_only_when_the_network_grows(tmp_path):
-    from generators.training.run import schedule_summary
-
     fields = dict(model="stylegan", category="MEL", out_dir=tmp_path, resolution=32, kimg=1.6, batch_size=16)
     growing = schedule_summary(plan_run(TrainingRun(**fields, overrides={"schedule": "short"})))
     assert growing.startswith("stylegan schedule short: 0.2 kimg per fade and per stabilisation from 8 px")

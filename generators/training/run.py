@@ -272,7 +272,7 @@ def schedule_summary(plan: RunPlan) -> str | None:
     objective = make_objective(plan.model, config, plan.resolution)
     batch = (f"minibatch {config.batch_size}" if config.batch_size is not None else
              "minibatch per resolution " + ", ".join(_stage_batches(objective)))
-    if not config.progressive or config.start_resolution == plan.resolution:
+    if len(objective.stages()) == 1:
         return f"{plan.model} at {plan.resolution} px throughout (no growing), {batch}"
     images = objective.images_after(plan.total_steps)
     last = objective.phase(max(images - 1, 0))
