@@ -33,11 +33,15 @@ def test_default_demo_is_the_documented_workflow():
         DemoConfig(kimg=0)
     with pytest.raises(ValueError, match="training process"):
         DemoConfig(workers=0)
-    # one budget and one batch for every model; StyleGAN grows on the short preset
+    # one budget and one batch for every model; StyleGAN at full size from the start, and the
+    # printed description names every setting that departs from a model's published training
     for model in config.models:
         assert config.training_settings(model)[0] == f"batch_size={config.batch_size}"
         assert not any(s.startswith("batch_size=") for s in config.settings[model])
-    assert "schedule=short" in config.settings["stylegan"]
+    assert f"start_resolution={config.resolution}" in config.settings["stylegan"]
+    described = config.describe()
+    assert all(value in described for value in config.settings["stylegan"] if not value.startswith("snapshot"))
+    assert "sl-stylegan" not in described.split("own settings:")[1]
     # one width cap for all three, and no model narrowed on its own
     assert all(f"fmap_max={config.width_cap}" in config.training_settings(model) for model in config.models)
     # checkpoints of other demo settings live in another folder, never resumed with these

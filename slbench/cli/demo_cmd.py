@@ -14,7 +14,7 @@ def demo(
     ] = Path("slbench-demo"),
     kimg: Annotated[
         Optional[float],
-        typer.Option("--kimg", help="Thousands of images each model trains on (default 12.8, a few minutes on two "
+        typer.Option("--kimg", help="Thousands of images each model trains on (default 11.2, a few minutes on two "
                                     "cores); a longer budget trains into its own folder and shows the models "
                                     "further along.", min=0.1, max=1e4),
     ] = None,
