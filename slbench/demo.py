@@ -61,8 +61,6 @@ from slbench.threads import single_cpu_thread
 from slbench.training import train_model
 
 DEFAULT_DEMO_FOLDER = Path("slbench-demo")
-STYLEGAN_DEMO_SETTINGS = ("start_resolution=32", "official_lr=false", "lr=0.003", "ema_kimg=0.25",
-                          "snapshot_every=200")
 
 
 @dataclass(frozen=True)
@@ -82,7 +80,7 @@ class DemoConfig:
     # checkpoints hand out, near its initialisation after a few thousand images.
     settings: dict[str, tuple[str, ...]] = field(default_factory=lambda: {
         "sl-stylegan": ("snapshot_every=200",),
-        "stylegan": STYLEGAN_DEMO_SETTINGS,
+        "stylegan": ("start_resolution=32", "official_lr=false", "lr=0.003", "ema_kimg=0.25", "snapshot_every=200"),
         "dcgan": ("snapshot_every=200",),
     })
     workers: int = 2  # training processes, one thread each
