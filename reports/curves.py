@@ -21,7 +21,7 @@ from matplotlib.lines import Line2D
 from reports.captions import direction_arrow
 from reports.measurement_space import settings_measurement_space
 from reports.names import category_sort_key, metric_label, metric_sort_key, model_sort_key
-from reports.plots import TEXT_COLOUR, Plot, _new_figure, _rendered, _style_axes, model_styles
+from reports.plots import TEXT_COLOUR, Plot, _legend_width, _new_figure, _rendered, _style_axes, model_styles
 from reports.results import ResultSet
 from reports.tracks import Track, TrackError, load_track
 
@@ -80,9 +80,15 @@ def curve_figure(curves: list[Curve], models: tuple[str, ...]) -> Figure:
     categories = sorted({curve.category for curve in curves}, key=category_sort_key)
     metric, higher, space = curves[0].metric, curves[0].higher_is_better, curves[0].space
     width = 0.6 + 4.2 * len(categories)
-    figure = _new_figure(width, 3.8, left=0.85, right=0.3, bottom=1.0, top=0.55)
-    figure.subplots_adjust(wspace=0.28)
     styles = model_styles(models)
+    handles = [Line2D([], [], color=styles[m][0], marker=styles[m][1], label=m) for m in models
+               if any(c.model == m for c in curves)]
+    handles.append(Line2D([], [], color="#222222", marker="o", markersize=11, markerfacecolor="none",
+                          linestyle="none", label="reported checkpoint"))
+    columns = max(1, min(len(handles), int(width // _legend_width([h.get_label() for h in handles]))))
+    legend_height = 0.28 * math.ceil(len(handles) / columns)
+    figure = _new_figure(width, 3.5 + legend_height, left=0.85, right=0.3, bottom=0.7 + legend_height, top=0.55)
+    figure.subplots_adjust(wspace=0.28)
     panels = figure.subplots(1, len(categories), squeeze=False)[0]
     for axes, category in zip(panels, categories):
         _style_axes(axes)
@@ -91,11 +97,7 @@ def curve_figure(curves: list[Curve], models: tuple[str, ...]) -> Figure:
         axes.set_title(category, fontsize=10, color=TEXT_COLOUR)
         axes.set_xlabel("kimg", color=TEXT_COLOUR)
     panels[0].set_ylabel(f"{metric_label(metric)} {direction_arrow(higher)}", color=TEXT_COLOUR)
-    handles = [Line2D([], [], color=styles[m][0], marker=styles[m][1], label=m) for m in models
-               if any(c.model == m for c in curves)]
-    handles.append(Line2D([], [], color="#222222", marker="o", markersize=11, markerfacecolor="none",
-                          linestyle="none", label="reported checkpoint"))
-    figure.legend(handles=handles, loc="lower center", ncols=min(len(handles), 4), frameon=False, fontsize=9)
+    figure.legend(handles=handles, loc="lower center", ncols=columns, frameon=False, fontsize=9)
     figure.suptitle(f"{metric_label(metric)} during training, {space} ({'higher' if higher else 'lower'} is better)",
                     fontsize=11, color=TEXT_COLOUR)
     return figure

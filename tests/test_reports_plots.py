@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from math import nan
+
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.patches import Rectangle
 
+from reports.curves import Curve, curve_figure
 from reports.plots import figure_png, metric_bars, quality_scatter, report_plots, sensitivity_plot
 from reports.results import load_results
 from reports.tables import build_tables
@@ -83,3 +87,22 @@ def test_report_plots_cover_scatter_bars_and_sensitivity_as_reproducible_pngs(tm
     ]
     assert all(plot.png.startswith(b"\x89PNG\r\n\x1a\n") for plot in plots)
     assert figure_png(metric_bars(tables[0], "fid")) == plots[1].png
+
+
+@pytest.mark.parametrize("categories", [("MEL",), ("MEL", "NV", "BCC")])
+def test_training_curves_keep_every_legend_entry_inside_the_figure(categories):
+    models = ("sl-stylegan", "stylegan", "dcgan")
+    curves = [Curve(model, category, "fid", False, (1.6, 3.2), (100, 200), (40.0, 30.0), (nan, nan), (nan, nan),
+                    200, "lesion · 32 px") for model in models for category in categories]
+    figure = curve_figure(curves, models)
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()  # lays the legend out
+    renderer = canvas.get_renderer()
+    inside = figure.bbox
+    (legend,) = figure.legends
+    assert len(legend.get_texts()) == len(models) + 1  # the models and the reported checkpoint
+    for text in legend.get_texts():
+        box = text.get_window_extent(renderer)
+        assert inside.x0 <= box.x0 and box.x1 <= inside.x1 and inside.y0 <= box.y0, text.get_text()
+    axes_bottom = min(axes.get_window_extent(renderer).y0 for axes in figure.axes)
+    assert legend.get_window_extent(renderer).y1 < axes_bottom  # below the panels, not over them
