@@ -3,12 +3,14 @@
 Steps, each skipped when a previous demo in the same folder already did it:
 
 1. write the built-in synthetic dataset (all seven classes, balanced);
-2. train SL-StyleGAN, StyleGAN and DCGAN on its melanoma images at 32 px, each on the same
+2. train the ``lesion`` feature extractor on all seven classes;
+3. train SL-StyleGAN, StyleGAN and DCGAN on its melanoma images at 32 px, each on the same
    number of images (``DemoConfig.kimg``) at the same batch, so the demo's table compares equal
    budgets over equal steps, into ``checkpoints-<digest of the training settings>`` (a folder
-   left by a demo with other settings is kept, not resumed). To stay within minutes on two CPU
-   cores every model is capped at the same number of feature maps per layer
-   (``DemoConfig.width_cap``, ``--set fmap_max``):
+   left by a demo with other settings is kept, not resumed). Every checkpoint is evaluated in
+   ``lesion`` space as it is written (``slbench train --eval-every 1``) into the ``track.csv``
+   beside it. To stay within minutes on two CPU cores every model is capped at the same number
+   of feature maps per layer (``DemoConfig.width_cap``, ``--set fmap_max``):
    StyleGAN's published 512 maps at every resolution up to 32 px would take most of an hour.
    The models train in ``DemoConfig.workers`` processes of one thread each: small CPU networks
    run fastest with one thread per core (two threads in one process on a busy two-core machine
@@ -19,12 +21,13 @@ Steps, each skipped when a previous demo in the same folder already did it:
    noise, FID 749 in ``lesion`` space) at 3e-3, its official rate at 512 px and above (at its
    32 px rate of 1e-3 the spread of per-image mean colour over its samples narrowed three times
    more slowly and FID stayed near 380). Even so its samples vary in colour more than skin does
-   and share one lesion shape. Runs this short on 40 images are unstable: SL-StyleGAN's samples,
-   varied after 11.2k images (recall 0.68), were one image repeated after 12.8k (recall 0.12).
-   ``slbench demo --kimg K`` trains longer, in its own folder;
-3. train the ``lesion`` feature extractor on all seven classes;
-4. ``slbench run`` the three models with ``--features lesion`` (which writes the reports) into
-   ``results-<digest of the checkpoints>``, so a rerun resumes its own results;
+   and share one lesion shape. ``slbench demo --kimg K`` trains longer, in its own folder.
+   Then it prints each model's FID and recall at every checkpoint (:mod:`slbench.demo_curves`):
+   runs this short on 40 images are unstable, SL-StyleGAN's FID moving between about 10 and 850
+   from one checkpoint to the next, so the last step's number has to be read against its curve;
+4. ``slbench run`` the three models with ``--features lesion`` (which writes the reports, the
+   training curves among them) into ``results-<digest of the checkpoints>``, so a rerun resumes
+   its own results;
 5. ``slbench check`` the SL-StyleGAN checkpoint against that run.
 
 Each step prints how long it took. It ends by printing where the HTML report is. Nothing is
@@ -51,6 +54,7 @@ from generators.checkpoint import CheckpointError, list_checkpoints, read_checkp
 from slbench.console import console, labelled, plain
 from slbench.data import load_dataset
 from slbench.data.synth import write_synthetic_dataset
+from slbench.demo_curves import CURVE_METRICS, curves_table, ensure_track
 from slbench.errors import SlbenchError
 from slbench.evaluation import run_evaluation
 from slbench.evaluation.checkpoints import read_checkpoint_info
@@ -79,10 +83,11 @@ class DemoConfig:
     # half-life of 250 images: the official 10k would leave the averaged generator, the one
     # checkpoints hand out, near its initialisation after a few thousand images.
     settings: dict[str, tuple[str, ...]] = field(default_factory=lambda: {
-        "sl-stylegan": ("snapshot_every=200",),
-        "stylegan": ("start_resolution=32", "official_lr=false", "lr=0.003", "ema_kimg=0.25", "snapshot_every=200"),
-        "dcgan": ("snapshot_every=200",),
+        "sl-stylegan": (),
+        "stylegan": ("start_resolution=32", "official_lr=false", "lr=0.003", "ema_kimg=0.25"),
+        "dcgan": (),
     })
+    snapshot_every: int = 100  # steps between the checkpoints every model saves and the demo evaluates
     workers: int = 2  # training processes, one thread each
     lesion_epochs: int = 8
     n_samples: int = 200  # generated images per model
@@ -108,9 +113,13 @@ class DemoConfig:
         return tuple(self.settings)
 
     def training_settings(self, model: str) -> tuple[str, ...]:
-        """``--set`` values of ``model``: the common batch and width cap, then its own settings."""
+        """``--set`` values of ``model``: the common batch, width cap and checkpoint cadence, then its own settings."""
         cap = () if self.width_cap is None else (f"fmap_max={self.width_cap}",)
-        return (f"batch_size={self.batch_size}", *cap, *self.settings[model])
+        return (f"batch_size={self.batch_size}", *cap, f"snapshot_every={self.snapshot_every}", *self.settings[model])
+
+    def track_options(self) -> dict[str, object]:
+        """How each checkpoint is evaluated as training writes it: as the run stage evaluates the last."""
+        return {"features": "lesion", "n_samples": self.n_samples, "seed": self.seed, "device": "cpu"}
 
     def training_digest(self) -> str:
         """Eight hex digits naming everything that shapes the demo's checkpoints: a demo folder
@@ -122,9 +131,7 @@ class DemoConfig:
     def describe(self) -> str:
         """The budget, the widths and every model's own settings, so the output says how each was trained."""
         widths = "published widths" if self.width_cap is None else f"every model at most {self.width_cap} feature maps"
-        own = {model: [value for value in self.settings[model] if not value.startswith("snapshot_every=")]
-               for model in self.models}
-        listed = "; ".join(f"{model} {' '.join(values)}" for model, values in own.items() if values)
+        listed = "; ".join(f"{model} {' '.join(values)}" for model, values in self.settings.items() if values)
         return (f"{', '.join(self.models)} on {self.category} at {self.resolution} px, {self.kimg:g} kimg each at "
                 f"batch {self.batch_size}, {widths}" + (f"; own settings: {listed}" if listed else ""))
 
@@ -156,7 +163,7 @@ def ensure_checkpoint(model: str, data: Path, checkpoints: Path, config: DemoCon
     train_model(
         model=model, category=config.category, data=data, resolution=config.resolution, kimg=config.kimg,
         out=out, seed=config.seed, resume=bool(list_checkpoints(out)), settings=config.training_settings(model),
-        device="cpu",
+        device="cpu", eval_every=1, eval_options=config.track_options(),
     )
     return out
 
@@ -232,12 +239,16 @@ def run_demo(*, folder: str | Path = DEFAULT_DEMO_FOLDER, config: DemoConfig = D
         with stage("1/5 built-in synthetic data"):
             data = write_synthetic_dataset(folder / "data", per_class=config.per_class, balanced=True,
                                            seed=config.seed, image_size=config.image_size)
+        with stage("2/5 lesion feature extractor"):
+            ensure_lesion_extractor(data, config)
         checkpoints = folder / f"checkpoints-{config.training_digest()}"
-        with stage("2/5 training the three models"):
+        with stage("3/5 training the three models, evaluating every checkpoint"):
             console.print(config.describe(), highlight=False)
             train_all(data, checkpoints, config, folder / "logs")
-        with stage("3/5 lesion feature extractor"):
-            ensure_lesion_extractor(data, config)
+            tracks = [ensure_track(checkpoints / model / config.category, config.track_options())
+                      for model in config.models]
+            for metric in CURVE_METRICS:
+                console.print(curves_table(tracks, metric))
         results = results_folder(folder, checkpoints, config)
         with stage("4/5 slbench run"):
             run_evaluation(
@@ -256,7 +267,8 @@ def run_demo(*, folder: str | Path = DEFAULT_DEMO_FOLDER, config: DemoConfig = D
     if config.width_cap is not None:
         console.print(f"every model was capped at {config.width_cap} feature maps per layer (the same cap for all "
                       "three, narrower than published) to train on CPU in minutes", highlight=False)
-    console.print(f"{config.kimg:g}k images is far from convergence: the table ranks short runs, not models; "
-                  "the report's sample grids show how far each got", highlight=False)
+    console.print(f"{config.kimg:g}k images is far from convergence: the table ranks the last checkpoint of short "
+                  "runs, not models; the training curves above and in the report show how far that number moves "
+                  "from one checkpoint to the next, the report's sample grids how far each model got", highlight=False)
     console.print(labelled("HTML report:", "bold", report))
     return DemoOutcome(folder, results, report, outcome)

@@ -5,20 +5,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from slbench import demo
 from slbench.cli import app
 from generators import load_checkpoint
-from slbench.demo import DemoConfig, ensure_checkpoint, run_demo, train_all
+from reports.tracks import load_track, write_track
+from slbench.demo import DemoConfig, ensure_checkpoint, ensure_lesion_extractor, run_demo, train_all
 from evaluation_builders import save_generator_checkpoint
 
 
 def toy_config() -> DemoConfig:
     return DemoConfig(
-        per_class=10, kimg=0.024, batch_size=8, settings={"dcgan": ("ngf=8", "ndf=8")}, workers=1,
-        lesion_epochs=1, n_samples=16, bootstrap=5, checked_model="dcgan",
+        per_class=10, kimg=0.024, batch_size=8, settings={"dcgan": ("ngf=8", "ndf=8")}, snapshot_every=1,
+        workers=1, lesion_epochs=1, n_samples=16, bootstrap=5, checked_model="dcgan",
     )
 
 
@@ -40,7 +42,7 @@ def test_default_demo_is_the_documented_workflow():
         assert not any(s.startswith("batch_size=") for s in config.settings[model])
     assert f"start_resolution={config.resolution}" in config.settings["stylegan"]
     described = config.describe()
-    assert all(value in described for value in config.settings["stylegan"] if not value.startswith("snapshot"))
+    assert all(value in described for value in config.settings["stylegan"])
     assert "sl-stylegan" not in described.split("own settings:")[1]
     # one width cap for all three, and no model narrowed on its own
     assert all(f"fmap_max={config.width_cap}" in config.training_settings(model) for model in config.models)
@@ -59,7 +61,8 @@ def test_training_is_skipped_resumed_or_started_as_needed(tmp_path, monkeypatch)
     data = tmp_path / "data"
     ensure_checkpoint("dcgan", data, tmp_path / "fresh", config)
     assert calls[-1]["resume"] is False and calls[-1]["kimg"] == 0.08 and calls[-1]["resolution"] == 32
-    assert calls[-1]["settings"] == ("batch_size=16", "fmap_max=32")
+    assert calls[-1]["settings"] == ("batch_size=16", "fmap_max=32", "snapshot_every=100")
+    assert calls[-1]["eval_every"] == 1 and calls[-1]["eval_options"]["features"] == "lesion"
     save_generator_checkpoint(tmp_path / "short", "dcgan", "MEL", step=2)
     ensure_checkpoint("dcgan", data, tmp_path / "short", config)
     assert calls[-1]["resume"] is True and calls[-1]["out"] == tmp_path / "short" / "dcgan" / "MEL"
@@ -75,6 +78,13 @@ def test_toy_demo_completes_and_a_rerun_redoes_nothing(tmp_path, monkeypatch):
     assert (outcome.results / "metrics.csv").is_file()
     assert not outcome.check.regressed  # the checkpoint against its own run
     assert {c.metric for c in outcome.check.comparisons} >= {"fid", "kid", "precision", "recall"}
+    # every checkpoint was evaluated as it was written, the last one as the run evaluated it
+    track = load_track(checkpoints_of(outcome) / "dcgan" / "MEL")
+    assert track.steps() == [1, 2, 3]
+    metrics = pd.read_csv(outcome.results / "metrics.csv")
+    run_fid = metrics[(metrics.model == "dcgan") & (metrics.metric == "fid")].iloc[0]
+    assert run_fid["step"] == 3 and track.values("fid")[-1]["value"] == pytest.approx(run_fid["value"], rel=1e-9)
+    assert 'alt="FID during training"' in outcome.report.read_text()
 
     def must_not_run(**_kwargs):
         raise AssertionError("a finished step ran again")
@@ -82,9 +92,25 @@ def test_toy_demo_completes_and_a_rerun_redoes_nothing(tmp_path, monkeypatch):
     monkeypatch.setattr(demo, "train_model", must_not_run)
     monkeypatch.setattr(demo, "train_lesion_extractor", must_not_run)
     monkeypatch.setattr("slbench.evaluation.runner.evaluate_pair", must_not_run)
+    monkeypatch.setattr("slbench.tracking.tracker.evaluate_pair", must_not_run)
     again = run_demo(folder=tmp_path / "demo", config=toy_config())
     assert again.results == outcome.results
     assert (again.results / "metrics.csv").read_bytes() == (outcome.results / "metrics.csv").read_bytes()
+
+
+def test_a_rerun_evaluates_the_checkpoint_a_stopped_training_left_out_of_its_track(tmp_path):
+    outcome = run_demo(folder=tmp_path / "demo", config=toy_config())
+    folder = checkpoints_of(outcome) / "dcgan" / "MEL"
+    complete = load_track(folder)
+    write_track(folder, [row for row in complete.rows if row["step"] != 3], settings=complete.settings,
+                provenance=complete.provenance)
+    assert load_track(folder).steps() == [1, 2]
+    run_demo(folder=tmp_path / "demo", config=toy_config())
+    assert load_track(folder).rows == complete.rows
+
+
+def checkpoints_of(outcome) -> Path:
+    return outcome.folder / f"checkpoints-{toy_config().training_digest()}"
 
 
 def test_cli_runs_the_demo_in_the_given_folder(monkeypatch, tmp_path):
@@ -106,10 +132,13 @@ def test_the_demo_help_states_the_default_budget():
 
 def test_models_train_in_single_thread_worker_processes_on_one_budget(synthetic_dataset, tmp_path):
     settings = {"dcgan": ("ngf=4", "ndf=4"), "sl-stylegan": ()}
-    config = DemoConfig(kimg=0.016, batch_size=8, width_cap=8, settings=settings, workers=2, checked_model="dcgan")
+    config = DemoConfig(kimg=0.016, batch_size=8, width_cap=8, settings=settings, workers=2, checked_model="dcgan",
+                        lesion_epochs=1, n_samples=16)
+    ensure_lesion_extractor(synthetic_dataset, config)  # the workers evaluate each checkpoint with it
     train_all(synthetic_dataset, tmp_path / "checkpoints", config, tmp_path / "logs")
     for model in ("dcgan", "sl-stylegan"):
         _, metadata = load_checkpoint(tmp_path / "checkpoints" / model / "MEL")
         assert metadata["images_seen"] == 16 and metadata["config"]["batch_size"] == 8
         assert metadata["architecture"]["fmap_max"] == 8
         assert (tmp_path / "logs" / f"{model}.log").is_file()
+        assert load_track(tmp_path / "checkpoints" / model / "MEL").steps() == [2]

@@ -1,0 +1,50 @@
+"""The demo's training curves: every checkpoint of each model, evaluated as training wrote it.
+
+One number per model at its last step is one draw from a curve that, in runs this short on 40
+images, can move by an order of magnitude between neighbouring checkpoints. The demo prints the
+curve of each model before the run's table (whose HTML report draws the same tracks), so a
+reader sees how far the last step's number can be trusted.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.table import Table
+
+from generators.checkpoint import list_checkpoints
+from reports.tracks import Track, has_track, load_track
+from slbench.console import plain
+from slbench.metrics import METRICS
+from slbench.tracking import track_folder
+
+CURVE_METRICS = ("fid", "recall")
+
+
+def ensure_track(checkpoints: Path, options: dict[str, object]) -> Track:
+    """The track of a finished training folder, first evaluating any checkpoint on disk it lacks
+    (training stopped between writing a checkpoint and evaluating it)."""
+    newest = list_checkpoints(checkpoints)[-1][0]
+    if not has_track(checkpoints) or newest not in load_track(checkpoints).steps():
+        track_folder(checkpoints, **options)
+    return load_track(checkpoints)
+
+
+def curves_table(tracks: list[Track], metric: str) -> Table:
+    """One row per model, one column per checkpoint (by images seen): ``metric`` at each."""
+    kimg = {row["step"]: row["kimg"] for track in tracks for row in track.values(metric)}
+    spec = METRICS[metric]
+    table = Table(title=f"{spec.label} {'↑' if spec.higher_is_better else '↓'} at every checkpoint (kimg)",
+                  title_justify="left")
+    table.add_column("model")
+    for step in sorted(kimg):
+        table.add_column(f"{kimg[step]:g}", justify="right")
+    for track in tracks:
+        values = {row["step"]: row["value"] for row in track.values(metric)}
+        table.add_row(plain(track.model), *(_number(values[step]) if step in values else "-" for step in sorted(kimg)))
+    return table
+
+
+def _number(value: float) -> str:
+    """Three significant digits, without an exponent for the FIDs in the thousands of early steps."""
+    return f"{value:.0f}" if abs(value) >= 1000 else f"{value:.3g}"

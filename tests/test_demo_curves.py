@@ -1,0 +1,35 @@
+"""The demo's curve tables: one row per model, one column per checkpoint, every value the track holds."""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+from reports.tracks import load_track, track_row, write_track
+from slbench.demo_curves import curves_table
+
+SETTINGS = {"command": "track", "category": "MEL", "features": "lesion", "resolution": 32}
+
+
+def stored_track(folder, model, fids):
+    rows = [track_row(step, step * 16 / 1000, "fid", value, higher_is_better=False) for step, value in fids.items()]
+    write_track(folder, rows, settings={**SETTINGS, "model": model}, provenance={})
+    return load_track(folder)
+
+
+def rendered(table) -> list[str]:
+    console = Console(record=True, width=120)
+    console.print(table)
+    return console.export_text().splitlines()
+
+
+def test_each_model_is_a_row_with_its_value_at_every_checkpoint(tmp_path):
+    tracks = [stored_track(tmp_path / "a", "sl-stylegan", {100: 617.33, 200: 10.94}),
+              stored_track(tmp_path / "b", "stylegan", {100: 1955.2, 200: 133.5, 300: 99.0})]
+    lines = rendered(curves_table(tracks, "fid"))
+    assert "FID ↓" in lines[0]
+    header = next(line for line in lines if "model" in line)
+    assert [cell.strip() for cell in header.split("┃")[2:-1]] == ["1.6", "3.2", "4.8"]  # kimg of each step
+    cells = {line.split("│")[1].strip(): [c.strip() for c in line.split("│")[2:-1]]
+             for line in lines if line.startswith("│")}
+    assert cells["sl-stylegan"] == ["617", "10.9", "-"]  # no checkpoint evaluated at step 300
+    assert cells["stylegan"] == ["1955", "134", "99"]  # thousands without an exponent
