@@ -13,8 +13,9 @@ from pathlib import Path
 from rich.table import Table
 
 from generators.checkpoint import list_checkpoints
-from reports.tracks import Track, has_track, load_track
+from reports.tracks import Track, TrackError, has_track, load_track
 from slbench.console import plain
+from slbench.errors import SlbenchError
 from slbench.metrics import METRICS
 from slbench.tracking import track_folder
 
@@ -25,7 +26,11 @@ def ensure_track(checkpoints: Path, options: dict[str, object]) -> Track:
     """The track of a finished training folder, first evaluating any checkpoint on disk it lacks
     (training stopped between writing a checkpoint and evaluating it)."""
     newest = list_checkpoints(checkpoints)[-1][0]
-    if not has_track(checkpoints) or newest not in load_track(checkpoints).steps():
+    try:
+        complete = has_track(checkpoints) and newest in load_track(checkpoints).steps()
+    except TrackError as err:
+        raise SlbenchError(f"cannot read the training track in {checkpoints}: {err}") from None
+    if not complete:
         track_folder(checkpoints, **options)
     return load_track(checkpoints)
 

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from slbench import demo
 from slbench.cli import app
+from slbench.errors import SlbenchError
 from generators import load_checkpoint
 from reports.tracks import load_track, write_track
 from slbench.demo import DemoConfig, ensure_checkpoint, ensure_lesion_extractor, run_demo, train_all
@@ -107,6 +108,9 @@ def test_a_rerun_evaluates_the_checkpoint_a_stopped_training_left_out_of_its_tra
     assert load_track(folder).steps() == [1, 2]
     run_demo(folder=tmp_path / "demo", config=toy_config())
     assert load_track(folder).rows == complete.rows
+    (folder / "track.json").write_text("{not json")
+    with pytest.raises(SlbenchError, match=r"cannot read the training track in .*track\.json is not valid JSON"):
+        run_demo(folder=tmp_path / "demo", config=toy_config())
 
 
 def checkpoints_of(outcome) -> Path:
