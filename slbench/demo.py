@@ -54,7 +54,7 @@ from generators.checkpoint import CheckpointError, list_checkpoints, read_checkp
 from slbench.console import console, labelled, plain
 from slbench.data import load_dataset
 from slbench.data.synth import write_synthetic_dataset
-from slbench.demo_curves import CURVE_METRICS, curves_table, ensure_track
+from slbench.demo_curves import CURVE_METRICS, curves_table, ensure_track, fid_swing
 from slbench.errors import SlbenchError
 from slbench.evaluation import run_evaluation
 from slbench.evaluation.checkpoints import read_checkpoint_info
@@ -249,6 +249,8 @@ def run_demo(*, folder: str | Path = DEFAULT_DEMO_FOLDER, config: DemoConfig = D
                       for model in config.models]
             for metric in CURVE_METRICS:
                 console.print(curves_table(tracks, metric))
+            for swing in filter(None, map(fid_swing, tracks)):
+                console.print(labelled("warning:", "yellow", swing))
         results = results_folder(folder, checkpoints, config)
         with stage("4/5 slbench run"):
             run_evaluation(

@@ -20,6 +20,7 @@ from slbench.metrics import METRICS
 from slbench.tracking import track_folder
 
 CURVE_METRICS = ("fid", "recall")
+SWING_FACTOR = 2.0  # a FID that grows this many times between neighbouring checkpoints is swinging, not converging
 
 
 def ensure_track(checkpoints: Path, options: dict[str, object]) -> Track:
@@ -53,3 +54,19 @@ def curves_table(tracks: list[Track], metric: str) -> Table:
 def _number(value: float) -> str:
     """Three significant digits, without an exponent for the FIDs in the thousands of early steps."""
     return f"{value:.0f}" if abs(value) >= 1000 else f"{value:.3g}"
+
+
+def fid_swing(track: Track) -> str | None:
+    """A warning naming the largest rise of FID between neighbouring checkpoints of ``track``,
+    when it is at least :data:`SWING_FACTOR`-fold; None when the curve never rose that much."""
+    rows = track.values("fid")
+    pairs = [(before, after) for before, after in zip(rows, rows[1:]) if before["value"] > 0]
+    if not pairs:
+        return None
+    before, after = max(pairs, key=lambda pair: pair[1]["value"] / pair[0]["value"])
+    if after["value"] / before["value"] < SWING_FACTOR:
+        return None
+    return (f"{track.model}'s FID rose from {_number(before['value'])} at {before['kimg']:g} kimg to "
+            f"{_number(after['value'])} at {after['kimg']:g} kimg: its curve swings, so its last checkpoint's "
+            "numbers are one draw from it, not where training settled")
+

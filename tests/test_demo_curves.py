@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 
 from reports.tracks import load_track, track_row, write_track
-from slbench.demo_curves import curves_table
+from slbench.demo_curves import curves_table, fid_swing
 
 SETTINGS = {"command": "track", "category": "MEL", "features": "lesion", "resolution": 32}
 
@@ -33,3 +33,14 @@ def test_each_model_is_a_row_with_its_value_at_every_checkpoint(tmp_path):
              for line in lines if line.startswith("│")}
     assert cells["sl-stylegan"] == ["617", "10.9", "-"]  # no checkpoint evaluated at step 300
     assert cells["stylegan"] == ["1955", "134", "99"]  # thousands without an exponent
+
+
+def test_a_fid_that_rises_twofold_between_checkpoints_is_called_a_swing(tmp_path):
+    swinging = stored_track(tmp_path / "a", "sl-stylegan", {100: 617.0, 200: 31.4, 300: 118.0, 400: 10.9})
+    warning = fid_swing(swinging)
+    assert warning.startswith("sl-stylegan's FID rose from 31.4 at 3.2 kimg to 118 at 4.8 kimg")
+    steady = stored_track(tmp_path / "b", "stylegan", {100: 1955.0, 200: 786.0, 300: 499.0})
+    assert fid_swing(steady) is None
+    wobbling = stored_track(tmp_path / "c", "dcgan", {100: 144.0, 200: 178.0, 300: 19.7, 400: 26.6})
+    assert fid_swing(wobbling) is None  # 1.24 and 1.35 times: noise of a short run, not a swing
+    assert fid_swing(stored_track(tmp_path / "d", "dcgan", {100: 50.0})) is None
