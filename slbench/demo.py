@@ -117,8 +117,9 @@ class DemoConfig:
         cap = () if self.width_cap is None else (f"fmap_max={self.width_cap}",)
         return (f"batch_size={self.batch_size}", *cap, f"snapshot_every={self.snapshot_every}", *self.settings[model])
 
-    def track_options(self) -> dict[str, object]:
-        """How each checkpoint is evaluated as training writes it: as the run stage evaluates the last."""
+    def evaluation_options(self) -> dict[str, object]:
+        """How the run stage evaluates the last checkpoints and training evaluates every one, so the
+        curves' last values are the table's."""
         return {"features": "lesion", "n_samples": self.n_samples, "seed": self.seed, "device": "cpu"}
 
     def training_digest(self) -> str:
@@ -163,7 +164,7 @@ def ensure_checkpoint(model: str, data: Path, checkpoints: Path, config: DemoCon
     train_model(
         model=model, category=config.category, data=data, resolution=config.resolution, kimg=config.kimg,
         out=out, seed=config.seed, resume=bool(list_checkpoints(out)), settings=config.training_settings(model),
-        device="cpu", eval_every=1, eval_options=config.track_options(),
+        device="cpu", eval_every=1, eval_options=config.evaluation_options(),
     )
     return out
 
@@ -245,7 +246,7 @@ def run_demo(*, folder: str | Path = DEFAULT_DEMO_FOLDER, config: DemoConfig = D
         with stage("3/5 training the three models, evaluating every checkpoint"):
             console.print(config.describe(), highlight=False)
             train_all(data, checkpoints, config, folder / "logs")
-            tracks = [ensure_track(checkpoints / model / config.category, config.track_options())
+            tracks = [ensure_track(checkpoints / model / config.category, config.evaluation_options())
                       for model in config.models]
             for metric in CURVE_METRICS:
                 console.print(curves_table(tracks, metric))
@@ -255,8 +256,7 @@ def run_demo(*, folder: str | Path = DEFAULT_DEMO_FOLDER, config: DemoConfig = D
         with stage("4/5 slbench run"):
             run_evaluation(
                 data=data, models=",".join(config.models), categories=config.category, checkpoints=checkpoints,
-                n_samples=config.n_samples, features="lesion", out=results, seed=config.seed,
-                bootstrap=config.bootstrap, resume=True, device="cpu",
+                out=results, bootstrap=config.bootstrap, resume=True, **config.evaluation_options(),
             )
         with stage(f"5/5 slbench check {config.checked_model}"):
             outcome = check_candidate(candidate=checkpoints / config.checked_model / config.category,

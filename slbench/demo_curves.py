@@ -28,11 +28,12 @@ def ensure_track(checkpoints: Path, options: dict[str, object]) -> Track:
     (training stopped between writing a checkpoint and evaluating it)."""
     newest = list_checkpoints(checkpoints)[-1][0]
     try:
-        complete = has_track(checkpoints) and newest in load_track(checkpoints).steps()
+        track = load_track(checkpoints) if has_track(checkpoints) else None
     except TrackError as err:
         raise SlbenchError(f"cannot read the training track in {checkpoints}: {err}") from None
-    if not complete:
-        track_folder(checkpoints, **options)
+    if track is not None and newest in track.steps():
+        return track
+    track_folder(checkpoints, **options)
     return load_track(checkpoints)
 
 
@@ -69,4 +70,3 @@ def fid_swing(track: Track) -> str | None:
     return (f"{track.model}'s FID rose from {_number(before['value'])} at {before['kimg']:g} kimg to "
             f"{_number(after['value'])} at {after['kimg']:g} kimg: its curve swings, so its last checkpoint's "
             "numbers are one draw from it, not where training settled")
-
