@@ -20,8 +20,13 @@ Steps, each skipped when a previous demo in the same folder already did it:
    schedule within 12.8k images ended on freshly faded-in 32 px layers whose samples were colour
    noise, FID 749 in ``lesion`` space) at 3e-3, its official rate at 512 px and above (at its
    32 px rate of 1e-3 the spread of per-image mean colour over its samples narrowed three times
-   more slowly and FID stayed near 380). Even so its samples vary in colour more than skin does
-   and share one lesion shape. ``slbench demo --kimg K`` trains longer, in its own folder.
+   more slowly and FID stayed near 380), with R1 gamma 1 (the official 10 was set for 1024 px
+   faces; at 32 px gamma 1 lowered the last FID from 134 to 83 at seed 0 and from 158 to 105 at
+   seed 1, and 0.1 gave 85). Even so its samples vary in colour more than skin does and share one
+   lesion shape. The colour is the last layer's: that layer's AdaIN sets each channel's mean, and
+   ToRGB is a 1x1 convolution, so an image's mean colour is ToRGB of the last style's shift, a
+   random function of w at initialisation that 700 steps only begin to flatten (per-image colour
+   spread 0.11 against the real images' 0.04). ``slbench demo --kimg K`` trains longer, in its own folder.
    Then it prints each model's FID and recall at every checkpoint (:mod:`slbench.demo_curves`):
    runs this short on 40 images are unstable, SL-StyleGAN's FID moving between about 10 and 850
    from one checkpoint to the next, so the last step's number has to be read against its curve;
@@ -79,12 +84,12 @@ class DemoConfig:
     batch_size: int = 16  # and at the same batch, so on the same number of steps
     width_cap: int | None = 32  # feature maps per layer of every model (``--set fmap_max``); None: published widths
     # Further training settings per model (``slbench train --set``), which also name the models.
-    # StyleGAN trains at full size at 3e-3 (see the module docstring) with a weight-average
-    # half-life of 250 images: the official 10k would leave the averaged generator, the one
-    # checkpoints hand out, near its initialisation after a few thousand images.
+    # StyleGAN trains at full size at 3e-3 with R1 gamma 1 (see the module docstring) and a
+    # weight-average half-life of 250 images: the official 10k would leave the averaged generator,
+    # the one checkpoints hand out, near its initialisation after a few thousand images.
     settings: dict[str, tuple[str, ...]] = field(default_factory=lambda: {
         "sl-stylegan": (),
-        "stylegan": ("start_resolution=32", "official_lr=false", "lr=0.003", "ema_kimg=0.25"),
+        "stylegan": ("start_resolution=32", "official_lr=false", "lr=0.003", "r1_gamma=1", "ema_kimg=0.25"),
         "dcgan": (),
     })
     snapshot_every: int = 100  # steps between the checkpoints every model saves and the demo evaluates
