@@ -241,3 +241,15 @@ def test_a_larger_model_is_scaled_down_to_the_stated_resolution(workspace, tmp_p
     with Image.open(stored.artifact_path("samples", "dcgan/MEL")) as grid:
         tile = 32 + GRID_PADDING  # 20 tiles of 32 px: 5 per row, 4 rows
         assert grid.size == (5 * tile + GRID_PADDING, 4 * tile + GRID_PADDING)
+
+
+def test_unequal_budgets_are_warned_once_on_the_console_and_in_the_report(workspace, tmp_path, lpips_stand_in,
+                                                                          capsys):
+    checkpoints = tmp_path / "checkpoints"
+    save_generator_checkpoint(checkpoints, "sl-stylegan", "MEL", step=5)
+    save_generator_checkpoint(checkpoints, "dcgan", "MEL", step=1)
+    out = run(workspace, tmp_path / "unequal", categories="MEL", checkpoints=checkpoints)
+    console_text = " ".join(capsys.readouterr().err.split())
+    assert console_text.count("Unequal training budgets") == 1
+    assert "sl-stylegan 0.08, dcgan 0.016 kimg" in console_text
+    assert "Unequal training budgets" in (out / "report.md").read_text()

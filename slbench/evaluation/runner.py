@@ -35,7 +35,7 @@ from reports.results import ResultsError, load_results, write_results
 from reports.files import atomic_write_bytes
 from reports.schema import METRICS_JSON
 from reports.tracks import TRACK_CSV, TRACK_JSON, has_track
-from slbench.console import console, plain, print_warning
+from slbench.console import console, plain
 from slbench.data import CATEGORIES, RESIZE_FILTER, Dataset, load_dataset
 from slbench.errors import SlbenchError
 from slbench.output_lock import locked_output_folder
@@ -320,7 +320,9 @@ def _run(shard: Shard, started: float, *, data, models, categories, checkpoints,
             raise
         record.provenance["timings_s"]["total_last_session"] = round(time.perf_counter() - started, 3)
         record.write(out_path)
-        written = render_report(out_path, formats=report_formats, on_warning=print_warning)
+        # The results table printed above holds every row of the run and warns of unequal budgets in
+        # its caption; the reports say it again in theirs, so the console hears it once.
+        written = render_report(out_path, formats=report_formats)
         console.print("report: " + ", ".join(plain(path) for path in written.values()), highlight=False)
         return out_path
 
