@@ -44,6 +44,7 @@ from slbench.data.categories import require_category
 from slbench.errors import SlbenchError
 from slbench.metrics import METRICS
 from slbench.paths import DEFAULT_CHECKPOINTS
+from slbench.shared_budget import rounding_note, shared_budget_images
 from slbench.tracking.folder import SHOWN_METRICS, check_every, is_tracked
 from slbench.tracking.tracker import TrackOptions, Tracker, open_tracker
 
@@ -177,11 +178,20 @@ def train_models(
                   resolution=DEFAULT_RESOLUTION if resolution is None else resolution,
                   seed=0 if seed is None else seed, **options)
     per_model = settings_per_model(models, common.pop("settings", ()))
+    requested = common["kimg"]
+    images = shared_budget_images(
+        models, requested, lambda model, kimg: planned_run(model, root / model / category,
+                                                           common | {"settings": per_model[model], "kimg": kimg}))
+    common["kimg"] = images / 1000
+    note = rounding_note(requested, images) if len(models) > 1 else None
+    if note and _is_main_process():
+        console.print(note, highlight=False)
     results: dict[str, TrainingResult | None] = {}
     for index, model in enumerate(models):
         folder = root / model / category
         common["settings"] = per_model[model]
-        done = finished_step(model, folder, common)
+        plan = planned_run(model, folder, common)
+        done = plan.start_step >= plan.total_steps
         if _is_main_process():
             state = "already trained" if done else ("resuming" if list_checkpoints(folder) else "starting")
             console.print(f"[{index + 1}/{len(models)}] {escape(model)} {category}, {common['kimg']:g} kimg: "
@@ -222,19 +232,16 @@ def setting_keys(model: str) -> set[str]:
     return {f.name for f in dataclasses.fields(config_class(model))} | set(MODELS[model].override_keys)
 
 
-def finished_step(model: str, folder: Path, common: Mapping) -> bool:
-    """Whether the folder already holds a checkpoint at (or past) the requested budget."""
-    if not list_checkpoints(folder):
-        return False
+def planned_run(model: str, folder: Path, common: Mapping) -> RunPlan:
+    """The plan of ``model`` in ``folder`` for the shared options: resumed where it holds checkpoints."""
     request = TrainingRun(model=model, category=common["category"], out_dir=folder, kimg=common["kimg"],
                           resolution=common["resolution"], seed=common["seed"], split=common["split"],
                           batch_size=common.get("batch"), overrides=parse_settings(common.get("settings", ())),
-                          resume=True)
+                          resume=bool(list_checkpoints(folder)))
     try:
-        plan = plan_run(request)
+        return plan_run(request)
     except (TrainingSetupError, CheckpointError) as err:
         raise SlbenchError(str(err)) from None
-    return plan.start_step >= plan.total_steps
 
 
 def load_training_data(data: Path, category: str, resolution: int, *, split: str, resize: str) -> TrainingData:

@@ -9,7 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from slbench.cli import app
-from slbench.training import settings_per_model
+from slbench.shared_budget import images_at_end, shared_budget_images
+from slbench.training import planned_run, settings_per_model
 from slbench.errors import SlbenchError
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -78,3 +79,32 @@ def test_settings_go_to_the_models_that_have_them():
     assert settings_per_model(("dcgan",), ["stylegan:mixing_prob=0.5"]) == {"dcgan": ()}
     with pytest.raises(SlbenchError, match="names 'biggan'"):
         settings_per_model(("dcgan",), ["biggan:lr=1"])
+
+
+def test_a_budget_between_minibatches_is_rounded_up_to_one_every_model_ends_on(synthetic_dataset, tmp_path):
+    result = _train(synthetic_dataset, tmp_path, "--models", "sl-stylegan,dcgan", "--kimg", "0.02",
+                    "--set", "sl-stylegan:batch_size=8", "--set", "dcgan:batch_size=16")
+    assert result.exit_code == 0, result.output
+    assert "0.02 kimg rounded up to 0.032 kimg" in " ".join(result.output.split())
+    records = {model: _metadata(tmp_path / model / "MEL") for model in ("sl-stylegan", "dcgan")}
+    assert {model: (record["images_seen"], record["step"]) for model, record in records.items()} == {
+        "sl-stylegan": (32, 4), "dcgan": (32, 2)}  # not 24 and 32, each model's first step past 20
+
+
+@pytest.mark.parametrize(("kimg", "settings"), [
+    (0.2, ()),  # minibatches 16, 128 (StyleGAN's official one at 8 px) and 128
+    (3.7, ("stylegan:schedule=short", "stylegan:start_resolution=8")),  # StyleGAN's minibatch changes as it grows
+    (320.0, ("stylegan:schedule=short",)),  # the paper's budget is already a multiple of every minibatch
+])
+def test_the_shared_budget_is_one_that_every_planned_run_ends_on(tmp_path, kimg, settings):
+    models = ("sl-stylegan", "stylegan", "dcgan")
+    per_model = settings_per_model(models, settings)
+    common = dict(category="MEL", resolution=32, seed=0, split="all")
+
+    def plan_for(model, budget):
+        return planned_run(model, tmp_path / model, common | {"settings": per_model[model], "kimg": budget})
+
+    images = shared_budget_images(models, kimg, plan_for)
+    assert kimg * 1000 <= images < kimg * 1000 + 128
+    assert {model: images_at_end(plan_for(model, images / 1000)) for model in models} == dict.fromkeys(models, images)
+    assert (images == kimg * 1000) == (kimg == 320.0)
