@@ -9,7 +9,6 @@ equal by construction (320 kimg, the paper's, is already one: 2,500 steps of 128
 
 from __future__ import annotations
 
-import math
 from typing import Callable, Sequence
 
 from generators.training import RunPlan
@@ -31,13 +30,13 @@ def shared_budget_images(models: Sequence[str], kimg: float, plan_for: Callable[
     ``plan_for(model, kimg)`` plans a model's run for a budget: a plan rather than a minibatch,
     because a resumed run keeps its checkpoint's settings and StyleGAN's minibatch (and, on the
     ``short`` schedule, its phases) depend on the budget."""
-    target = max(1, math.ceil(kimg * 1000 - 1e-6))  # images; the tolerance absorbs 0.1 * 1000 = 100.00000000000001
+    budget = kimg  # planned as asked first, so that a budget the planner refuses is refused
     for _ in range(MAX_ROUNDS):
-        ends = {model: images_at_end(plan_for(model, target / 1000)) for model in models}
+        ends = {model: images_at_end(plan_for(model, budget)) for model in models}
         if len(set(ends.values())) == 1:
             return ends[models[0]]
-        target = max(ends.values())
-    return target
+        budget = max(ends.values()) / 1000
+    return round(budget * 1000)
 
 
 def rounding_note(requested_kimg: float, images: int) -> str | None:
