@@ -50,7 +50,7 @@ def test_equal_budget_training_on_real_melanoma(benchmark, isic_sample, tmp_path
     for key, values in figures.items():
         print(key, ", ".join(f"{name} {value:.4g}" for name, value in values.items()))
     kimg = {key: values["kimg"] for key, values in figures.items() if "kimg" in values}
-    assert max(kimg.values()) <= 1.1 * min(kimg.values()), kimg
+    assert len(set(kimg.values())) == 1, kimg  # train_models rounds the budget to one every model ends on
 
 
 def equal_budget_figures(data, tmp_path, *, run=lambda train: train()) -> dict[str, dict[str, float]]:
