@@ -1,7 +1,7 @@
 """The one budget that several models train for when they are to be compared.
 
 Each model trains in whole steps of its own minibatch (SL-StyleGAN 16 images, DCGAN 128,
-StyleGAN one per resolution), so ``--kimg K`` alone ends each at the first step past K: 0.2 kimg
+StyleGAN's official one changing with the resolution it trains), so ``--kimg K`` alone ends each at the first step past K: 0.2 kimg
 is 208 images for SL-StyleGAN and 256 for DCGAN, 23% apart. The shared budget is the fewest images
 of at least K that every model reaches exactly at the end of a step, so that the comparison is
 equal by construction (320 kimg, the paper's, is already one: 2,500 steps of 128).
@@ -15,8 +15,8 @@ from generators.training import RunPlan
 from generators.training.objectives import make_objective
 
 MAX_ROUNDS = 64
-"""Rounds of raising the budget to the largest end; minibatches whose common multiple lies further
-keep the last round's budget, every model then ending less than one minibatch past it."""
+"""Rounds of raising the budget to the largest end. Should the minibatches' common multiple lie
+further, the last round's budget stands, each model ending less than one minibatch past it."""
 
 
 def images_at_end(plan: RunPlan) -> int:
