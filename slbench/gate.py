@@ -32,6 +32,7 @@ import pandas as pd
 import torch
 from rich.table import Table
 
+from reports.budgets import BUDGET_TOLERANCE, Budget, budgets_from_rows, format_kimg
 from reports.measurement_space import settings_measurement_space
 from reports.results import ResultSet, ResultsError, load_results
 from reports.schema import METRICS_JSON
@@ -228,6 +229,19 @@ class CheckOutcome:
     category: str
     settings: dict[str, Any]  # the baseline settings the candidate was evaluated with
     comparisons: tuple[MetricComparison, ...]
+    budgets: Mapping[str, Budget] | None = None  # "baseline" and "candidate": the step and kimg each was trained to
+
+    @property
+    def budget_text(self) -> str | None:
+        """Both training budgets, and whether they differ by more than the tables' tolerance."""
+        if not self.budgets:
+            return None
+        base, new = self.budgets["baseline"], self.budgets["candidate"]
+        text = f"trained: baseline {describe_budget(base)}, candidate {describe_budget(new)}"
+        if base.known and new.known and max(base.kimg, new.kimg) > (1.0 + BUDGET_TOLERANCE) * min(base.kimg, new.kimg):
+            text += (f"; the budgets differ by more than {BUDGET_TOLERANCE:.0%}, so a difference may reflect "
+                     "training length")
+        return text
 
     @property
     def regressions(self) -> tuple[MetricComparison, ...]:
@@ -247,7 +261,14 @@ class CheckOutcome:
             "category": self.category,
             "settings": self.settings,
             "metrics": [c.to_json() for c in self.comparisons],
+            "budgets": {name: {"step": budget.step, "kimg": budget.kimg if budget.known else None}
+                        for name, budget in (self.budgets or {}).items()},
         }
+
+
+def describe_budget(budget: Budget) -> str:
+    """``step 700, 11.2 kimg`` (``?`` for what was not recorded)."""
+    return f"step {'?' if budget.step is None else budget.step}, {format_kimg(budget.kimg)} kimg"
 
 
 DEFAULT_BATCH = 64
@@ -438,7 +459,9 @@ def check_candidate(
     )
     replayed = {key: settings.get(key) for key in REQUIRED_SETTINGS} | {"n_fake": n_fake,
                                                                         "protocol": settings.get("protocol")}
-    return CheckOutcome(info.path, baseline, info.model, info.category, replayed, comparisons)
+    budgets = {"baseline": budgets_from_rows(rows)[(info.model, info.category)],
+               "candidate": budgets_from_rows(result.rows)[(info.model, info.category)]}
+    return CheckOutcome(info.path, baseline, info.model, info.category, replayed, comparisons, budgets)
 
 
 VERDICT_STYLES = {VERDICT_REGRESSED: "bold red", VERDICT_IMPROVED: "green", VERDICT_OK: "", VERDICT_REFERENCE: "dim",
@@ -448,7 +471,9 @@ VERDICT_STYLES = {VERDICT_REGRESSED: "bold red", VERDICT_IMPROVED: "green", VERD
 def print_outcome(outcome: CheckOutcome) -> None:
     """The comparison as a rich table on stderr, then a one-line verdict."""
     table = Table(title=plain(f"check {outcome.model}/{outcome.category}: {outcome.candidate}"), title_justify="left",
-                  caption=plain(f"measured as the baseline was: {settings_measurement_space(outcome.settings)}"),
+                  caption=plain("\n".join(filter(None, [
+                      f"measured as the baseline was: {settings_measurement_space(outcome.settings)}",
+                      outcome.budget_text]))),
                   caption_justify="left")
     for column in ("metric", "baseline", "candidate", "delta", "rule", "verdict"):
         table.add_column(column, justify="right" if column in ("baseline", "candidate", "delta") else "left")

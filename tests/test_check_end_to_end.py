@@ -59,6 +59,10 @@ def test_a_checkpoint_passes_against_its_own_results(baseline):
     assert {"fid", "kid", "precision", "recall", "coverage", "lpips_fake"} <= set(by_metric)
     assert all(m["delta"] == 0.0 for m in verdict["metrics"] if m["delta"] is not None)
     assert "measured as the baseline was: lesion · 32 px" in " ".join(result.stderr.split())
+    trained = {"step": 30, "kimg": 0.96}  # 30 steps of 32 images
+    assert verdict["budgets"] == {"baseline": trained, "candidate": trained}
+    assert "trained: baseline step 30, 0.96 kimg, candidate step 30, 0.96 kimg" in " ".join(result.stderr.split())
+    assert "budgets differ" not in result.stderr
     assert by_metric["fid"]["rule"].startswith("baseline CI")  # the run bootstrapped FID
     assert by_metric["lpips_real"]["verdict"] == "reference"
 
@@ -73,6 +77,8 @@ def test_re_initialised_weights_regress_with_exit_code_1(baseline):
     fid = next(m for m in verdict["metrics"] if m["metric"] == "fid")
     assert fid["candidate"] > fid["threshold"] > fid["baseline"]
     assert "regressed" in result.stderr
+    assert verdict["budgets"]["candidate"] == {"step": 1, "kimg": 0.016}
+    assert "candidate step 1, 0.016 kimg; the budgets differ by more than 10%" in " ".join(result.stderr.split())
 
 
 def test_a_generous_tolerance_lets_the_broken_checkpoint_pass(baseline):
