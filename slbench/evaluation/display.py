@@ -4,7 +4,7 @@ stage, and a table of results that fills in as each pair finishes."""
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 from rich.console import Group, RenderableType
 from rich.live import Live
@@ -13,6 +13,7 @@ from rich.table import Table
 
 from reports.budgets import budgets_from_rows, format_kimg, unequal_budget_warning
 from slbench.console import console, is_interactive, make_progress
+from slbench.fitted_table import FittedTable
 from slbench.metrics import METRICS
 from slbench.table_cells import CI_NOTE, cell_texts, has_interval
 
@@ -20,13 +21,14 @@ SHOWN_METRICS = ("fid", "kid", "cmmd", "precision", "recall", "density", "covera
 """The headline metrics, those of them the rows hold shown (a protocol computes only its own set)."""
 
 
-def results_table(rows: Iterable[dict[str, Any]], title: str = "results") -> Table:
+def results_table(rows: Iterable[dict[str, Any]], title: str = "results") -> FittedTable:
     """One line per (model, category), one column per headline metric, arrows for direction.
 
     Values and their confidence intervals print as the reports print them (:mod:`slbench.table_cells`),
     ``*`` marks a low-reliability value; every other metric is in the results folder and its
     reports. The title names the protocol of the rows (one run has one); the caption warns when
-    the models of one class were trained for unequal budgets (kimg)."""
+    the models of one class were trained for unequal budgets (kimg). On a console too narrow for
+    every metric the table prints in parts (:mod:`slbench.fitted_table`)."""
     rows = list(rows)
     protocols = sorted({str(row.get("protocol") or "") for row in rows})
     title += " · " + (", ".join(f"protocol {name}" for name in protocols) if any(protocols) else "no protocol named")
@@ -38,22 +40,28 @@ def results_table(rows: Iterable[dict[str, Any]], title: str = "results") -> Tab
     warning = unequal_budget_warning(budgets)
     if warning:
         caption += "\nwarning: " + warning
-    table = Table(title=escape(title), title_justify="left", caption=escape(caption), caption_justify="left")
-    table.add_column("model")
-    table.add_column("category")
-    table.add_column("kimg", justify="right")
-    for name in shown:
-        arrow = "↑" if METRICS[name].higher_is_better else "↓"
-        table.add_column(f"{METRICS[name].label} {arrow}", justify="right")
     texts = cell_texts(rows)
     by_pair: dict[tuple[str, str], dict[str, dict]] = {}
     for row in rows:
         by_pair.setdefault((row["model"], row["category"]), {})[row["metric"]] = row
-    for (model, category), metrics in by_pair.items():
-        kimg = format_kimg(budgets[(model, category)].kimg)
-        cells = [_cell(texts, metrics.get(name)) for name in shown]
-        table.add_row(escape(model), escape(category), kimg, *cells)
-    return table
+
+    def build(columns: Sequence[int], stacked: bool) -> Table:
+        table = Table()
+        table.add_column("model")
+        table.add_column("category")
+        table.add_column("kimg", justify="right")
+        for name in (shown[index] for index in columns):
+            arrow = "↑" if METRICS[name].higher_is_better else "↓"
+            table.add_column(f"{METRICS[name].label} {arrow}", justify="right")
+        for (model, category), metrics in by_pair.items():
+            kimg = format_kimg(budgets[(model, category)].kimg)
+            cells = [_cell(texts, metrics.get(shown[index])) for index in columns]
+            if stacked:
+                cells = [cell.replace(" ", "\n", 1) for cell in cells]  # the value above its interval
+            table.add_row(escape(model), escape(category), kimg, *cells)
+        return table
+
+    return FittedTable(build, len(shown), title=escape(title), caption=escape(caption))
 
 
 def _cell(texts: dict, row: dict[str, Any] | None) -> str:

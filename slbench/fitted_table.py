@@ -1,0 +1,70 @@
+"""A wide rich table that stays readable on a narrow console.
+
+Rich fits a table to the console by wrapping its cells and, where that is not enough, by
+cutting words to ``…``: an 80-column terminal showed the results table as ``sl-s…`` and
+``+3.4…``. A :class:`FittedTable` prints whole when it fits on one line per row. Otherwise it
+stacks each cell's parts (a value above its interval) and prints as several tables one above the
+other, each holding as many value columns as fit beside the key columns, which every part
+repeats; the title goes above the first part and the caption, at the console's width, below the
+last.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Iterator, Sequence
+
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.measure import Measurement
+from rich.table import Table
+from rich.text import Text
+
+BuildTable = Callable[[Sequence[int], bool], Table]
+"""``build(value_columns, stacked)``: the table with those value columns (by index), without title
+or caption, each cell's parts on lines of their own when ``stacked``."""
+
+UNBOUNDED = 100_000
+
+
+class FittedTable:
+    """``count`` value columns, laid out by ``build`` in as few tables as the console's width allows.
+
+    ``title`` and ``caption`` are rich markup (escaped by the caller)."""
+
+    def __init__(self, build: BuildTable, count: int, *, title: str, caption: str) -> None:
+        self.build = build
+        self.count = count
+        self.title = title
+        self.caption = caption
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        whole = self.build(range(self.count), False)
+        if _natural_width(whole, console, options) <= options.max_width:
+            whole.title, whole.title_justify = self.title, "left"
+            whole.caption, whole.caption_justify = self.caption, "left"
+            yield whole
+            return
+        for index, group in enumerate(self._groups(console, options)):
+            part = self.build(group, True)
+            if index == 0:
+                part.title, part.title_justify = self.title, "left"
+            yield part
+        yield Text.from_markup(self.caption, style="table.caption")
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement.get(console, options, self.build(range(self.count), False))
+
+    def _groups(self, console: Console, options: ConsoleOptions) -> Iterator[list[int]]:
+        """Consecutive value columns, each group the most that fit, stacked, without wrapping."""
+        group: list[int] = []
+        for column in range(self.count):
+            wider = [*group, column]
+            if group and _natural_width(self.build(wider, True), console, options) > options.max_width:
+                yield group
+                wider = [column]
+            group = wider
+        yield group
+
+
+def _natural_width(table: Table, console: Console, options: ConsoleOptions) -> int:
+    """The columns ``table`` takes with no cell wrapped (measured unclamped by the console)."""
+    return table.__rich_measure__(console, options.update_width(UNBOUNDED)).maximum
