@@ -5,8 +5,10 @@ from __future__ import annotations
 import math
 
 import pytest
+from rich.console import Console
 
 from reports.schema import COLUMNS
+from reports_factory import utility_rows as factory_utility_rows
 from slbench.utility.compare import RowContext, mean_interval, mean_std, paired_gain, sensitivity_table, summary_table, utility_rows
 from slbench.utility.scores import ClassificationScores
 
@@ -96,3 +98,10 @@ def test_mean_interval_of_a_rate_stays_inside_zero_and_one():
     low, high = mean_interval([0.9, 1.0, 1.0])
     assert high == 1.0 and 0.0 < low < 0.9
     assert mean_interval([0.0, 0.1, 0.0])[0] == 0.0
+
+
+def test_the_summary_keeps_every_arm_name_whole_on_an_80_column_console():
+    console = Console(width=80, record=True, color_system=None)
+    console.print(summary_table(factory_utility_rows()))
+    text = console.export_text()
+    assert "synthetic-only:dcgan" in text and "…" not in text

@@ -177,8 +177,9 @@ def summary_table(rows: Sequence[Mapping]) -> Table:
     caption = CI_NOTE + " Intervals: 95% t interval of the mean over seeds." if has_interval(rows) else None
     table = Table(title="Classifier utility on the real test set (mean over seeds)", caption=caption,
                   caption_justify="left")
-    for header in ("arm", "balanced accuracy", "AUC (macro)", "gain", "p (paired t)"):
-        table.add_column(header, justify="left" if header == "arm" else "right")
+    table.add_column("arm", no_wrap=True)  # an arm's name is never cut; the value columns wrap instead
+    for header in ("balanced accuracy", "AUC (macro)", "gain", "p (paired t)"):
+        table.add_column(header, justify="right")
     by_key = _rows_by_key(rows)
     texts = cell_texts(rows)
     for arm in dict.fromkeys(r["model"] for r in rows):
