@@ -9,6 +9,7 @@ reader sees how far the last step's number can be trusted.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Sequence
 
 from rich.table import Table
 
@@ -16,6 +17,7 @@ from generators.checkpoint import list_checkpoints
 from reports.tracks import Track, TrackError, has_track, load_track
 from slbench.console import plain
 from slbench.errors import SlbenchError
+from slbench.fitted_table import FittedTable
 from slbench.metrics import METRICS
 from slbench.tracking import track_folder
 
@@ -37,19 +39,26 @@ def ensure_track(checkpoints: Path, options: dict[str, object]) -> Track:
     return load_track(checkpoints)
 
 
-def curves_table(tracks: list[Track], metric: str) -> Table:
-    """One row per model, one column per checkpoint (by images seen): ``metric`` at each."""
+def curves_table(tracks: list[Track], metric: str) -> FittedTable:
+    """One row per model, one column per checkpoint (by images seen): ``metric`` at each; in parts
+    on a console too narrow for every checkpoint (a longer ``demo --kimg`` writes dozens)."""
     kimg = {row["step"]: row["kimg"] for track in tracks for row in track.values(metric)}
+    steps = sorted(kimg)
+    values = [{row["step"]: row["value"] for row in track.values(metric)} for track in tracks]
     spec = METRICS[metric]
-    table = Table(title=f"{spec.label} {'↑' if spec.higher_is_better else '↓'} at every checkpoint (kimg)",
-                  title_justify="left")
-    table.add_column("model")
-    for step in sorted(kimg):
-        table.add_column(f"{kimg[step]:g}", justify="right")
-    for track in tracks:
-        values = {row["step"]: row["value"] for row in track.values(metric)}
-        table.add_row(plain(track.model), *(_number(values[step]) if step in values else "-" for step in sorted(kimg)))
-    return table
+
+    def build(columns: Sequence[int], stacked: bool) -> Table:  # a number has one part: nothing to stack
+        table = Table()
+        table.add_column("model", no_wrap=True)
+        for index in columns:
+            table.add_column(f"{kimg[steps[index]]:g}", justify="right")
+        for track, by_step in zip(tracks, values):
+            table.add_row(plain(track.model), *(_number(by_step[steps[index]]) if steps[index] in by_step else "-"
+                                                for index in columns))
+        return table
+
+    return FittedTable(build, len(steps),
+                       title=f"{spec.label} {'↑' if spec.higher_is_better else '↓'} at every checkpoint (kimg)")
 
 
 def _number(value: float) -> str:

@@ -30,7 +30,7 @@ class FittedTable:
 
     ``title`` and ``caption`` are rich markup (escaped by the caller)."""
 
-    def __init__(self, build: BuildTable, count: int, *, title: str, caption: str) -> None:
+    def __init__(self, build: BuildTable, count: int, *, title: str, caption: str = "") -> None:
         self.build = build
         self.count = count
         self.title = title
@@ -40,7 +40,7 @@ class FittedTable:
         whole = self.build(range(self.count), False)
         if _natural_width(whole, console, options) <= options.max_width:
             whole.title, whole.title_justify = self.title, "left"
-            whole.caption, whole.caption_justify = self.caption, "left"
+            whole.caption, whole.caption_justify = self.caption or None, "left"
             yield whole
             return
         for index, group in enumerate(self._groups(console, options)):
@@ -48,7 +48,8 @@ class FittedTable:
             if index == 0:
                 part.title, part.title_justify = self.title, "left"
             yield part
-        yield Text.from_markup(self.caption, style="table.caption")
+        if self.caption:
+            yield Text.from_markup(self.caption, style="table.caption")
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
         return Measurement.get(console, options, self.build(range(self.count), False))

@@ -35,6 +35,20 @@ def test_each_model_is_a_row_with_its_value_at_every_checkpoint(tmp_path):
     assert cells["stylegan"] == ["1955", "134", "99"]  # thousands without an exponent
 
 
+def test_a_long_curve_prints_in_parts_that_fit_an_80_column_console(tmp_path):
+    fids = {step: 1000.0 / step * 100 for step in range(100, 3100, 100)}  # 30 checkpoints, 1.6k to 48k images
+    tracks = [stored_track(tmp_path / "a", "sl-stylegan", fids), stored_track(tmp_path / "b", "stylegan", fids)]
+    console = Console(record=True, width=80, color_system=None)
+    console.print(curves_table(tracks, "fid"))
+    lines = console.export_text().splitlines()
+    assert max(len(line.rstrip()) for line in lines) <= 80 and "…" not in "\n".join(lines)
+    headers = [line for line in lines if "┃ model" in line]
+    assert len(headers) > 1
+    columns = [cell.strip() for header in headers for cell in header.split("┃")[2:-1]]
+    assert columns == [f"{step * 16 / 1000:g}" for step in fids]  # every checkpoint once, in order
+    assert sum(line.startswith("│ stylegan ") for line in lines) == len(headers)
+
+
 def test_a_fid_that_rises_twofold_between_checkpoints_is_called_a_swing(tmp_path):
     swinging = stored_track(tmp_path / "a", "sl-stylegan", {100: 617.0, 200: 31.4, 300: 118.0, 400: 10.9})
     warning = fid_swing(swinging)
