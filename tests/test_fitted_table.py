@@ -1,13 +1,15 @@
-"""The results table on a narrow console: split into parts that repeat the key columns, never a cut word."""
+"""Wide terminal tables on a narrow console: split into parts that repeat the key columns, never a cut word."""
 
 from __future__ import annotations
 
 import pytest
 from rich.console import Console
 
+from reports.tracks import track_row
 from reports_factory import quality_rows
 from slbench.evaluation.display import SHOWN_METRICS, results_table
 from slbench.metrics import METRICS
+from slbench.tracking.folder import track_table
 
 
 def _rows():
@@ -46,3 +48,15 @@ def test_a_wide_console_gets_one_table_with_each_value_beside_its_interval():
     assert sum(line.lstrip().startswith("┃ model") for line in lines) == 1
     assert "…" not in "\n".join(lines)
     assert any("21.50 +4.30/−2.15" in line for line in lines)  # value and interval on one line
+
+
+def test_the_track_table_keeps_large_values_and_headers_whole_at_80_columns():
+    rows = [dict(track_row(step, step * 0.016, metric, value, higher_is_better=metric in ("precision", "recall")),
+                 status="ok", reason="")
+            for step in (100, 200) for metric, value in (("fid", 1940.0), ("kid", 16240.0), ("precision", 0.025),
+                                                          ("recall", 0.925), ("coverage", 0.25), ("memorisation", 0.0))]
+    console = Console(width=80, record=True, color_system=None)
+    console.print(track_table(rows))
+    text = console.export_text()
+    assert "…" not in text and "1.624e+04" in text
+    assert all(label in text for label in ("Precision ↑", "Coverage ↑", "Memorisation ↓", "status"))

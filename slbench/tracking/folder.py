@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 from rich.markup import escape
 from rich.table import Table
@@ -19,6 +19,7 @@ from generators.checkpoint import list_checkpoints
 from reports.tracks import STATUS_OK
 from slbench.console import console, make_progress
 from slbench.errors import SlbenchError
+from slbench.fitted_table import FittedTable
 from slbench.evaluation.checkpoints import read_checkpoint_info
 from slbench.evaluation.sharding import Shard, close_shard, open_shard
 from slbench.metrics import METRICS
@@ -102,25 +103,33 @@ def trained_on(info) -> Path:
     return Path(recorded)
 
 
-def track_table(rows: Iterable[dict[str, Any]], title: str = "track") -> Table:
-    """One line per step: kimg, the headline metrics (arrows for direction) and what went wrong."""
+def track_table(rows: Iterable[dict[str, Any]], title: str = "track") -> FittedTable:
+    """One line per step: kimg, the headline metrics (arrows for direction) and what went wrong;
+    in parts on a console too narrow for every column. ``title`` is rich markup, escaped by the caller."""
     by_step: dict[int, dict[str, dict[str, Any]]] = {}
     for row in rows:
         by_step.setdefault(row["step"], {})[row["metric"]] = row
     shown = [name for name in SHOWN_METRICS if any(name in metrics for metrics in by_step.values())]
-    table = Table(title=title, title_justify="left")
-    table.add_column("step", justify="right")
-    table.add_column("kimg", justify="right")
-    for name in shown:
-        table.add_column(f"{METRICS[name].label} {'↑' if METRICS[name].higher_is_better else '↓'}", justify="right")
-    table.add_column("status")
+    headers = [f"{METRICS[name].label} {'↑' if METRICS[name].higher_is_better else '↓'}" for name in shown] + ["status"]
+    lines = []
     for step, metrics in sorted(by_step.items()):
         kimg = next(iter(metrics.values()))["kimg"]
-        cells = [_cell(metrics.get(name)) for name in shown]
         problems = [row for row in metrics.values() if row["status"] != STATUS_OK]
         status = "; ".join(f"{row['status']}: {row['reason']}" for row in problems[:1]) or STATUS_OK
-        table.add_row(str(step), "-" if math.isnan(kimg) else f"{kimg:.2f}", *cells, escape(status))
-    return table
+        lines.append((str(step), "-" if math.isnan(kimg) else f"{kimg:.2f}",
+                      [_cell(metrics.get(name)) for name in shown] + [escape(status)]))
+
+    def build(columns: Sequence[int], stacked: bool) -> Table:  # one part per cell: nothing to stack
+        table = Table()
+        table.add_column("step", justify="right")
+        table.add_column("kimg", justify="right")
+        for index in columns:
+            table.add_column(headers[index], justify="left" if index == len(shown) else "right")
+        for step, kimg, cells in lines:
+            table.add_row(step, kimg, *(cells[index] for index in columns))
+        return table
+
+    return FittedTable(build, len(headers), title=title)
 
 
 def _cell(row: dict[str, Any] | None) -> str:
