@@ -69,3 +69,39 @@ class FittedTable:
 def _natural_width(table: Table, console: Console, options: ConsoleOptions) -> int:
     """The columns ``table`` takes with no cell wrapped (measured unclamped by the console)."""
     return table.__rich_measure__(console, options.update_width(UNBOUNDED)).maximum
+
+
+class RecordTable:
+    """A listing, one row per item, that prints as a table where every word of it fits the console
+    and otherwise as one block of ``field  value`` lines per item, so no name or path is broken."""
+
+    def __init__(self, title: str, headers: Sequence[str], rows: Sequence[Sequence[str | Text]]) -> None:
+        self.title = title
+        self.headers = list(headers)
+        self.rows = [list(row) for row in rows]
+
+    def table(self) -> Table:
+        table = Table(title=self.title)
+        for header in self.headers:
+            table.add_column(header, overflow="fold")
+        for row in self.rows:
+            table.add_row(*row)
+        return table
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        table = self.table()
+        if table.__rich_measure__(console, options.update_width(UNBOUNDED)).minimum <= options.max_width:
+            yield table
+            return
+        yield Text(self.title, style="table.title")
+        for row in self.rows:
+            block = Table.grid(padding=(0, 2))
+            block.add_column(style="bold", no_wrap=True)
+            block.add_column(overflow="fold")
+            for header, value in zip(self.headers, row):
+                block.add_row(header, value)
+            yield Text()
+            yield block
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement.get(console, options, self.table())

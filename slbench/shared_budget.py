@@ -1,10 +1,11 @@
 """The one budget that several models train for when they are to be compared.
 
 Each model trains in whole steps of its own minibatch (SL-StyleGAN 16 images, DCGAN 128,
-StyleGAN's official one changing with the resolution it trains), so ``--kimg K`` alone ends each at the first step past K: 0.2 kimg
-is 208 images for SL-StyleGAN and 256 for DCGAN, 23% apart. The shared budget is the fewest images
-of at least K that every model reaches exactly at the end of a step, so that the comparison is
-equal by construction (320 kimg, the paper's, is already one: 2,500 steps of 128).
+StyleGAN's official one changing with the resolution it trains), so ``--kimg K`` alone ends
+each at the first step past K: 0.2 kimg is 208 images for SL-StyleGAN and 256 for DCGAN, 23%
+apart. The shared budget is the fewest images of at least K that every model reaches exactly at
+the end of a step, so that the comparison is equal by construction (320 kimg, the paper's, is
+already one: 2,500 steps of 128).
 """
 
 from __future__ import annotations

@@ -225,3 +225,13 @@ def test_dinov2_needs_trust_then_loads_into_the_hub_architecture(tmp_path):
     assert extractor.weights_sha256 == sha256_file(weights)
     assert torch.equal(extractor.network.extractor.model.head.bias, torch.load(weights)["head.bias"])
     assert extractor.extract(torch.zeros(2, 3, 8, 8, dtype=torch.uint8)).shape == (2, 6)
+
+
+def test_on_an_80_column_console_the_weights_folder_prints_whole(tmp_path):
+    folder = tmp_path / ("weights-" + "x" * 40)  # a path longer than any table column could hold
+    result = CliRunner().invoke(app, ["features", "list", "--weights-dir", str(folder)], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert any(line.split() == ["weights", "weights-inception-2015-12-05-6726825d.pth"] for line in lines)
+    joined = "".join(line.strip() for line in result.output.splitlines())  # a folded value continues on the next line
+    assert str(folder) in joined and "…" not in result.output

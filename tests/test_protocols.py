@@ -206,3 +206,13 @@ def test_two_protocols_never_share_a_column_in_any_report(tmp_path):
     console = Console(width=300, record=True)
     console.print(results_table(second))
     assert "results · protocol lesion" in console.export_text()
+
+
+def test_on_an_80_column_console_each_protocol_is_a_block_with_its_names_whole():
+    result = CliRunner().invoke(app, ["protocols"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert max(len(line.rstrip()) for line in lines) <= 80
+    for name, protocol in PROTOCOLS.items():
+        assert any(line.split() == ["name", name] for line in lines)
+        assert any(line.split() == ["extractor", protocol.extractor] for line in lines)

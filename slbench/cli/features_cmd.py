@@ -8,10 +8,10 @@ from typing import Annotated, Optional
 import typer
 
 from slbench.cli.options import COUNT_MAX, SEED_MAX
-from rich.table import Table
 from rich.text import Text
 
 from slbench.console import console, plain
+from slbench.fitted_table import RecordTable
 
 features_app = typer.Typer(
     help="Feature extractors: which weights are present, and training slbench's own lesion extractor.",
@@ -45,13 +45,12 @@ def list_extractors(
     """Each extractor, its weights file, whether it is present and where it goes."""
     from slbench.features.registry import DEFAULT_EXTRACTOR, describe_extractors
 
-    table = Table(title="Feature extractors")
-    for column in ("name", "dim", "weights", "present", "goes in", "what"):
-        table.add_column(column, overflow="fold")
+    rows = []
     for row in describe_extractors(weights_dir=weights_dir):
         name = f"{row.name} (default)" if row.name == DEFAULT_EXTRACTOR else row.name
         present = Text(str(row.found), style="green") if row.found else Text("missing", style="red")
-        table.add_row(name, str(row.dim), plain(row.file_name), present, plain(row.target), plain(row.description))
+        rows.append([name, str(row.dim), plain(row.file_name), present, plain(row.target), plain(row.description)])
+    table = RecordTable("Feature extractors", ("name", "dim", "weights", "present", "goes in", "what"), rows)
     console.print(table)
 
 

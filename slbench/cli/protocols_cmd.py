@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import typer
-from rich.table import Table
 
 from slbench.console import console, plain
+from slbench.fitted_table import RecordTable
 
 
 def protocols() -> None:
@@ -13,17 +13,17 @@ def protocols() -> None:
     generated images per class and metrics of each."""
     from slbench.evaluation.protocols import PROTOCOLS
 
-    table = Table(title="Evaluation protocols")
-    for column in ("name", "extractor", "resize", "generated per class", "metrics", "what", "follows"):
-        table.add_column(column, overflow="fold")
+    rows = []
     for protocol in PROTOCOLS.values():
         extras = [name for name, on in (("lpips", protocol.lpips), ("class_consistency", protocol.class_consistency))
                   if on]
-        table.add_row(
+        rows.append([
             plain(protocol.name), plain(protocol.extractor),
             plain(f"{protocol.input_resolution} px, {protocol.resize_filter}"), f"{protocol.n_samples:,}",
             plain(", ".join((*protocol.metrics, *extras))), plain(protocol.description), plain(protocol.reference),
-        )
+        ])
+    table = RecordTable("Evaluation protocols",
+                        ("name", "extractor", "resize", "generated per class", "metrics", "what", "follows"), rows)
     console.print(table)
 
 
