@@ -1,12 +1,16 @@
-"""A wide rich table that stays readable on a narrow console.
+"""Wide rich tables that stay readable on a narrow console.
 
 Rich fits a table to the console by wrapping its cells and, where that is not enough, by
-cutting words to ``…``: an 80-column terminal showed the results table as ``sl-s…`` and
-``+3.4…``. A :class:`FittedTable` prints whole when it fits on one line per row. Otherwise it
-stacks each cell's parts (a value above its interval) and prints as several tables one above the
-other, each holding as many value columns as fit beside the key columns, which every part
-repeats; the title goes above the first part and the caption, at the console's width, below the
-last.
+cutting words to ``…`` or folding them mid-word: an 80-column terminal showed the results table
+as ``sl-s…`` and ``+3.4…``. Two layouts avoid that:
+
+* :class:`FittedTable`, for tables of values (results, tracks, curves), prints whole when it fits
+  on one line per row. Otherwise it stacks each cell's parts (a value above its interval) and
+  prints as several tables one above the other, each holding as many value columns as fit beside
+  the key columns, which every part repeats; the title goes above the first part and the
+  caption, at the console's width, below the last.
+* :class:`RecordTable`, for listings of a few items with long names and paths, prints one block
+  of ``field  value`` lines per item where the table's words do not fit.
 """
 
 from __future__ import annotations
