@@ -77,7 +77,9 @@ def _natural_width(table: Table, console: Console, options: ConsoleOptions) -> i
 
 class RecordTable:
     """A listing, one row per item, that prints as a table where every word of it fits the console
-    and otherwise as one block of ``field  value`` lines per item, so no name or path is broken."""
+    and otherwise as one block of ``field  value`` lines per item, so no name or path is broken.
+
+    The title and string cells are rich markup, as in a :class:`rich.table.Table`: escape them."""
 
     def __init__(self, title: str, headers: Sequence[str], rows: Sequence[Sequence[str | Text]]) -> None:
         self.title = title
@@ -97,7 +99,7 @@ class RecordTable:
         if table.__rich_measure__(console, options.update_width(UNBOUNDED)).minimum <= options.max_width:
             yield table
             return
-        yield Text(self.title, style="table.title")
+        yield Text.from_markup(self.title, style="table.title")
         for row in self.rows:
             block = Table.grid(padding=(0, 2))
             block.add_column(style="bold", no_wrap=True)
