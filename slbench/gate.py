@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import pandas as pd
 import torch
@@ -45,6 +45,7 @@ from slbench.evaluation.context import EvaluationContext, LpipsHandle, open_lpip
 from slbench.evaluation.pair import evaluate_pair
 from slbench.evaluation.real_sides import RealSides, TEST, replayed_sides, trained_on
 from slbench.evaluation.runner import open_dataset
+from slbench.fitted_table import FittedTable
 from slbench.evaluation.protocols import load_extractor, replayed_protocol
 from slbench.features.extractor import resolve_device
 from slbench.metrics import METRICS
@@ -469,20 +470,28 @@ VERDICT_STYLES = {VERDICT_REGRESSED: "bold red", VERDICT_IMPROVED: "green", VERD
 
 
 def print_outcome(outcome: CheckOutcome) -> None:
-    """The comparison as a rich table on stderr, then a one-line verdict."""
-    table = Table(title=plain(f"check {outcome.model}/{outcome.category}: {outcome.candidate}"), title_justify="left",
-                  caption=plain("\n".join(filter(None, [
-                      f"measured as the baseline was: {settings_measurement_space(outcome.settings)}",
-                      outcome.budget_text]))),
-                  caption_justify="left")
-    for column in ("metric", "baseline", "candidate", "delta", "rule", "verdict"):
-        table.add_column(column, justify="right" if column in ("baseline", "candidate", "delta") else "left")
+    """The comparison as a rich table on stderr (in parts on a narrow console), then a one-line verdict."""
+    headers = ("baseline", "candidate", "delta", "verdict", "rule")
+    lines = []
     for c in outcome.comparisons:
-        arrow = "↑" if c.higher_is_better else "↓"
         style = VERDICT_STYLES.get(c.verdict, "")
-        table.add_row(f"{c.metric} {arrow}", _fmt(c.baseline), _fmt(c.candidate), _fmt(c.delta, signed=True),
-                      c.rule, f"[{style}]{c.verdict}[/]" if style else c.verdict)
-    console.print(table)
+        lines.append((f"{c.metric} {'↑' if c.higher_is_better else '↓'}",
+                      [_fmt(c.baseline), _fmt(c.candidate), _fmt(c.delta, signed=True),
+                       f"[{style}]{c.verdict}[/]" if style else c.verdict, plain(c.rule)]))
+
+    def build(columns: Sequence[int], stacked: bool) -> Table:  # one part per cell: nothing to stack
+        table = Table()
+        table.add_column("metric", no_wrap=True)
+        for index in columns:
+            table.add_column(headers[index], justify="right" if index < 3 else "left")
+        for metric, cells in lines:
+            table.add_row(metric, *(cells[index] for index in columns))
+        return table
+
+    caption = "\n".join(filter(None, [f"measured as the baseline was: {settings_measurement_space(outcome.settings)}",
+                                      outcome.budget_text]))
+    console.print(FittedTable(build, len(headers), title=plain(f"check {outcome.model}/{outcome.category}: "
+                                                               f"{outcome.candidate}"), caption=plain(caption)))
     if outcome.regressed:
         names = ", ".join(c.metric for c in outcome.regressions)
         console.print(labelled("regressed:", "bold red", f"{names} (baseline {outcome.baseline})"))

@@ -149,3 +149,14 @@ def test_every_model_passes_against_the_run_it_made(every_model_baseline, model)
     metrics = json.loads(result.stdout)["metrics"]
     with_interval = {m["metric"] for m in metrics if m["rule"].startswith("baseline CI")}
     assert {"fid", "kid", "precision", "recall", "density", "coverage"} <= with_interval
+
+
+def test_on_an_80_column_console_no_metric_name_or_rule_is_cut(baseline):
+    args = ["check", str(baseline["candidate"]), "--baseline", str(baseline["results"]),
+            "--weights-dir", str(baseline["weights_dir"]), "--json"]
+    result = CliRunner().invoke(app, args, env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    assert "…" not in result.stderr
+    verdict = json.loads(result.stdout)
+    for metric in verdict["metrics"]:
+        assert metric["metric"] in result.stderr and metric["rule"] in " ".join(result.stderr.split())
