@@ -9,15 +9,12 @@ reader sees how far the last step's number can be trusted.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
-
-from rich.table import Table
 
 from generators.checkpoint import list_checkpoints
 from reports.tracks import Track, TrackError, has_track, load_track
 from slbench.console import plain
 from slbench.errors import SlbenchError
-from slbench.fitted_table import FittedTable
+from slbench.fitted_table import Column, FittedTable
 from slbench.metrics import METRICS
 from slbench.tracking import track_folder
 
@@ -44,21 +41,14 @@ def curves_table(tracks: list[Track], metric: str) -> FittedTable:
     on a console too narrow for every checkpoint (a longer ``demo --kimg`` writes dozens)."""
     kimg = {row["step"]: row["kimg"] for track in tracks for row in track.values(metric)}
     steps = sorted(kimg)
-    values = [{row["step"]: row["value"] for row in track.values(metric)} for track in tracks]
+    lines = []
+    for track in tracks:
+        values = {row["step"]: row["value"] for row in track.values(metric)}
+        lines.append(([plain(track.model)], [_number(values[step]) if step in values else "-" for step in steps]))
     spec = METRICS[metric]
-
-    def build(columns: Sequence[int], stacked: bool) -> Table:  # a number has one part: nothing to stack
-        table = Table()
-        table.add_column("model", no_wrap=True)
-        for index in columns:
-            table.add_column(f"{kimg[steps[index]]:g}", justify="right")
-        for track, by_step in zip(tracks, values):
-            table.add_row(plain(track.model), *(_number(by_step[steps[index]]) if steps[index] in by_step else "-"
-                                                for index in columns))
-        return table
-
-    return FittedTable(build, len(steps),
-                       title=f"{spec.label} {'↑' if spec.higher_is_better else '↓'} at every checkpoint (kimg)")
+    return FittedTable(title=f"{spec.label} {'↑' if spec.higher_is_better else '↓'} at every checkpoint (kimg)",
+                       keys=[Column("model", "left", no_wrap=True)],
+                       values=[Column(f"{kimg[step]:g}") for step in steps], rows=lines)
 
 
 def _number(value: float) -> str:

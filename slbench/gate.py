@@ -26,11 +26,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
 import pandas as pd
 import torch
-from rich.table import Table
 
 from reports.budgets import BUDGET_TOLERANCE, Budget, budgets_from_rows, format_kimg
 from reports.measurement_space import settings_measurement_space
@@ -45,9 +44,9 @@ from slbench.evaluation.context import EvaluationContext, LpipsHandle, open_lpip
 from slbench.evaluation.pair import evaluate_pair
 from slbench.evaluation.real_sides import RealSides, TEST, replayed_sides, trained_on
 from slbench.evaluation.runner import open_dataset
-from slbench.fitted_table import FittedTable
 from slbench.evaluation.protocols import load_extractor, replayed_protocol
 from slbench.features.extractor import resolve_device
+from slbench.fitted_table import Column, FittedTable
 from slbench.metrics import METRICS
 
 
@@ -239,7 +238,8 @@ class CheckOutcome:
             return None
         base, new = self.budgets["baseline"], self.budgets["candidate"]
         text = f"trained: baseline {describe_budget(base)}, candidate {describe_budget(new)}"
-        if base.known and new.known and max(base.kimg, new.kimg) > (1.0 + BUDGET_TOLERANCE) * min(base.kimg, new.kimg):
+        larger, smaller = max(base.kimg, new.kimg), min(base.kimg, new.kimg)
+        if base.known and new.known and larger > (1.0 + BUDGET_TOLERANCE) * smaller:
             text += (f"; the budgets differ by more than {BUDGET_TOLERANCE:.0%}, so a difference may reflect "
                      "training length")
         return text
@@ -465,33 +465,25 @@ def check_candidate(
     return CheckOutcome(info.path, baseline, info.model, info.category, replayed, comparisons, budgets)
 
 
+CHECK_COLUMNS = (Column("baseline"), Column("candidate"), Column("delta"), Column("verdict", "left"),
+                 Column("rule", "left"))
 VERDICT_STYLES = {VERDICT_REGRESSED: "bold red", VERDICT_IMPROVED: "green", VERDICT_OK: "", VERDICT_REFERENCE: "dim",
                   VERDICT_NOT_COMPARED: "yellow"}
 
 
 def print_outcome(outcome: CheckOutcome) -> None:
     """The comparison as a rich table on stderr (in parts on a narrow console), then a one-line verdict."""
-    headers = ("baseline", "candidate", "delta", "verdict", "rule")
     lines = []
     for c in outcome.comparisons:
         style = VERDICT_STYLES.get(c.verdict, "")
-        lines.append((f"{c.metric} {'↑' if c.higher_is_better else '↓'}",
+        lines.append(([f"{c.metric} {'↑' if c.higher_is_better else '↓'}"],
                       [_fmt(c.baseline), _fmt(c.candidate), _fmt(c.delta, signed=True),
                        f"[{style}]{c.verdict}[/]" if style else c.verdict, plain(c.rule)]))
-
-    def build(columns: Sequence[int], stacked: bool) -> Table:  # one part per cell: nothing to stack
-        table = Table()
-        table.add_column("metric", no_wrap=True)
-        for index in columns:
-            table.add_column(headers[index], justify="right" if index < 3 else "left")
-        for metric, cells in lines:
-            table.add_row(metric, *(cells[index] for index in columns))
-        return table
-
     caption = "\n".join(filter(None, [f"measured as the baseline was: {settings_measurement_space(outcome.settings)}",
                                       outcome.budget_text]))
-    console.print(FittedTable(build, len(headers), title=plain(f"check {outcome.model}/{outcome.category}: "
-                                                               f"{outcome.candidate}"), caption=plain(caption)))
+    console.print(FittedTable(title=plain(f"check {outcome.model}/{outcome.category}: {outcome.candidate}"),
+                              keys=[Column("metric", "left", no_wrap=True)], values=CHECK_COLUMNS, rows=lines,
+                              caption=plain(caption)))
     if outcome.regressed:
         names = ", ".join(c.metric for c in outcome.regressions)
         console.print(labelled("regressed:", "bold red", f"{names} (baseline {outcome.baseline})"))

@@ -4,16 +4,15 @@ stage, and a table of results that fills in as each pair finishes."""
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable
 
 from rich.console import Group, RenderableType
 from rich.live import Live
 from rich.markup import escape
-from rich.table import Table
 
 from reports.budgets import budgets_from_rows, format_kimg, unequal_budget_warning
 from slbench.console import console, is_interactive, make_progress
-from slbench.fitted_table import FittedTable
+from slbench.fitted_table import Column, FittedTable
 from slbench.metrics import METRICS
 from slbench.table_cells import CI_NOTE, cell_texts, has_interval
 
@@ -44,24 +43,14 @@ def results_table(rows: Iterable[dict[str, Any]], title: str = "results") -> Fit
     by_pair: dict[tuple[str, str], dict[str, dict]] = {}
     for row in rows:
         by_pair.setdefault((row["model"], row["category"]), {})[row["metric"]] = row
+    lines = [([escape(model), escape(category), format_kimg(budgets[(model, category)].kimg)],
+              [tuple(_cell(texts, metrics.get(name)).split(" ", 1)) for name in shown])  # value, then interval
+             for (model, category), metrics in by_pair.items()]
+    values = [Column(f"{METRICS[name].label} {'↑' if METRICS[name].higher_is_better else '↓'}") for name in shown]
+    return FittedTable(title=escape(title), keys=KEY_COLUMNS, values=values, rows=lines, caption=escape(caption))
 
-    def build(columns: Sequence[int], stacked: bool) -> Table:
-        table = Table()
-        table.add_column("model")
-        table.add_column("category")
-        table.add_column("kimg", justify="right")
-        for name in (shown[index] for index in columns):
-            arrow = "↑" if METRICS[name].higher_is_better else "↓"
-            table.add_column(f"{METRICS[name].label} {arrow}", justify="right")
-        for (model, category), metrics in by_pair.items():
-            kimg = format_kimg(budgets[(model, category)].kimg)
-            cells = [_cell(texts, metrics.get(shown[index])) for index in columns]
-            if stacked:
-                cells = [cell.replace(" ", "\n", 1) for cell in cells]  # the value above its interval
-            table.add_row(escape(model), escape(category), kimg, *cells)
-        return table
 
-    return FittedTable(build, len(shown), title=escape(title), caption=escape(caption))
+KEY_COLUMNS = (Column("model", "left"), Column("category", "left"), Column("kimg"))
 
 
 def _cell(texts: dict, row: dict[str, Any] | None) -> str:

@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable
 
 from rich.markup import escape
-from rich.table import Table
 
 from generators.checkpoint import list_checkpoints
 from reports.tracks import STATUS_OK
 from slbench.console import console, make_progress
 from slbench.errors import SlbenchError
-from slbench.fitted_table import FittedTable
 from slbench.evaluation.checkpoints import read_checkpoint_info
 from slbench.evaluation.sharding import Shard, close_shard, open_shard
+from slbench.fitted_table import Column, FittedTable
 from slbench.metrics import METRICS
 from slbench.tracking.tracker import TrackOptions, Tracker, open_tracker
 
@@ -110,26 +109,16 @@ def track_table(rows: Iterable[dict[str, Any]], title: str = "track") -> FittedT
     for row in rows:
         by_step.setdefault(row["step"], {})[row["metric"]] = row
     shown = [name for name in SHOWN_METRICS if any(name in metrics for metrics in by_step.values())]
-    headers = [f"{METRICS[name].label} {'↑' if METRICS[name].higher_is_better else '↓'}" for name in shown] + ["status"]
+    values = [Column(f"{METRICS[name].label} {'↑' if METRICS[name].higher_is_better else '↓'}") for name in shown]
     lines = []
     for step, metrics in sorted(by_step.items()):
         kimg = next(iter(metrics.values()))["kimg"]
         problems = [row for row in metrics.values() if row["status"] != STATUS_OK]
         status = "; ".join(f"{row['status']}: {row['reason']}" for row in problems[:1]) or STATUS_OK
-        lines.append((str(step), "-" if math.isnan(kimg) else f"{kimg:.2f}",
+        lines.append(([str(step), "-" if math.isnan(kimg) else f"{kimg:.2f}"],
                       [_cell(metrics.get(name)) for name in shown] + [escape(status)]))
-
-    def build(columns: Sequence[int], stacked: bool) -> Table:  # one part per cell: nothing to stack
-        table = Table()
-        table.add_column("step", justify="right")
-        table.add_column("kimg", justify="right")
-        for index in columns:
-            table.add_column(headers[index], justify="left" if index == len(shown) else "right")
-        for step, kimg, cells in lines:
-            table.add_row(step, kimg, *(cells[index] for index in columns))
-        return table
-
-    return FittedTable(build, len(headers), title=title)
+    return FittedTable(title=title, keys=[Column("step"), Column("kimg")], values=[*values, Column("status", "left")],
+                       rows=lines)
 
 
 def _cell(row: dict[str, Any] | None) -> str:
