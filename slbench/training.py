@@ -171,7 +171,9 @@ def train_models(
     Each model's folder is ``<out>/<model>/<category>/`` (default ``checkpoints/``): a finished one
     is skipped, an unfinished one resumed, an empty one started, so the same command can be run
     again after an interruption. Every model gets the same resolution, split, seed and number of
-    images, whatever its batch size. Returns each model's result (``None`` when already done)."""
+    images, whatever its batch size: ``kimg`` rounded up to the images that every model's
+    minibatches end on (:mod:`slbench.shared_budget`). Returns each model's result (``None`` when
+    already done)."""
     category = require_category(category)
     root = Path(out) if out is not None else DEFAULT_CHECKPOINTS
     common = dict(category=category, data=data, kimg=DEFAULT_KIMG if kimg is None else kimg, split=split,
