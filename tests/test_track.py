@@ -330,7 +330,8 @@ def test_check_against_a_track_compares_best_steps(first_track, workspace, tmp_p
     verdict = json.loads(failed.stdout)
     assert "fid" in verdict["regressed_metrics"]
     by_metric = {m["metric"]: m for m in verdict["metrics"]}
-    assert f"vs {worst}" in by_metric["fid"]["rule"]
+    worst_kimg = next(row["kimg"] for row in fid if row["step"] == worst)
+    assert f"vs {worst} ({worst_kimg:.3g} kimg)" in by_metric["fid"]["rule"]
     assert by_metric["fid"]["baseline"] == min(row["value"] for row in fid)
 
 

@@ -5,7 +5,8 @@ tracked with exactly the settings the baseline track recorded (steps already in 
 candidate's own track are reused), and for every metric the best value over the candidate's
 steps is compared with the best over the baseline's, with the same tolerance rules as a check
 against a results folder (:func:`slbench.gate.compare_metric`). The best step may differ from
-metric to metric; each comparison says which steps it compared.
+metric to metric; each comparison says which steps it compared and how many images each was
+trained on.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from reports.budgets import format_kimg
 from reports.tracks import Track, TrackError, load_track
 from slbench.errors import SlbenchError
 from slbench.evaluation.protocols import replayed_protocol
@@ -73,7 +75,8 @@ def check_against_track(*, candidate: Path, baseline: Path, tolerance: Any, data
                **_ci_at(stored, metric, base.step)}
         new = best_step(candidate_track, metric) if candidate_track.values(metric) else None
         comparison = compare_metric(row, new.value if new else math.nan, tolerance=tolerance)
-        steps = f"best at step {base.step} vs {new.step if new else '-'}"
+        steps = f"best at step {base.step} ({format_kimg(base.kimg)} kimg) vs " + (
+            f"{new.step} ({format_kimg(new.kimg)} kimg)" if new else "-")
         comparisons.append(dataclasses.replace(comparison, rule=f"{comparison.rule}; {steps}"))
     replayed = {key: settings.get(key) for key in REPLAYED} | {"baseline_steps": stored.steps(),
                                                                "candidate_steps": candidate_track.steps()}
