@@ -72,6 +72,12 @@ def any_unknown(budgets: Mapping[tuple[str, str], Budget]) -> bool:
     return any(not budget.known for budget in budgets.values())
 
 
+def budgets_apart(kimgs: Iterable[float], tolerance: float = BUDGET_TOLERANCE) -> bool:
+    """Whether the largest of these known budgets is more than ``tolerance`` above the smallest."""
+    values = list(kimgs)
+    return len(values) > 1 and max(values) > (1.0 + tolerance) * min(values)
+
+
 def unequal_budget_warning(budgets: Mapping[tuple[str, str], Budget],
                            tolerance: float = BUDGET_TOLERANCE) -> str | None:
     """A warning naming every class whose models' kimg differ by more than ``tolerance``, else ``None``.
@@ -83,8 +89,7 @@ def unequal_budget_warning(budgets: Mapping[tuple[str, str], Budget],
             by_category.setdefault(category, []).append((model, budget.kimg))
     uneven = []
     for category, entries in by_category.items():
-        values = [kimg for _, kimg in entries]
-        if len(values) > 1 and max(values) > (1.0 + tolerance) * min(values):
+        if budgets_apart((kimg for _, kimg in entries), tolerance):
             listed = ", ".join(f"{model} {format_kimg(kimg)}" for model, kimg in entries)
             uneven.append(f"{category}: {listed} kimg")
     if not uneven:

@@ -31,7 +31,7 @@ from typing import Any, Mapping
 import pandas as pd
 import torch
 
-from reports.budgets import BUDGET_TOLERANCE, Budget, budgets_from_rows, format_kimg
+from reports.budgets import BUDGET_TOLERANCE, UNKNOWN_KIMG, Budget, budgets_apart, budgets_from_rows, format_kimg
 from reports.measurement_space import settings_measurement_space
 from reports.results import ResultSet, ResultsError, load_results
 from reports.schema import METRICS_JSON
@@ -238,8 +238,7 @@ class CheckOutcome:
             return None
         base, new = self.budgets["baseline"], self.budgets["candidate"]
         text = f"trained: baseline {describe_budget(base)}, candidate {describe_budget(new)}"
-        larger, smaller = max(base.kimg, new.kimg), min(base.kimg, new.kimg)
-        if base.known and new.known and larger > (1.0 + BUDGET_TOLERANCE) * smaller:
+        if base.known and new.known and budgets_apart((base.kimg, new.kimg)):
             text += (f"; the budgets differ by more than {BUDGET_TOLERANCE:.0%}, so a difference may reflect "
                      "training length")
         return text
@@ -269,7 +268,7 @@ class CheckOutcome:
 
 def describe_budget(budget: Budget) -> str:
     """``step 700, 11.2 kimg`` (``?`` for what was not recorded)."""
-    return f"step {'?' if budget.step is None else budget.step}, {format_kimg(budget.kimg)} kimg"
+    return f"step {UNKNOWN_KIMG if budget.step is None else budget.step}, {format_kimg(budget.kimg)} kimg"
 
 
 DEFAULT_BATCH = 64
