@@ -93,8 +93,14 @@ class FittedTable:
 
 
 def _natural_width(table: Table, console: Console, options: ConsoleOptions) -> int:
-    """The columns ``table`` takes with no cell wrapped (measured unclamped by the console)."""
-    return table.__rich_measure__(console, options.update_width(UNBOUNDED)).maximum
+    """The columns ``table`` takes with no cell wrapped."""
+    return _unclamped(table, console, options).maximum
+
+
+def _unclamped(table: Table, console: Console, options: ConsoleOptions) -> Measurement:
+    """The widths ``table`` takes at its narrowest (no word cut) and widest (no cell wrapped), not
+    clamped to the console's width as :meth:`rich.measure.Measurement.get` would."""
+    return table.__rich_measure__(console, options.update_width(UNBOUNDED))
 
 
 class RecordTable:
@@ -118,7 +124,7 @@ class RecordTable:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         table = self.table()
-        if table.__rich_measure__(console, options.update_width(UNBOUNDED)).minimum <= options.max_width:
+        if _unclamped(table, console, options).minimum <= options.max_width:
             yield table
             return
         yield Text.from_markup(self.title, style="table.title")
