@@ -159,10 +159,9 @@ def test_layer_epilogue_is_noise_bias_lrelu_instance_norm_then_style():
     assert torch.allclose(epilogue(x, w, noise), expected, atol=1e-4)
 
 
-
 def test_mean_colour_of_an_image_is_set_by_the_last_layer_style_alone(generator):
     """The last epilogue ends in instance norm then style, and ToRGB is a 1x1 conv: an image's mean
-    colour is ToRGB of the last style's bias, whatever the earlier layers' w and the noise."""
+    colour is ToRGB of the last style's shift, whatever the earlier layers' w and the noise."""
     z = torch.randn(6, 32)
     ws = generator.mapped_styles(z)
     other = generator.mapped_styles(torch.randn(6, 32))
@@ -175,6 +174,7 @@ def test_mean_colour_of_an_image_is_set_by_the_last_layer_style_alone(generator)
     last_changed = torch.cat([ws[:, :-1], other[:, -1:]], dim=1)
     assert not torch.allclose(generator.synthesis(last_changed, noise=_noise(generator, 6)).mean(dim=(2, 3)), colour,
                               atol=1e-3)
+
 
 def test_initial_state_matches_the_release(generator):
     fresh = build_generator("stylegan", 32, **TINY_STYLEGAN)
