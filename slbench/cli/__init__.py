@@ -2,7 +2,7 @@
 
 Each command module exposes ``register(app)``; commands are thin and hand off to plain
 keyword-only functions in the library, so tests can call either. Every command callback is
-wrapped once here: whatever ends a command early prints one ``error: ...`` line, never a
+wrapped once here, its help reflowed to the terminal's width: whatever ends a command early prints one ``error: ...`` line, never a
 traceback, and exits with the code :func:`slbench.errors.describe_failure` gives it (2 for a user
 mistake or an environment fault, 70 for a bug, 130 for Ctrl-C; 1 stays reserved for a failed
 ``slbench check``), under the console script and typer's ``CliRunner`` alike.
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import importlib.metadata
+import inspect
 import os
 import traceback
 from typing import Annotated, Callable
@@ -89,8 +90,19 @@ class OneLineUsageErrors(TyperGroup):
             raise typer.Exit(err.exit_code) from None
 
 
+def reflowed_help(text: str) -> str:
+    """``text`` with each paragraph on one line.
+
+    Typer's help keeps every line break of a docstring, so source wrapped at 100 columns would
+    print with a short line every other line; rich wraps a one-line paragraph to the terminal.
+    """
+    paragraphs = inspect.cleandoc(text).split("\n\n")
+    return "\n\n".join(" ".join(paragraph.split()) for paragraph in paragraphs)
+
+
 def _wrap_commands(typer_app: typer.Typer) -> None:
     for info in typer_app.registered_commands:
+        info.help = reflowed_help(info.help or inspect.getdoc(info.callback) or "")
         info.callback = reporting_failures(info.callback)
     for group in typer_app.registered_groups:
         _wrap_commands(group.typer_instance)

@@ -13,7 +13,7 @@ import typer
 SEED_MAX = 2**63 - 1
 COUNT_MAX = 10**9
 
-ModelsOption = Annotated[str, typer.Option("--models", help="'all' or a comma list: sl-stylegan,stylegan,dcgan.")]
+ModelsOption = Annotated[str, typer.Option("--models", help="'all', or model names separated by commas (sl-stylegan, stylegan, dcgan), e.g. sl-stylegan,dcgan.")]
 DataOption = Annotated[Path, typer.Option("--data", help="Dataset folder (any layout `slbench data info` knows).")]
 CheckpointsOption = Annotated[
     Path, typer.Option("--checkpoints", help="Folder holding <model>/<category>/ checkpoint folders.")

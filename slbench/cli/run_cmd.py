@@ -37,7 +37,7 @@ def run(
     protocol: ProtocolOption = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of sampling, LPIPS pairs and interval half-samples.", min=0, max=SEED_MAX)] = 0,
     out: Annotated[
-        Optional[Path], typer.Option("--out", help="Results folder; default: results/<timestamp>-<short-id>/.")
+        Optional[Path], typer.Option("--out", help="Results folder; default: a new folder under results/ named by the time and a short id.")
     ] = None,
     bootstrap: Annotated[
         int, typer.Option("--bootstrap", help="Half-samples behind the 95% confidence intervals (0: none).", min=0,

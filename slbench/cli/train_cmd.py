@@ -71,7 +71,7 @@ def train_command(
     batch: Annotated[Optional[int], typer.Option("--batch", help="Images per step (default: the model's).", min=1, max=COUNT_MAX)] = None,
     out: Annotated[
         Optional[Path],
-        typer.Option("--out", help="Checkpoint folder (default checkpoints/<model>/<category>/); "
+        typer.Option("--out", help="Checkpoint folder (default: <model>/<category>/ under checkpoints/); "
                                    "with --models, the folder holding <model>/<category>/ (default checkpoints/)."),
     ] = None,
     seed: Annotated[Optional[int], typer.Option("--seed", help="Seed of weights, batches and noise (default 0).", min=0, max=SEED_MAX)] = None,
@@ -115,8 +115,10 @@ def train_command(
     """Train a generator on one lesion class with its paper's loss, optimiser and schedule.
 
     Checkpoints and sample grids go to --out; --resume continues bit for bit; Ctrl-C or SIGTERM finishes the step and saves first (exit 130 or 143).
+
     For a comparison, train every model for the same --kimg: --models all --kimg K does it in one
     command that can be run again to finish what an interruption left.
+
     Several GPUs: torchrun --nproc_per_node N -m slbench train ...
     """
     options = dict(category=category, data=data, resolution=resolution, kimg=kimg, batch=batch, out=out, seed=seed,

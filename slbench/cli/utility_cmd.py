@@ -35,7 +35,7 @@ def utility(
     epochs: Annotated[int, typer.Option("--epochs", help="Training epochs of each classifier.", max=COUNT_MAX)] = 20,
     batch: Annotated[int, typer.Option("--batch", help="Classifier batch size.", max=COUNT_MAX)] = 32,
     out: Annotated[
-        Optional[Path], typer.Option("--out", help="Results folder (default: results/<timestamp>-<short-id>/).")
+        Optional[Path], typer.Option("--out", help="Results folder (default: a new folder under results/ named by the time and a short id).")
     ] = None,
     pretrained: Annotated[
         bool, typer.Option("--pretrained", help="Start from torchvision's ImageNet ResNet-18 weights (must be on disk).")
