@@ -177,7 +177,7 @@ def combine(result_sets: Iterable[ResultSet]) -> ResultSet:
         raise ResultsError("no results to combine: give at least one results folder")
     if len(runs) == 1:
         return runs[0]
-    labels = _unique_labels([run.label or f"run-{index + 1}" for index, run in enumerate(runs)])
+    labels = unique_labels([run.label or f"run-{index + 1}" for index, run in enumerate(runs)])
     renames = _colliding_models(runs, labels)
     frames, artifacts, artifact_folders = [], {}, {}
     for run, label in zip(runs, labels):
@@ -447,7 +447,8 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def _unique_labels(labels: list[str]) -> list[str]:
+def unique_labels(labels: list[str]) -> list[str]:
+    """``labels`` with a repeated one numbered (``seed``, ``seed-2``), so runs of one folder name stay apart."""
     unique = []
     for label in labels:
         candidate, suffix = label, 2

@@ -1,0 +1,183 @@
+"""Pooling runs of separately trained models into one result per model: the mean over training runs.
+
+One training run per model ranks runs, not models: on a small lesion class a GAN's FID can move
+several-fold from one training seed, or one checkpoint, to the next. :func:`pool_runs` takes the
+results of ``slbench run`` on two or more sets of checkpoints trained the same way with different
+seeds and gives, per (model, category, metric), the mean over the runs as the value, the sample
+standard deviation over the runs as ``std`` and Student's t 95% interval of the mean as the
+interval, so a table of the pooled rows says how far apart models are against how far training
+runs of one model are apart.
+
+Pooling refuses what would not be one comparison: runs evaluated with different settings, runs
+whose rows differ, a model trained for different budgets in different runs, and one checkpoint
+counted twice. It pools ``slbench run`` (quality) results only: utility results already average
+their classifiers over seeds.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from reports.results import ROW_KEY, ResultSet, ResultsError, normalise_row, sort_rows, unique_labels
+
+PER_RUN_SETTINGS = ("checkpoints", "checkpoint_sha256", "selection")
+"""Settings each run has its own of (what it evaluated); the pooled set keeps them per run."""
+
+UNCOMPARED_SETTINGS = (*PER_RUN_SETTINGS, "data")
+"""Settings that may differ between pooled runs: where the dataset lay may (its fingerprint, which
+must agree, says whether it was the same); the pooled set names the first run's."""
+
+PER_RUN_PROVENANCE = ("pairs", "timings_s", "packages")
+"""Provenance each run has its own of; the pooled set keeps them per run under ``pooled_runs``."""
+
+INTERVAL_LEVEL = 0.95
+
+
+@dataclass(frozen=True)
+class PooledRuns:
+    """The pooled rows with the settings and provenance to store beside them."""
+
+    rows: list[dict[str, Any]]
+    settings: dict[str, Any]
+    provenance: dict[str, Any]
+
+
+def pool_runs(runs: Sequence[ResultSet], *, bounds: Mapping[str, tuple[float, float]] | None = None) -> PooledRuns:
+    """The mean over ``runs`` of every result row, its spread and interval over the runs.
+
+    ``bounds`` maps a metric to the values it can take (precision lies in [0, 1], FID is never
+    negative); its intervals are clipped to them, as the runs' own intervals are. Raises
+    :class:`reports.results.ResultsError` naming what keeps the runs from being pooled."""
+    runs = [single for run in runs for single in run.runs()]
+    if len(runs) < 2:
+        raise ResultsError(f"pooling needs results of at least two training runs, got {len(runs)}; "
+                           "train each model again with another --seed and `slbench run` its checkpoints")
+    labels = unique_labels([run.label or f"run-{index + 1}" for index, run in enumerate(runs)])
+    for run, label in zip(runs, labels):
+        _check_is_quality_run(run, label)
+    settings = _shared_settings(runs, labels)
+    rows_by_run = [{tuple(row[column] for column in ROW_KEY): row for row in run.rows.to_dict("records")}
+                   for run in runs]
+    _check_same_rows(rows_by_run, labels)
+    _check_distinct_checkpoints(runs, labels)
+    seeds = _training_seeds(runs)
+    metric = ROW_KEY.index("metric")
+    pooled = [_pooled_row([rows[key] for rows in rows_by_run], labels, seeds, (bounds or {}).get(key[metric]))
+              for key in rows_by_run[0]]
+    return PooledRuns(rows=sort_rows(pooled), settings=settings, provenance=_pooled_provenance(runs, labels, seeds))
+
+
+def _check_is_quality_run(run: ResultSet, label: str) -> None:
+    tables = set(run.rows["table"])
+    if not tables:
+        raise ResultsError(f"{label} holds no result rows; nothing to pool")
+    if tables != {"quality"}:
+        raise ResultsError(f"{label} holds {', '.join(sorted(tables - {'quality'}))} results; pooling takes "
+                           "`slbench run` results only (utility results already average over seeds)")
+
+
+def _shared_settings(runs: Sequence[ResultSet], labels: Sequence[str]) -> dict[str, Any]:
+    """The evaluation settings every run shares, or an error naming the first that differs."""
+    first = runs[0].settings
+    if not first:
+        raise ResultsError(f"{labels[0]} records no settings (metrics.json is missing); pool complete results folders")
+    for run, label in zip(runs[1:], labels[1:]):
+        keys = sorted((set(first) | set(run.settings)) - set(UNCOMPARED_SETTINGS))
+        differing = [key for key in keys if first.get(key) != run.settings.get(key)]
+        if differing:
+            key = differing[0]
+            raise ResultsError(f"{labels[0]} and {label} were evaluated differently ({key} {first.get(key)!r} "
+                               f"against {run.settings.get(key)!r}); pool runs of one `slbench run` command "
+                               "on checkpoints of different training seeds")
+    shared = {key: value for key, value in first.items() if key not in PER_RUN_SETTINGS}
+    return {**shared, "command": "pool", "pooled_runs": list(labels)}
+
+
+def _check_same_rows(rows_by_run: Sequence[Mapping[tuple, dict]], labels: Sequence[str]) -> None:
+    first = set(rows_by_run[0])
+    for rows, label in zip(rows_by_run[1:], labels[1:]):
+        missing, extra = first - set(rows), set(rows) - first
+        if missing or extra:
+            key = sorted(missing or extra)[0]
+            described = ", ".join(f"{column}={value}" for column, value in zip(ROW_KEY, key))
+            holder, lacking = (labels[0], label) if missing else (label, labels[0])
+            raise ResultsError(f"{holder} has a result that {lacking} lacks ({described}); pool runs of the same "
+                               "models, categories and metrics")
+
+
+def _check_distinct_checkpoints(runs: Sequence[ResultSet], labels: Sequence[str]) -> None:
+    seen: dict[tuple[str, str], str] = {}
+    for run, label in zip(runs, labels):
+        for pair, sha in (run.settings.get("checkpoint_sha256") or {}).items():
+            if (pair, sha) in seen:
+                raise ResultsError(f"{seen[(pair, sha)]} and {label} evaluated the same {pair} checkpoint; "
+                                   "pool runs of separately trained models (each its own --seed)")
+            seen[(pair, sha)] = label
+
+
+def _training_seeds(runs: Sequence[ResultSet]) -> dict[str, list[int | None]]:
+    """``model/category`` -> the training seed of its checkpoint in each run (None when unrecorded)."""
+    seeds: dict[str, list[int | None]] = {}
+    for index, run in enumerate(runs):
+        for pair, record in (run.provenance.get("pairs") or {}).items():
+            metadata = (record.get("checkpoint") or {}).get("metadata") or {}
+            seed = metadata.get("seed")
+            seeds.setdefault(pair, [None] * len(runs))[index] = seed if isinstance(seed, int) else None
+    return seeds
+
+
+def _pooled_row(rows: Sequence[dict], labels: Sequence[str], seeds: Mapping[str, list],
+                bounds: tuple[float, float] | None) -> dict[str, Any]:
+    first = rows[0]
+    pair = f"{first['model']}/{first['category']}"
+    for column in ("step", "kimg", "stage", "n_real", "n_fake"):
+        values = [_comparable(row[column]) for row in rows]
+        if len(set(values)) > 1:
+            shown = ", ".join(f"{label} {value}" for label, value in zip(labels, values))
+            raise ResultsError(f"{pair} {first['metric']}: the runs differ in {column} ({shown}); pool runs whose "
+                               "checkpoints were trained for the same budget (`slbench train --kimg K`) and "
+                               "evaluated on as many images")
+    values = np.array([row["value"] for row in rows], dtype=float)
+    mean = float(values.mean())
+    spread = float(values.std(ddof=1))
+    half = float(stats.t.ppf(0.5 + INTERVAL_LEVEL / 2, len(values) - 1)) * spread / math.sqrt(len(values))
+    low, high = bounds or (-math.inf, math.inf)
+    notes = list(dict.fromkeys(row["note"] for row in rows if row["note"]))
+    seeds_text = ", ".join("?" if seed is None else str(seed) for seed in seeds.get(pair, [None] * len(rows)))
+    pooled_note = f"mean of {len(rows)} training runs (seeds {seeds_text}); interval: t {INTERVAL_LEVEL:.0%} over runs"
+    return normalise_row({
+        **{column: first[column] for column in first if column != "run"},
+        "value": mean,
+        "std": spread,
+        "ci_low": max(mean - half, low),
+        "ci_high": min(mean + half, high),
+        "low_reliability": any(bool(row["low_reliability"]) for row in rows),
+        "note": "; ".join([pooled_note, *notes]),
+    }, f"pooled {pair} {first['metric']}")
+
+
+def _comparable(value: Any) -> Any:
+    """A cell as a value that compares equal across runs (pandas' missing values as None)."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return value
+
+
+def _pooled_provenance(runs: Sequence[ResultSet], labels: Sequence[str], seeds: Mapping[str, list]) -> dict[str, Any]:
+    shared = {key: value for key, value in runs[0].provenance.items() if key not in PER_RUN_PROVENANCE}
+    per_run = {}
+    for index, (run, label) in enumerate(zip(runs, labels)):
+        pairs = {pair: {"checkpoint": (run.settings.get("checkpoints") or {}).get(pair),
+                        "checkpoint_sha256": (run.settings.get("checkpoint_sha256") or {}).get(pair),
+                        "training_seed": seeds.get(pair, [None] * len(runs))[index]}
+                 for pair in sorted(set(run.settings.get("checkpoints") or {}) | set(seeds))}
+        per_run[label] = {"folder": str(run.folder) if run.folder is not None else None,
+                          "data": run.settings.get("data"), "selection": run.settings.get("selection") or {},
+                          "packages": run.provenance.get("packages"), "pairs": pairs}
+    return {**shared, "pooled_runs": per_run}
