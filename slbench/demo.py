@@ -276,6 +276,7 @@ def run_demo(*, folder: str | Path = DEFAULT_DEMO_FOLDER, config: DemoConfig = D
                       "three, narrower than published) to train on CPU in minutes", highlight=False)
     console.print(f"{config.kimg:g}k images is far from convergence: the table ranks the last checkpoint of short "
                   "runs, not models; the training curves above and in the report show how far that number moves "
-                  "from one checkpoint to the next, the report's sample grids how far each model got", highlight=False)
+                  "from one checkpoint to the next, the report's sample grids how far each model got; to rank models, "
+                  "train each with several seeds and `slbench pool` their runs", highlight=False)
     console.print(labelled("HTML report:", "bold", report))
     return DemoOutcome(folder, results, report, outcome)
