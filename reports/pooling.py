@@ -10,7 +10,9 @@ runs of one model are apart.
 
 Pooling refuses what would not be one comparison: runs evaluated with different settings, runs
 whose rows differ, a model trained for different budgets in different runs, and one checkpoint
-counted twice. It pools ``slbench run`` (quality) results only: utility results already average
+counted twice. Runs that chose each checkpoint from its training track (``slbench run --select
+best:METRIC``) may have chosen different steps: the pooled row then has the mean of the chosen
+checkpoints' kimg, no single step, and the caption lists the steps of every run. It pools ``slbench run`` (quality) results only: utility results already average
 their classifiers over seeds.
 """
 
@@ -24,6 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from reports.real_sides import SIDE_TEXT
 from reports.results import ROW_KEY, ResultSet, ResultsError, normalise_row, sort_rows, unique_labels
 
 PER_RUN_SETTINGS = ("checkpoints", "checkpoint_sha256", "selection")
@@ -67,9 +70,13 @@ def pool_runs(runs: Sequence[ResultSet], *, bounds: Mapping[str, tuple[float, fl
     _check_same_rows(rows_by_run, labels)
     _check_distinct_checkpoints(runs, labels)
     seeds = _training_seeds(runs)
+    selections = _pooled_selections(runs)
     metric = ROW_KEY.index("metric")
-    pooled = [_pooled_row([rows[key] for rows in rows_by_run], labels, seeds, (bounds or {}).get(key[metric]))
+    pooled = [_pooled_row([rows[key] for rows in rows_by_run], labels, seeds, (bounds or {}).get(key[metric]),
+                          selected=f"{key[ROW_KEY.index('model')]}/{key[ROW_KEY.index('category')]}" in selections)
               for key in rows_by_run[0]]
+    if selections:
+        settings["selection"] = selections
     return PooledRuns(rows=sort_rows(pooled), settings=settings, provenance=_pooled_provenance(runs, labels, seeds))
 
 
@@ -121,6 +128,29 @@ def _check_distinct_checkpoints(runs: Sequence[ResultSet], labels: Sequence[str]
             seen[(pair, sha)] = label
 
 
+def _pooled_selections(runs: Sequence[ResultSet]) -> dict[str, dict[str, Any]]:
+    """``model/category`` -> one record of the steps every run chose from its track, for the
+    pairs every run chose (``slbench run --select best:METRIC``), as the reports' captions read it."""
+    records = [run.settings.get("selection") or {} for run in runs]
+    pooled = {}
+    for pair in sorted(set.intersection(*(set(record) for record in records))):
+        chosen = [record[pair] for record in records]
+        steps = ", ".join(str(record.get("step", "?")) for record in chosen)
+        kimgs = [float(record["kimg"]) for record in chosen if isinstance(record.get("kimg"), (int, float))]
+        sides = {key: {str(record.get(key, "all")) for record in chosen} for key in ("selection_set", "reported_on")}
+        selection_set, reported_on = (values.pop() if len(values) == 1 else "mixed" for values in sides.values())
+        kimg = f" ({sum(kimgs) / len(kimgs):.2f} kimg on average)" if len(kimgs) == len(chosen) else ""
+        pooled[pair] = {
+            "rule": chosen[0].get("rule"), "steps": [record.get("step") for record in chosen],
+            "selection_set": selection_set, "reported_on": reported_on,
+            "optimistic": any(record.get("optimistic", True) for record in chosen),
+            "reason": (f"{chosen[0].get('rule')} of each run's own track, steps {steps}{kimg}, selected on "
+                       f"{SIDE_TEXT.get(selection_set, 'images that differ between runs')}, reported on "
+                       f"{SIDE_TEXT.get(reported_on, 'images that differ between runs')}"),
+        }
+    return pooled
+
+
 def _training_seeds(runs: Sequence[ResultSet]) -> dict[str, list[int | None]]:
     """``model/category`` -> the training seed of its checkpoint in each run (None when unrecorded)."""
     seeds: dict[str, list[int | None]] = {}
@@ -133,10 +163,11 @@ def _training_seeds(runs: Sequence[ResultSet]) -> dict[str, list[int | None]]:
 
 
 def _pooled_row(rows: Sequence[dict], labels: Sequence[str], seeds: Mapping[str, list],
-                bounds: tuple[float, float] | None) -> dict[str, Any]:
+                bounds: tuple[float, float] | None, *, selected: bool) -> dict[str, Any]:
+    """One pooled row; ``selected``: every run chose the pair's step from its track, so the steps may differ."""
     first = rows[0]
     pair = f"{first['model']}/{first['category']}"
-    for column in ("step", "kimg", "stage", "n_real", "n_fake"):
+    for column in ("stage", "n_real", "n_fake") if selected else ("step", "kimg", "stage", "n_real", "n_fake"):
         values = [_comparable(row[column]) for row in rows]
         if len(set(values)) > 1:
             shown = ", ".join(f"{label} {value}" for label, value in zip(labels, values))
@@ -151,8 +182,11 @@ def _pooled_row(rows: Sequence[dict], labels: Sequence[str], seeds: Mapping[str,
     notes = list(dict.fromkeys(row["note"] for row in rows if row["note"]))
     seeds_text = ", ".join("?" if seed is None else str(seed) for seed in seeds.get(pair, [None] * len(rows)))
     pooled_note = f"mean of {len(rows)} training runs (seeds {seeds_text}); interval: t {INTERVAL_LEVEL:.0%} over runs"
+    steps, kimgs = {_comparable(row["step"]) for row in rows}, {_comparable(row["kimg"]) for row in rows}
     return normalise_row({
         **{column: first[column] for column in first if column != "run"},
+        "step": steps.pop() if len(steps) == 1 else None,
+        "kimg": kimgs.pop() if len(kimgs) == 1 else float(np.mean([row["kimg"] for row in rows])),
         "value": mean,
         "std": spread,
         "ci_low": max(mean - half, low),

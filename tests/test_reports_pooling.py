@@ -8,6 +8,7 @@ import pytest
 from scipy import stats
 
 from reports.pooling import pool_runs
+from reports.render import render_report
 from reports.results import ResultsError, load_results, write_results
 from reports_factory import quality_row
 
@@ -144,3 +145,48 @@ def test_runs_in_folders_of_one_name_stay_apart(tmp_path):
     pooled = pool_runs(runs)
     assert pooled.settings["pooled_runs"] == ["results", "results-2"]
     assert [run["pairs"]["dcgan/MEL"]["training_seed"] for run in pooled.provenance["pooled_runs"].values()] == [0, 1]
+
+
+def selected_run(folder, seed, step, *, selection_set="train", reported_on="test"):
+    """A run of `slbench run --select best:fid` that chose ``step`` (16 images a step) for dcgan/MEL."""
+    record = {"rule": "best:fid", "step": step, "kimg": step * 0.016, "selection_set": selection_set,
+              "reported_on": reported_on, "optimistic": not (selection_set == "train" and reported_on == "test"),
+              "reason": f"step {step}: lowest FID"}
+    run = write_training_run(folder / "tmp", seed, {("dcgan", "fid"): 50.0 + seed},
+                             settings={"select": "best:fid", "selection": {"dcgan/MEL": record}})
+    rows = [{**row, "step": step, "kimg": step * 0.016} for row in run.rows.to_dict("records")]
+    return load_results(write_results(folder / f"run-{seed}", rows, settings=run.settings, provenance=run.provenance,
+                                      artifacts={}))
+
+
+def test_steps_chosen_from_each_runs_track_may_differ(tmp_path):
+    runs = [selected_run(tmp_path, seed, step) for seed, step in enumerate((500, 700, 600))]
+    pooled = pool_runs(runs)
+    row = pooled_row(pooled, "dcgan", "fid")
+    assert row["step"] is None and row["kimg"] == pytest.approx(9.6)
+    (record,) = pooled.settings["selection"].values()
+    assert record["steps"] == [500, 700, 600] and not record["optimistic"]
+    assert record["reason"] == ("best:fid of each run's own track, steps 500, 700, 600 (9.60 kimg on average), "
+                                "selected on the training side of the lesion-grouped split, reported on the "
+                                "held-out (test) side of the lesion-grouped split")
+
+
+def test_a_selection_made_on_other_images_in_one_run_counts_as_optimistic(tmp_path):
+    runs = [selected_run(tmp_path, 0, 500), selected_run(tmp_path, 1, 700, selection_set="all")]
+    (record,) = pool_runs(runs).settings["selection"].values()
+    assert record["selection_set"] == "mixed" and record["optimistic"]
+
+
+def test_without_a_selection_equal_budgets_are_kept_exactly(tmp_path):
+    runs = three_runs(tmp_path, kimg=0.896)
+    row = pooled_row(pool_runs(runs), "dcgan", "fid")
+    assert row["kimg"] == 0.896 and row["step"] == 2000 and "selection" not in pool_runs(runs).settings
+
+
+def test_the_report_of_pooled_selections_lists_every_runs_step(tmp_path):
+    pooled = pool_runs([selected_run(tmp_path, seed, step) for seed, step in enumerate((500, 700))])
+    folder = write_results(tmp_path / "pooled", pooled.rows, settings=pooled.settings, provenance=pooled.provenance,
+                           artifacts={})
+    report = render_report(folder, formats="md")["md"].read_text()
+    assert "dcgan/MEL best:fid of each run's own track, steps 500, 700" in " ".join(report.split())
+    assert "mean of 2 training runs (seeds 0, 1)" in report
