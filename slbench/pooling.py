@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Sequence
 
 from reports.pooling import pool_runs
-from reports.render import render_report
+from reports.render import check_formats, render_report
 from reports.results import ResultsError, load_results, write_results
 from reports.schema import METRICS_JSON
 from slbench.console import console, plain
@@ -39,18 +39,20 @@ def pool_results(folders: Sequence[Path], *, out: Path | None = None, formats: s
     if target.resolve() in resolved:
         raise SlbenchError(f"--out {target} is one of the runs being pooled; give a folder of its own")
     try:
+        chosen = check_formats(formats)
         pooled = pool_runs([load_results(folder) for folder in folders],
                            bounds={name: info.bounds for name, info in METRICS.items()})
         _check_replaceable(target)
         write_results(target, pooled.rows, settings=pooled.settings, provenance=pooled.provenance, artifacts={})
+        console.print(results_table(pooled.rows, title=f"mean over {len(folders)} training runs, "
+                                                       "± t 95% interval over runs"))
+        # The table's caption already warns of unequal budgets; the reports repeat it in theirs.
+        written = render_report(target, formats=chosen)
     except ResultsError as err:
         raise SlbenchError(str(err)) from None
     except OSError as err:
         raise SlbenchError(f"cannot write the pooled results to {err.filename or target}: "
                            f"{err.strerror or err}; choose another --out") from None
-    console.print(results_table(pooled.rows, title=f"mean over {len(folders)} training runs, ± t 95% interval over runs"))
-    # The table's caption already warns of unequal budgets; the reports repeat it in theirs.
-    written = render_report(target, formats=formats)
     console.print("pooled results: " + plain(target), highlight=False)
     console.print("report: " + ", ".join(plain(path) for path in written.values()), highlight=False)
     return target

@@ -86,13 +86,15 @@ def test_check_gates_a_checkpoint_against_the_pooled_runs(runs):
     assert fid["baseline"] == pytest.approx(mean) and fid["rule"].startswith("baseline CI")
 
 
-@pytest.mark.parametrize("case", ["one run", "out is a run", "out holds other results", "same run twice"])
+@pytest.mark.parametrize("case", ["one run", "out is a run", "out holds other results", "same run twice",
+                                  "unknown format"])
 def test_refusals_are_one_line_with_exit_code_2(runs, case):
     folders = runs["folders"]
     args = {"one run": [folders[0]],
             "out is a run": [*folders, "--out", folders[1]],
             "out holds other results": [*folders[1:], "--out", folders[0]],
-            "same run twice": [folders[0], folders[0]]}[case]
+            "same run twice": [folders[0], folders[0]],
+            "unknown format": [*folders, "--out", runs["root"] / "never", "--format", "pdf"]}[case]
     before = (folders[0] / "metrics.json").read_bytes()
     result = pool(*args)
     assert result.exit_code == 2, result.output
@@ -100,5 +102,6 @@ def test_refusals_are_one_line_with_exit_code_2(runs, case):
     assert "Traceback" not in result.output
     assert {"one run": "at least two training runs", "out is a run": "is one of the runs being pooled",
             "out holds other results": "already holds results of another command",
-            "same run twice": "is given twice"}[case] in result.stderr
+            "same run twice": "is given twice", "unknown format": "unknown report format(s): pdf"}[case] in result.stderr
+    assert not (runs["root"] / "never").exists()
     assert (folders[0] / "metrics.json").read_bytes() == before

@@ -1,11 +1,12 @@
 """The ``slbench`` command line: one typer app, one module per command group.
 
 Each command module exposes ``register(app)``; commands are thin and hand off to plain
-keyword-only functions in the library, so tests can call either. Every command callback is
-wrapped once here, its help reflowed to the terminal's width: whatever ends a command early prints one ``error: ...`` line, never a
-traceback, and exits with the code :func:`slbench.errors.describe_failure` gives it (2 for a user
-mistake or an environment fault, 70 for a bug, 130 for Ctrl-C; 1 stays reserved for a failed
-``slbench check``), under the console script and typer's ``CliRunner`` alike.
+keyword-only functions in the library, so tests can call either. Every command's help is
+reflowed to the terminal's width, and its callback wrapped once here: whatever ends a command
+early prints one ``error: ...`` line, never a traceback, and exits with the code
+:func:`slbench.errors.describe_failure` gives it (2 for a user mistake or an environment fault,
+70 for a bug, 130 for Ctrl-C; 1 stays reserved for a failed ``slbench check``), under the
+console script and typer's ``CliRunner`` alike.
 """
 
 from __future__ import annotations
