@@ -57,6 +57,8 @@ def caption(table: WideTable) -> str:
     parts = [lead, setting + sample_size_text(table) + ".", DIRECTION_NOTE]
     if table.any_ci:
         parts.append(CI_NOTE)
+    if table.pooling_note:
+        parts.append(table.pooling_note)
     if table.real_side_note:
         parts.append(table.real_side_note)
     if table.checkpoint_note:

@@ -37,7 +37,10 @@ UNCOMPARED_SETTINGS = (*PER_RUN_SETTINGS, "data")
 must agree, says whether it was the same); the pooled set names the first run's."""
 
 PER_RUN_PROVENANCE = ("pairs", "timings_s", "packages")
-"""Provenance each run has its own of; the pooled set keeps them per run under ``pooled_runs``."""
+"""Provenance each run has its own of; the pooled set keeps them per run under ``pooled_runs``.
+
+The pooled settings say under ``pooling`` which runs were pooled, the training seed of each
+model's checkpoint in each, and the interval: :func:`pooling_note` is the captions' sentence."""
 
 INTERVAL_LEVEL = 0.95
 
@@ -72,11 +75,12 @@ def pool_runs(runs: Sequence[ResultSet], *, bounds: Mapping[str, tuple[float, fl
     seeds = _training_seeds(runs)
     selections = _pooled_selections(runs)
     metric = ROW_KEY.index("metric")
-    pooled = [_pooled_row([rows[key] for rows in rows_by_run], labels, seeds, (bounds or {}).get(key[metric]),
+    pooled = [_pooled_row([rows[key] for rows in rows_by_run], labels, (bounds or {}).get(key[metric]),
                           selected=f"{key[ROW_KEY.index('model')]}/{key[ROW_KEY.index('category')]}" in selections)
               for key in rows_by_run[0]]
     if selections:
         settings["selection"] = selections
+    settings["pooling"] = {"runs": list(labels), "training_seeds": seeds, "interval": f"t {INTERVAL_LEVEL:.0%}"}
     return PooledRuns(rows=sort_rows(pooled), settings=settings, provenance=_pooled_provenance(runs, labels, seeds))
 
 
@@ -103,7 +107,7 @@ def _shared_settings(runs: Sequence[ResultSet], labels: Sequence[str]) -> dict[s
                                f"against {run.settings.get(key)!r}); pool runs of one `slbench run` command "
                                "on checkpoints of different training seeds")
     shared = {key: value for key, value in first.items() if key not in PER_RUN_SETTINGS}
-    return {**shared, "command": "pool", "pooled_runs": list(labels)}
+    return {**shared, "command": "pool"}
 
 
 def _check_same_rows(rows_by_run: Sequence[Mapping[tuple, dict]], labels: Sequence[str]) -> None:
@@ -162,8 +166,8 @@ def _training_seeds(runs: Sequence[ResultSet]) -> dict[str, list[int | None]]:
     return seeds
 
 
-def _pooled_row(rows: Sequence[dict], labels: Sequence[str], seeds: Mapping[str, list],
-                bounds: tuple[float, float] | None, *, selected: bool) -> dict[str, Any]:
+def _pooled_row(rows: Sequence[dict], labels: Sequence[str], bounds: tuple[float, float] | None, *,
+                selected: bool) -> dict[str, Any]:
     """One pooled row; ``selected``: every run chose the pair's step from its track, so the steps may differ."""
     first = rows[0]
     pair = f"{first['model']}/{first['category']}"
@@ -180,8 +184,6 @@ def _pooled_row(rows: Sequence[dict], labels: Sequence[str], seeds: Mapping[str,
     half = float(stats.t.ppf(0.5 + INTERVAL_LEVEL / 2, len(values) - 1)) * spread / math.sqrt(len(values))
     low, high = bounds or (-math.inf, math.inf)
     notes = list(dict.fromkeys(row["note"] for row in rows if row["note"]))
-    seeds_text = ", ".join("?" if seed is None else str(seed) for seed in seeds.get(pair, [None] * len(rows)))
-    pooled_note = f"mean of {len(rows)} training runs (seeds {seeds_text}); interval: t {INTERVAL_LEVEL:.0%} over runs"
     steps, kimgs = {_comparable(row["step"]) for row in rows}, {_comparable(row["kimg"]) for row in rows}
     return normalise_row({
         **{column: first[column] for column in first if column != "run"},
@@ -192,8 +194,26 @@ def _pooled_row(rows: Sequence[dict], labels: Sequence[str], seeds: Mapping[str,
         "ci_low": max(mean - half, low),
         "ci_high": min(mean + half, high),
         "low_reliability": any(bool(row["low_reliability"]) for row in rows),
-        "note": "; ".join([pooled_note, *notes]),
+        "note": "; ".join(notes),
     }, f"pooled {pair} {first['metric']}")
+
+
+def pooling_note(settings: Mapping[str, Any]) -> str:
+    """The caption sentence of a pooled run's values: how many runs, which training seeds, which
+    interval; empty for a run that pooled nothing."""
+    pooling = settings.get("pooling")
+    if not isinstance(pooling, Mapping):
+        return ""
+    runs = len(pooling.get("runs") or ())
+    seeds = {pair: ", ".join("?" if seed is None else str(seed) for seed in values)
+             for pair, values in sorted((pooling.get("training_seeds") or {}).items())}
+    if len(set(seeds.values())) == 1:
+        seeds_text = f"training seeds {next(iter(seeds.values()))}"
+    else:
+        seeds_text = "training seeds " + "; ".join(f"{pair} {text}" for pair, text in seeds.items())
+    return (f"Values: the mean of {runs} training runs of each model ({seeds_text}); ± half-width of the "
+            f"{pooling.get('interval', 't 95%')} interval of that mean over the runs (the runs' own intervals, "
+            "which resample only generated images, are left out).")
 
 
 def _comparable(value: Any) -> Any:

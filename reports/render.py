@@ -23,6 +23,7 @@ from reports.html import render_html
 from reports.latex import render_latex
 from reports.markdown import render_markdown
 from reports.plots import prd_plots, report_plots
+from reports.pooling import pooling_note
 from reports.real_sides import real_side_note, run_side_use
 from reports.reader_study import latex_tables, load_studies
 from reports.results import ResultSet, ResultsError, combine, load_results
@@ -65,7 +66,8 @@ def render_report(
     result_set = combine([load_results(path) for path in paths])
     if result_set.rows.empty:
         raise ResultsError(f"{', '.join(str(p) for p in paths)} hold(s) no result rows; nothing to report")
-    tables = with_real_sides(with_checkpoint_notes(build_tables(result_set.rows), result_set), result_set)
+    tables = with_real_sides(with_pooling_notes(with_checkpoint_notes(build_tables(result_set.rows), result_set),
+                                                result_set), result_set)
     studies = load_studies(paths)
     if on_warning is not None:
         for warning in report_warnings(result_set, tables):
@@ -81,6 +83,17 @@ def with_checkpoint_notes(tables: list[WideTable], result_set: ResultSet) -> lis
                   for key, record in (run.settings.get("selection") or {}).items()}
     note = checkpoint_note(selections)
     return [replace(table, checkpoint_note=note) if table.kind == "quality" and note else table for table in tables]
+
+
+def with_pooling_notes(tables: list[WideTable], result_set: ResultSet) -> list[WideTable]:
+    """Quality tables told which of their values are means over pooled training runs (``slbench pool``)."""
+    runs = result_set.runs()
+    notes = [(run.label, pooling_note(run.settings)) for run in runs]
+    pooled = [(label, note) for label, note in notes if note]
+    if not pooled:
+        return tables
+    note = pooled[0][1] if len(runs) == 1 else " ".join(f"{label}: {note}" for label, note in pooled)
+    return [replace(table, pooling_note=note) if table.kind == "quality" else table for table in tables]
 
 
 def with_real_sides(tables: list[WideTable], result_set: ResultSet) -> list[WideTable]:

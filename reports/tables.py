@@ -86,6 +86,7 @@ class WideTable:
     notes: tuple[str, ...]  # every distinct note, in order of appearance
     shared_notes: tuple[str, ...] = ()  # notes every value carries: listed under the table, unmarked
     checkpoint_note: str = ""  # which checkpoint each model's values come from, when chosen from a track
+    pooling_note: str = ""  # what the values are when they pool training runs (:mod:`reports.pooling`)
     real_side_note: str = ""  # which real images quality and memorisation were scored against
     real_sides: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)  # (model, category) -> sides
     budgets: dict[tuple[str, str], Budget] = field(default_factory=dict)  # (model, category) -> training budget

@@ -60,7 +60,7 @@ def test_pooled_folder_holds_the_mean_of_the_runs_and_its_reports(runs):
         assert row["ci_low"].item() < row["value"].item() < row["ci_high"].item()
         assert row["kimg"].item() == pytest.approx(0.08)  # 5 steps of 16 images
     report = (out / "report.md").read_text()
-    assert "mean of 3 training runs (seeds 0, 1, 2)" in report
+    assert "Values: the mean of 3 training runs of each model (training seeds 0, 1, 2);" in report
     assert (out / "metrics-wide.csv").exists() and not (out / "report.html").exists()
 
 

@@ -7,7 +7,7 @@ import math
 import pytest
 from scipy import stats
 
-from reports.pooling import pool_runs
+from reports.pooling import pool_runs, pooling_note
 from reports.render import render_report
 from reports.results import ResultsError, load_results, write_results
 from reports_factory import quality_row
@@ -52,8 +52,7 @@ def test_value_is_the_mean_over_runs_with_their_spread_and_t_interval(tmp_path):
     assert row["std"] == pytest.approx(spread)
     assert (row["ci_low"], row["ci_high"]) == pytest.approx((25.0 - half, 25.0 + half))
     assert half == pytest.approx(13.83, abs=0.01)
-    assert row["kimg"] == 32.0 and row["step"] == 2000
-    assert row["note"].startswith("mean of 3 training runs (seeds 0, 1, 2); interval: t 95% over runs")
+    assert row["kimg"] == 32.0 and row["step"] == 2000 and row["note"] == ""
 
 
 def test_identical_values_pool_to_themselves_with_no_spread(tmp_path):
@@ -73,12 +72,17 @@ def test_pooled_rows_keep_the_runs_low_reliability_flags_and_notes(tmp_path):
     runs = [write_training_run(tmp_path / f"run-{seed}", seed, {("dcgan", "fid"): 60.0}, extra_rows=[row])
             for seed, row in enumerate([flagged, plain])]
     row = pooled_row(pool_runs(runs), "dcgan", "kid")
-    assert row["low_reliability"] and row["note"].endswith("; KID subset size reduced")
+    assert row["low_reliability"] and row["note"] == "KID subset size reduced"
 
 
 def test_settings_and_provenance_name_every_run(tmp_path):
     pooled = pool_runs(three_runs(tmp_path))
-    assert pooled.settings["command"] == "pool" and pooled.settings["pooled_runs"] == ["run-0", "run-1", "run-2"]
+    assert pooled.settings["command"] == "pool" and pooled.settings["pooling"]["runs"] == ["run-0", "run-1", "run-2"]
+    assert pooled.settings["pooling"]["training_seeds"] == {"dcgan/MEL": [0, 1, 2], "sl-stylegan/MEL": [0, 1, 2]}
+    assert pooling_note(pooled.settings) == (
+        "Values: the mean of 3 training runs of each model (training seeds 0, 1, 2); ± half-width of the t 95% "
+        "interval of that mean over the runs (the runs' own intervals, which resample only generated images, "
+        "are left out).")
     assert "checkpoints" not in pooled.settings and pooled.settings["data"] == "/data/isic"
     per_run = pooled.provenance["pooled_runs"]
     assert per_run["run-1"]["pairs"]["dcgan/MEL"] == {
@@ -143,7 +147,7 @@ def test_runs_in_folders_of_one_name_stay_apart(tmp_path):
     values = {("dcgan", "fid"): 60.0}
     runs = [write_training_run(tmp_path / parent / "results", seed, values) for seed, parent in enumerate("ab")]
     pooled = pool_runs(runs)
-    assert pooled.settings["pooled_runs"] == ["results", "results-2"]
+    assert pooled.settings["pooling"]["runs"] == ["results", "results-2"]
     assert [run["pairs"]["dcgan/MEL"]["training_seed"] for run in pooled.provenance["pooled_runs"].values()] == [0, 1]
 
 
@@ -189,4 +193,21 @@ def test_the_report_of_pooled_selections_lists_every_runs_step(tmp_path):
                            artifacts={})
     report = render_report(folder, formats="md")["md"].read_text()
     assert "dcgan/MEL best:fid of each run's own track, steps 500, 700" in " ".join(report.split())
-    assert "mean of 2 training runs (seeds 0, 1)" in report
+    assert "Values: the mean of 2 training runs of each model (training seeds 0, 1);" in report
+
+
+def test_seeds_that_differ_by_model_are_named_per_model():
+    settings = {"pooling": {"runs": ["a", "b"], "training_seeds": {"dcgan/MEL": [0, 1], "stylegan/MEL": [0, None]},
+                            "interval": "t 95%"}}
+    assert "(training seeds dcgan/MEL 0, 1; stylegan/MEL 0, ?)" in pooling_note(settings)
+    assert pooling_note({"features": "lesion"}) == ""
+
+
+def test_a_report_combining_pooled_and_single_runs_says_which_run_pooled(tmp_path):
+    runs = three_runs(tmp_path)
+    pooled = pool_runs(runs)
+    folder = write_results(tmp_path / "pooled", pooled.rows, settings=pooled.settings, provenance=pooled.provenance,
+                           artifacts={})
+    report = render_report([folder, runs[0].folder], formats="md", out=tmp_path / "both")["md"].read_text()
+    assert "pooled: Values: the mean of 3 training runs of each model" in report
+    assert "run-0: Values" not in report
