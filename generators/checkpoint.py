@@ -36,6 +36,10 @@ from generators.safe_io import (
 
 FORMAT = "slbench-checkpoint/1"
 LATEST = "latest"
+COUNTER_MAX = 2**63 - 1
+"""The largest step, image count or seed a checkpoint may record: what the int64 columns of result
+tables and torch's generators hold."""
+
 _NAME = re.compile(r"^step-(\d+)$")
 
 
@@ -207,8 +211,8 @@ def check_metadata(metadata: Mapping[str, Any], path: str | Path) -> None:
         raise refuse(f"architecture {architecture!r} is not a mapping of settings")
     for key in ("step", "images_seen", "seed"):
         value = metadata.get(key, 0)
-        if type(value) is not int or value < 0:
-            raise refuse(f"{key} {value!r} is not a non-negative integer")
+        if type(value) is not int or not 0 <= value <= COUNTER_MAX:
+            raise refuse(f"{key} {value!r} is not an integer from 0 to {COUNTER_MAX}")
     category = metadata.get("category")
     if category is not None and not isinstance(category, str):
         raise refuse(f"category {category!r} is not a class name")

@@ -23,6 +23,8 @@ BAD_METADATA = {
     "resolution-unsupported": {"resolution": 48},
     "unknown-model": {"model": "nope"},
     "negative-step": {"step": -1},
+    "step-beyond-int64": {"step": 10**30},
+    "seed-beyond-int64": {"seed": 2**64},
     "architecture-not-a-mapping": {"architecture": [1, 2]},
     "architecture-wrong-type": {"architecture": {"ngf": "wide", "ndf": 8}},
     "architecture-too-large": {"architecture": {"ngf": 1_000_000, "ndf": 8}},

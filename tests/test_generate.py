@@ -67,3 +67,54 @@ def test_a_missing_or_pickled_checkpoint_is_a_one_line_error(checkpoint, tmp_pat
     pickled = _generate(str(folder), "--n", "2", "--out", str(tmp_path / "out"))
     assert pickled.exit_code == 2 and "pickle" in pickled.output
     assert not (tmp_path / "out").exists()
+
+
+def _save(folder, generator, step=9):
+    metadata = {"model": "dcgan", "resolution": 32, "category": "MEL", "architecture": {"ngf": 4, "ndf": 4},
+                "step": step}
+    save_checkpoint(folder, step, module_tensors(generator, "G."), metadata)
+    return folder
+
+
+def test_a_checkpoint_with_non_finite_weights_writes_nothing(checkpoint, tmp_path):
+    _, generator = checkpoint
+    broken = build_generator("dcgan", 32, ngf=4, ndf=4)
+    broken.load_state_dict(generator.state_dict())
+    with torch.no_grad():
+        next(broken.parameters())[0] = float("nan")
+    result = _generate(str(_save(tmp_path / "nan", broken)), "--n", "2", "--out", str(tmp_path / "out"))
+    assert result.exit_code == 2 and "non-finite generator weights" in result.output, result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_out_holding_another_checkpoints_images_or_other_files_is_refused(checkpoint, tmp_path):
+    folder, generator = checkpoint
+    out = tmp_path / "out"
+    assert _generate(str(folder), "--n", "3", "--out", str(out)).exit_code == 0
+    before = {path.name: path.read_bytes() for path in out.iterdir()}
+    other = build_generator("dcgan", 32, ngf=4, ndf=4)
+    for args, words in [((str(_save(tmp_path / "other", other, step=3)), "--n", "3"), "images of another checkpoint"),
+                        ((str(folder), "--n", "2"), "another checkpoint, seed or number")]:
+        result = _generate(*args, "--out", str(out))
+        assert result.exit_code == 2 and words in result.output, result.output
+        assert "dcgan step 9, seed 0" in result.output
+    assert {path.name: path.read_bytes() for path in out.iterdir()} == before
+    results = tmp_path / "results"
+    results.mkdir()
+    (results / "metrics.json").write_text("{}")
+    refused = _generate(str(folder), "--n", "1", "--out", str(results))
+    assert refused.exit_code == 2 and "did not write" in refused.output
+    assert sorted(path.name for path in results.iterdir()) == ["metrics.json"]
+
+
+def test_the_same_generation_again_completes_an_interrupted_one(checkpoint, tmp_path):
+    folder, _ = checkpoint
+    out = tmp_path / "out"
+    assert _generate(str(folder), "--n", "3", "--out", str(out)).exit_code == 0
+    complete = {path.name: path.read_bytes() for path in out.iterdir()}
+    record = json.loads(complete["generate.json"])
+    assert record["complete"] is True
+    (out / "seed0-000002.png").unlink()
+    (out / "generate.json").write_text(json.dumps(record | {"complete": False}))
+    assert _generate(str(folder), "--n", "3", "--out", str(out)).exit_code == 0
+    assert {path.name: path.read_bytes() for path in out.iterdir()} == complete
