@@ -25,3 +25,19 @@ def cache_dir(*parts: str) -> Path:
         raise SlbenchError(f"the cache folder {path} cannot be created: a file is in the way; "
                            "remove it or set SLBENCH_CACHE to a folder") from None
     return path
+
+
+OTHER_COMMANDS_FILES = {
+    "metrics.json": "the results of `slbench run` or `slbench utility`",
+    "metrics.csv": "the results of `slbench run` or `slbench utility`",
+    "generate.json": "the images of `slbench generate`",
+}
+"""Files that mark a folder as another command's output, and what they are."""
+
+
+def refuse_other_commands_folder(folder: Path, option: str, holds: str) -> None:
+    """A user error when ``folder`` holds another command's output: ``option`` (e.g. ``--out``)
+    must name a folder for ``holds`` (e.g. ``checkpoints``) alone, so neither output is mixed into the other."""
+    for name, what in OTHER_COMMANDS_FILES.items():
+        if (folder / name).is_file():
+            raise SlbenchError(f"{option} {folder} holds {what} ({name}), not {holds}; give a folder of its own")

@@ -88,6 +88,12 @@ def cli_case(name: str, workspace, tmp_path) -> tuple[list, tuple[str, ...]]:
         "markup-in-a-path": (["generate", checkpoint, "--n", 2, "--out", root / "a-file" / "x[/]y[bold]"],
                              ("x[/]y[bold]",)),
         "kimg-zero": ([*train, "--kimg", "0"], ("kimg",)),
+        "train-into-results": (["train", "--model", "dcgan", "--category", "MEL", "--data", data, "--resolution", 32,
+                                "--steps", 1, "--out", workspace["baseline"]], ("holds the results of", "not checkpoints")),
+        "track-into-results": (["track", checkpoint, "--out", workspace["baseline"]],
+                               ("holds the results of", "not a training track")),
+        "generate-into-results": (["generate", checkpoint, "--n", 1, "--out", workspace["baseline"]],
+                                  ("did not write",)),
         "steps-beyond-any-run": ([*train, "--batch", 1, "--kimg", "1e8"], ("kimg",)),
         "architecture-too-large": ([*train, "--steps", 1, "--set", "ngf=1000000"], ("ngf=1000000",)),
         "architecture-beyond-memory": ([*train, "--steps", 1, "--set", "ngf=60000"], ("GiB",)),
@@ -123,6 +129,7 @@ def write_bad_baselines(root: Path, baseline: Path) -> None:
 CASES = ["output-under-a-file", "markup-in-a-path", "kimg-zero", "steps-beyond-any-run",
          "architecture-too-large", "architecture-beyond-memory", "setting-not-finite", "setting-malformed",
          "baseline-nested-json", "baseline-wrong-type", "baseline-row-wrong-type",
+         "train-into-results", "track-into-results", "generate-into-results",
          *[f"metadata-{key}" for key in BAD_METADATA]]
 
 

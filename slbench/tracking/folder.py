@@ -22,6 +22,7 @@ from slbench.evaluation.checkpoints import read_checkpoint_info
 from slbench.evaluation.sharding import Shard, close_shard, open_shard
 from slbench.fitted_table import Column, FittedTable
 from slbench.metrics import METRICS
+from slbench.paths import refuse_other_commands_folder
 from slbench.tracking.tracker import TrackOptions, Tracker, open_tracker
 
 SHOWN_METRICS = ("fid", "kid", "precision", "recall", "coverage", "memorisation")
@@ -48,6 +49,8 @@ def track_folder(folder: str | Path, *, data: str | Path | None = None, every: i
     ranks share each step's generation and feature extraction (:mod:`slbench.evaluation.sharding`),
     and rank 0 computes the metrics, prints and writes a track identical to one process's."""
     check_every(every)
+    if out is not None:
+        refuse_other_commands_folder(Path(out), "--out", "a training track")
     shard = open_shard(options.get("device"))
     try:
         return _track(shard, Path(folder), data=data, every=every, out=out, resolution=resolution, options=options)
