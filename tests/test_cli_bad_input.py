@@ -219,3 +219,18 @@ def test_a_bug_exits_70_with_a_short_message_not_1(workspace, tmp_path, monkeypa
     assert_one_line_error(result, "internal error", "ZeroDivisionError", "bug in slbench",
                           code=INTERNAL_ERROR_EXIT_CODE)
     assert INTERNAL_ERROR_EXIT_CODE not in (0, 1, 2)
+
+
+@pytest.mark.parametrize("args, words", [
+    (["run", "--bogus"], ("No such option: --bogus", "see `slbench run --help`")),
+    (["--bogus"], ("No such option: --bogus", "see `slbench --help`")),
+    (["frobnicate"], ("No such command 'frobnicate'", "see `slbench --help`")),
+    (["data", "frob"], ("No such command 'frob'", "see `slbench data --help`")),
+])
+def test_unknown_options_and_commands_are_one_line_errors(args, words):
+    assert_one_line_error(invoke(args), *words)
+
+
+def test_a_group_called_bare_still_shows_its_help():
+    result = invoke(["data"])
+    assert result.exit_code == 2 and "Commands" in result.output and "error:" not in result.output

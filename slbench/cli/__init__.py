@@ -11,6 +11,7 @@ console script and typer's ``CliRunner`` alike.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.metadata
 import inspect
@@ -78,19 +79,37 @@ def reporting_failures(callback: Callable) -> Callable:
     return wrapper
 
 
+USAGE_ERROR = next(base for base in typer.BadParameter.__mro__ if base.__name__ == "UsageError")
+"""The usage error of the click that typer runs on (its own copy in newer typer releases, click itself
+in older ones): every mistake on the command line, unknown options and commands included."""
+
+
 class OneLineUsageErrors(TyperGroup):
-    """The top-level group: an option value a command cannot accept (``--seed 1e23``, ``--kimg nan``,
-    a missing required option) is reported like every other mistake, in one ``error:`` line naming
-    the option and pointing at ``--help``, exit 2, instead of typer's framed usage panel."""
+    """The top-level group: a mistake on the command line (an unknown command or option, an option
+    value a command cannot accept such as ``--seed 1e23`` or ``--kimg nan``, a missing required
+    option) is reported like every other mistake, in one ``error:`` line pointing at ``--help``,
+    exit 2, instead of click's framed usage panel."""
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        with _one_line_usage_errors(info_name or "slbench"):
+            return super().make_context(info_name, args, parent=parent, **extra)
 
     def invoke(self, ctx: typer.Context):
-        try:
+        with _one_line_usage_errors(ctx.command_path):
             return super().invoke(ctx)
-        except typer.BadParameter as err:
-            where = err.ctx.command_path if err.ctx is not None else ctx.command_path
-            console.print(labelled("error:", "bold red", f"{err.format_message().rstrip('.')}; see `{where} --help`"),
-                          soft_wrap=True)
-            raise typer.Exit(err.exit_code) from None
+
+
+@contextlib.contextmanager
+def _one_line_usage_errors(command_path: str):
+    try:
+        yield
+    except USAGE_ERROR as err:
+        if type(err).__name__ == "NoArgsIsHelpError":  # a group called bare shows its help
+            raise
+        where = err.ctx.command_path if err.ctx is not None else command_path
+        console.print(labelled("error:", "bold red", f"{err.format_message().rstrip('.')}; see `{where} --help`"),
+                      soft_wrap=True)
+        raise typer.Exit(err.exit_code) from None
 
 
 def reflowed_help(text: str) -> str:
