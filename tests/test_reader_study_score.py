@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
 from reader_study_support import make_key, write_answers, write_key
 from slbench.cli import app
+from slbench.reader_study import display
 from slbench.reader_study.files import read_answers
 from slbench.reader_study.scoring import score_study
 
@@ -129,3 +131,18 @@ def test_a_missing_key_is_a_clear_error(tmp_path):
     answers = write_answers(tmp_path, "a", TRUTHS)
     result = _invoke(answers, "--key", tmp_path / "nope.json")
     assert result.exit_code == 2 and "does not exist" in result.output
+
+
+def test_rater_and_model_tables_keep_every_id_and_interval_whole_at_80_columns():
+    share = {"value": 0.4286, "ci_low": 0.1582, "ci_high": 0.7495, "trials": 7}
+    names = ["Dr Jane Smith-Montgomery", "r1", "Professor Alexandra Konstantinopoulou-Smythe"]
+    scores = {"raters": [{"rater_id": name, "answered": 7, "accuracy": share, "sensitivity": share,
+                          "specificity": share, "p_value": 1.0, "median_milliseconds": 2300} for name in names],
+              "models": [{"model": "sl-stylegan", "images": 2, "taken_for_real": share}]}
+    console = Console(width=80, record=True, color_system=None)
+    console.print(display.rater_table(scores))
+    console.print(display.model_table(scores))
+    text = console.export_text()
+    assert "…" not in text and max(len(line) for line in text.splitlines()) <= 80
+    assert all(name in text for name in names)
+    assert text.count("[16, 75]") == 3 * 3 + 1 and "2.3 s" in text

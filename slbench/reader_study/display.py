@@ -1,17 +1,23 @@
-"""Rich tables of a scored study (every rater id, model and path printed as written, through plain())."""
+"""Rich tables of a scored study (every rater id, model and path printed as written, through plain()).
+
+The rater and model tables are :class:`slbench.fitted_table.FittedTable`s and the list of fooling
+images a :class:`slbench.fitted_table.RecordTable`, so a long rater id, an interval or a path is
+never cut on a narrow console."""
 
 from __future__ import annotations
 
 from rich.table import Table
 
 from slbench.console import plain
+from slbench.fitted_table import Column, FittedTable, RecordTable
 
 
-def percent(entry: dict) -> str:
-    """``62% [52, 70]`` from a proportion record (exact values are in the written files); ``-`` when undefined."""
+def percent(entry: dict) -> tuple[str, ...]:
+    """``("62%", "[52, 70]")`` from a proportion record (exact values are in the written files): the
+    share and its interval, side by side or stacked; ``("-",)`` when undefined."""
     if entry["value"] is None:
-        return "-"
-    return f"{100 * entry['value']:.0f}% [{100 * entry['ci_low']:.0f}, {100 * entry['ci_high']:.0f}]"
+        return ("-",)
+    return f"{100 * entry['value']:.0f}%", f"[{100 * entry['ci_low']:.0f}, {100 * entry['ci_high']:.0f}]"
 
 
 def p_text(value: float | None) -> str:
@@ -20,27 +26,25 @@ def p_text(value: float | None) -> str:
     return f"{value:.3g}" if value >= 0.001 else "<0.001"
 
 
-def rater_table(scores: dict) -> Table:
-    table = Table(title="Raters: detecting synthetic images (95% Wilson intervals)")
-    table.add_column("rater", no_wrap=True, overflow="fold")
-    for name in ("n", "accuracy", "sensitivity", "specificity", "p vs 0.5", "median"):
-        table.add_column(name, justify="right", no_wrap=True)
+def rater_table(scores: dict) -> FittedTable:
+    values = [Column(name) for name in ("n", "accuracy", "sensitivity", "specificity", "p vs 0.5", "median")]
+    rows = []
     for rater in scores["raters"]:
         median = rater["median_milliseconds"]
-        table.add_row(plain(rater["rater_id"]), str(rater["answered"]), percent(rater["accuracy"]),
-                      percent(rater["sensitivity"]), percent(rater["specificity"]), p_text(rater["p_value"]),
-                      "-" if median is None else f"{median / 1000:.1f} s")
-    return table
+        rows.append(([plain(rater["rater_id"])],
+                     [str(rater["answered"]), percent(rater["accuracy"]), percent(rater["sensitivity"]),
+                      percent(rater["specificity"]), p_text(rater["p_value"]),
+                      "-" if median is None else f"{median / 1000:.1f} s"]))
+    return FittedTable(title="Raters: detecting synthetic images (95% Wilson intervals)",
+                       keys=[Column("rater", "left")], values=values, rows=rows)
 
 
-def model_table(scores: dict) -> Table:
-    table = Table(title="Share of images taken for real (all raters)")
-    for name in ("images of", "images", "answers", "taken for real"):
-        table.add_column(name, justify="left" if name == "images of" else "right")
-    for row in scores["models"]:
-        share = row["taken_for_real"]
-        table.add_row(plain(row["model"]), str(row["images"]), str(share["trials"]), percent(share))
-    return table
+def model_table(scores: dict) -> FittedTable:
+    rows = [([plain(row["model"])], [str(row["images"]), str(row["taken_for_real"]["trials"]),
+                                     percent(row["taken_for_real"])])
+            for row in scores["models"]]
+    return FittedTable(title="Share of images taken for real (all raters)", keys=[Column("images of", "left")],
+                       values=[Column("images"), Column("answers"), Column("taken for real")], rows=rows)
 
 
 def agreement_text(scores: dict) -> str:
@@ -52,17 +56,14 @@ def agreement_text(scores: dict) -> str:
     return f"agreement: {name} kappa {kappa} over {agreement['items']} items answered by all {agreement['raters']} raters"
 
 
-def fooling_table(scores: dict) -> Table | None:
+def fooling_table(scores: dict) -> RecordTable | None:
     """The synthetic images every rater who saw them took for real."""
     fooled = [row for row in scores["items"] if row["fooled_everyone"]]
     if not fooled:
         return None
-    table = Table(title=f"Synthetic images that fooled every rater ({len(fooled)})")
-    for name in ("item", "model", "class", "source"):
-        table.add_column(name)
-    for row in fooled:
-        table.add_row(plain(row["item_id"]), plain(row["model"] or ""), plain(row["category"]), plain(row["source"]))
-    return table
+    return RecordTable(f"Synthetic images that fooled every rater ({len(fooled)})", ("item", "model", "class", "source"),
+                       [(plain(row["item_id"]), plain(row["model"] or ""), plain(row["category"]), plain(row["source"]))
+                        for row in fooled])
 
 
 def confusion_table(scores: dict) -> Table | None:
