@@ -104,7 +104,15 @@ def test_requested_resolution_is_never_an_upscale(tmp_path):
 def test_classes_too_small_for_the_metrics_are_listed(tmp_path):
     fake_checkpoint(tmp_path, "dcgan", "DF")
     fake_checkpoint(tmp_path, "dcgan", "MEL")
-    with pytest.raises(SlbenchError, match="only 5 images of DF, the metrics need 6"):
+    with pytest.raises(SlbenchError, match="only 5 images of DF, the metrics need 6") as raised:
+        plan_evaluation(models="dcgan", categories="DF,MEL", checkpoints=tmp_path, known_models=MODELS,
+                        known_categories=CATEGORIES, available=AVAILABLE, min_images=6)
+    assert str(raised.value).endswith("; leave classes with too few images out of --category")
+
+
+def test_a_missing_checkpoint_and_a_small_class_each_get_their_own_advice(tmp_path):
+    fake_checkpoint(tmp_path, "dcgan", "MEL")
+    with pytest.raises(SlbenchError, match=r"2 problem\(s\).*out of --category; train what is missing"):
         plan_evaluation(models="dcgan", categories="DF,MEL", checkpoints=tmp_path, known_models=MODELS,
                         known_categories=CATEGORIES, available=AVAILABLE, min_images=6)
 

@@ -19,6 +19,7 @@ from reports.results import load_results
 from reports.tracks import TRACK_COLUMNS, load_track, track_row, write_track
 from slbench.cli import app
 from slbench.data import load_dataset
+from slbench.data.synth import write_synthetic_dataset
 from slbench.errors import SlbenchError
 from slbench.evaluation import runner
 from slbench.evaluation.selection import best_step, parse_select
@@ -347,3 +348,19 @@ def test_train_eval_real_side_chooses_what_the_track_scores_on(workspace, tmp_pa
     stored = load_track(out)
     assert stored.settings["real_side"] == "all"  # not the train side a split-trained track defaults to
     assert stored.settings["n_real"] == len(load_dataset(workspace["data"]).records("MEL"))
+
+
+def test_a_class_too_small_for_the_metrics_stops_training_and_tracking_before_any_work(workspace, tmp_path):
+    small = write_synthetic_dataset(tmp_path / "small", per_class=6, balanced=True, seed=0, image_size=(64, 48))
+    out = tmp_path / "dcgan-MEL"
+    settings = [arg for item in DCGAN_SETTINGS for arg in ("--set", item)]
+    trained = CliRunner().invoke(app, [
+        "train", "--model", "dcgan", "--category", "MEL", "--data", str(small), "--resolution", "32",
+        "--steps", str(STEPS), "--out", str(out), "--device", "cpu", *settings, "--eval-every", "1",
+        "--eval-features", "lesion", "--eval-n-samples", str(N_FAKE)])
+    assert trained.exit_code == 2, trained.output
+    assert "MEL has 6 image(s) on all images of the class, the metrics need 10" in trained.output
+    assert list_checkpoints(out) == []
+    tracked = CliRunner().invoke(app, ["track", str(workspace["checkpoints"]), "--data", str(small),
+                                       "--features", "lesion", "--out", str(tmp_path / "track")])
+    assert tracked.exit_code == 2 and "the metrics need 10; leave the class out" in tracked.output, tracked.output

@@ -179,7 +179,13 @@ def plan_evaluation(
     resize, resize_problems = choose_resize(pairs)
     problems.extend(resize_problems)
     if problems:
-        hint = "; train what is missing with `slbench train --model M --category C` or point --checkpoints at them"
+        hints = []
+        if any(problem.startswith("the dataset has") for problem in problems):
+            hints.append("leave classes with too few images out of --category")
+        if any(problem.startswith("missing checkpoint") for problem in problems):
+            hints.append("train what is missing with `slbench train --model M --category C` or point --checkpoints "
+                         "at them")
+        hint = "".join(f"; {text}" for text in hints)
         raise SlbenchError(f"cannot start the run, {len(problems)} problem(s): " + "; ".join(problems) + hint)
     return EvaluationPlan(model_names, category_names, tuple(pairs), chosen, source, resize)
 

@@ -405,7 +405,9 @@ def check_side_counts(dataset: Dataset, sides: RealSides, categories: tuple[str,
             problems.append(f"{category} has {trained} image(s) on {SIDE_WORDS[sides.memorisation]}, "
                             "memorisation needs 2")
     if problems:
-        raise SlbenchError("; ".join(problems) + "; give --real-side all to score against every image of the class")
+        advice = ("give --real-side all to score against every image of the class" if sides.quality != "all"
+                  else "leave the class out, or add images of it")
+        raise SlbenchError("; ".join(problems) + "; " + advice)
     return counts
 
 

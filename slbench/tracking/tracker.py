@@ -41,7 +41,7 @@ from slbench.evaluation.pair import default_n_fake, evaluate_pair
 from slbench.evaluation.real_sides import SIDES, TRAIN, choose_real_sides
 from slbench.evaluation.sharding import SINGLE, Shard, from_main
 from slbench.evaluation.provenance import data_provenance, extractor_provenance, package_versions
-from slbench.evaluation.runner import check_counts, open_dataset
+from slbench.evaluation.runner import check_counts, check_side_counts, open_dataset
 from slbench.evaluation.protocols import load_extractor, resolve_protocol
 from slbench.features import DEFAULT_EXTRACTOR
 from slbench.features.extractor import resolve_device
@@ -169,6 +169,7 @@ def open_tracker(*, model: str, category: str, resolution: int, resize: str, che
     dataset = open_dataset(options.data)
     requested = options.real_side or from_main(shard, lambda: stored_side(out))
     sides = choose_real_sides(dataset, [(f"{model}/{category}", trained)], requested, split_default=TRAIN)
+    check_side_counts(dataset, sides, (category,))
     device = shard.device if shard.context.distributed else resolve_device(options.device)
     extractor = load_extractor(resolved.features, protocol, resolution, weights_dir=options.weights_dir,
                                trust_weights=options.trust_weights, device=device,
