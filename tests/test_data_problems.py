@@ -157,3 +157,24 @@ def test_images_above_the_pixel_limit_are_refused(tmp_path, monkeypatch):
     large = ImageRecord(tmp_path / "MEL" / "large.png", "large", "MEL")
     with pytest.warns(Image.DecompressionBombWarning), pytest.raises(SlbenchError, match="more than the 100"):
         load_images([large], 8, cache=False)
+
+
+def test_commands_that_use_a_dataset_say_once_which_files_it_left_out(tmp_path, monkeypatch):
+    write_isic(tmp_path, LABELS)
+    (inputs(tmp_path) / "ISIC_0000001.jpg").write_bytes(b"")
+    whole = (inputs(tmp_path) / "ISIC_0000003.jpg").read_bytes()
+    (inputs(tmp_path) / "ISIC_0000003.jpg").write_bytes(whole[: len(whole) // 2])
+    warnings = []
+    monkeypatch.setattr("slbench.data.dataset.print_warning", warnings.append)
+    monkeypatch.setattr("slbench.data.dataset._WARNED_ROOTS", set())
+    load_dataset(tmp_path).require_usable()
+    load_dataset(tmp_path).require_usable()
+    assert warnings == [f"2 image file(s) of {tmp_path.resolve()} left out (1 x unreadable image, 1 x truncated "
+                        f"image); `slbench data info {tmp_path.resolve()}` lists them"]
+
+
+def test_a_dataset_with_nothing_left_out_gives_no_warning(tmp_path, monkeypatch):
+    write_isic(tmp_path, LABELS)
+    warnings = []
+    monkeypatch.setattr("slbench.data.dataset.print_warning", warnings.append)
+    assert load_dataset(tmp_path).require_usable().left_out_summary() is None and warnings == []

@@ -16,6 +16,7 @@ from collections import Counter
 from pathlib import Path
 
 from generators.safe_io import sha256_file
+from slbench.console import print_warning
 from slbench.data.categories import CATEGORIES, FULL_NAMES, require_category
 from slbench.data.checks import check_images, drop_duplicate_content
 from slbench.data.layouts import scan_layout
@@ -24,6 +25,13 @@ from slbench.data.workers import thread_map
 from slbench.errors import SlbenchError
 
 FINGERPRINT_VERSION = "slbench-dataset-v1"
+
+LEAVING_OUT = frozenset({ProblemKind.UNREADABLE_IMAGE, ProblemKind.TRUNCATED_IMAGE, ProblemKind.NOT_ONE_HOT,
+                         ProblemKind.UNKNOWN_LABEL, ProblemKind.DUPLICATE_ID, ProblemKind.DUPLICATE_CONTENT,
+                         ProblemKind.UNLABELLED_FILE})
+"""Problems that keep an image file out of the dataset's categories."""
+
+_WARNED_ROOTS: set[Path] = set()  # dataset folders whose left-out files this process has warned of
 
 
 class Dataset:
@@ -92,11 +100,27 @@ class Dataset:
         found = "; ".join(f"{count} x {kind}" for kind, count in kinds.most_common() if kind != "empty category")
         return f"{self.root} has no usable labelled image" + (f" ({found})" if found else "")
 
+    def left_out_summary(self) -> str | None:
+        """One line on the image files its problems keep out of every category (unreadable or
+        truncated, badly labelled, duplicated), or ``None`` when none is."""
+        kinds = Counter(problem.kind.value for problem in self.problems if problem.kind in LEAVING_OUT)
+        if not kinds:
+            return None
+        listed = ", ".join(f"{count} x {kind}" for kind, count in kinds.most_common())
+        return (f"{sum(kinds.values())} image file(s) of {self.root} left out ({listed}); "
+                f"`slbench data info {self.root}` lists them")
+
     def require_usable(self) -> "Dataset":
-        """This dataset, or an :class:`SlbenchError` with the reason it cannot be used."""
+        """This dataset, or an :class:`SlbenchError` with the reason it cannot be used; a usable one
+        with files left out says so on the console, once per dataset folder, so that no command
+        trains or measures on fewer images than the folder holds without saying it."""
         reason = self.unusable_reason()
         if reason:
             raise SlbenchError(f"{reason}; run `slbench data info {self.root}` for details")
+        summary = self.left_out_summary()
+        if summary and self.root not in _WARNED_ROOTS:
+            _WARNED_ROOTS.add(self.root)
+            print_warning(summary)
         return self
 
     def __repr__(self) -> str:

@@ -200,7 +200,7 @@ def load_training_images(data: str | Path, resolution: int, split: str = "all"
     at ``resolution``, their class indices, the dataset and the split (None for ``all``)."""
     if split not in ("all", "train"):
         raise SlbenchError(f"--split must be all or train, got {split!r}")
-    dataset = load_dataset(data)
+    dataset = load_dataset(data).require_usable()
     halves = lesion_split(dataset) if split == "train" else None
     by_class = {c: (halves.train.get(c, []) if halves else dataset.records(c)) for c in dataset.categories()}
     present = [category for category, records in by_class.items() if records]
