@@ -16,7 +16,7 @@ from typing import Iterable
 import pandas as pd
 
 from reports.budgets import Budget, any_unknown, budgets_from_rows, model_kimg_text, unequal_budget_warning
-from reports.formatting import column_decimals, format_count_range
+from reports.formatting import MISSING, column_decimals, format_count_range
 from reports.measurement_space import measurement_space
 from reports.names import category_sort_key, is_signed, metric_sort_key, model_sort_key
 from reports.results import ResultsError
@@ -152,7 +152,10 @@ class WideTable:
         return self.kind == "quality" or any(budget.known for budget in self.budgets.values())
 
     def kimg_text(self, model: str) -> str:
-        """The kimg ``model`` was trained for (a range when it differs by category), ``?`` when unknown."""
+        """The kimg ``model`` was trained for (a range when it differs by category), ``?`` when unknown;
+        ``–`` for a utility arm without synthetic images, which no generator's budget concerns."""
+        if self.kind == "utility" and any(size.group == model and size.n_fake == "0" for size in self.sample_sizes):
+            return MISSING
         return model_kimg_text(self.budgets, model)
 
     @property

@@ -26,8 +26,14 @@ def test_arms_are_baseline_then_each_model():
 
 def test_balance_fills_each_chosen_class_up_to_the_majority():
     assert augmentation_counts(REAL_COUNTS, ["MEL", "DF"], per_class=None, balance=True) == {"MEL": 12, "DF": 17}
-    assert augmentation_counts(REAL_COUNTS, ["NV"], per_class=None, balance=True) == {"NV": 0}
+    assert augmentation_counts(REAL_COUNTS, ["NV", "DF"], per_class=None, balance=True) == {"NV": 0, "DF": 17}
     assert augmentation_counts(REAL_COUNTS, ["MEL", "DF"], per_class=5, balance=False) == {"MEL": 5, "DF": 5}
+
+
+def test_balance_that_adds_nothing_is_refused_rather_than_scored_as_a_gain_of_zero():
+    with pytest.raises(SlbenchError, match=r"--balance adds no synthetic image: .*largest class \(20; NV 20\).*"
+                                           r"give --synthetic-per-class N instead"):
+        augmentation_counts(REAL_COUNTS, ["NV"], per_class=None, balance=True)
 
 
 def test_synthetic_only_mirrors_the_real_class_sizes_or_takes_n_each():

@@ -7,6 +7,8 @@ import math
 import pytest
 from rich.console import Console
 
+from reports.render import render_report
+from reports.results import write_results
 from reports.schema import COLUMNS
 from reports_factory import utility_rows as factory_utility_rows
 from slbench.utility.compare import RowContext, mean_interval, mean_std, paired_gain, sensitivity_table, summary_table, utility_rows
@@ -39,6 +41,11 @@ def test_paired_gain_without_spread_has_no_test():
     assert "same for every seed" in constant.note()
     single = paired_gain([0.5], [0.6])
     assert math.isnan(single.p_value) and "one seed" in single.note()
+
+
+def whole(table):
+    """A fitted table as the one rich table it prints on a console wide enough for it."""
+    return table.table(range(len(table.values)), stacked=False)
 
 
 def _scores(ba: float, sens_a: float) -> ClassificationScores:
@@ -75,12 +82,13 @@ def test_rows_hold_every_metric_per_arm_and_the_paired_gain():
 def test_tables_show_one_line_per_arm_with_its_numbers():
     context = RowContext(classifier="resnet18", resolution=32, seed=0, seeds=(0, 1))
     rows = utility_rows({"real-only": [_scores(0.5, 0.2)] * 2, "real+dcgan": [_scores(0.6, 0.2), _scores(0.7, 0.4)]},
-                        {}, context)
-    summary = summary_table(rows)
+                        {"real+dcgan": {"MEL": 5}}, context)
+    summary = whole(summary_table(rows))
     assert summary.row_count == 2
     assert list(summary.columns[0].cells) == ["real-only", "real+dcgan"]
     # the 95% t interval of the paired gain over 2 seeds (t = 12.71), as the reports print it, not the std
-    assert list(summary.columns[3].cells) == ["", "+0.150 ± 0.635"]
+    assert list(summary.columns[4].cells) == ["", "+0.150 ± 0.635"]
+    assert list(summary.columns[1].cells) == ["–", "?"]  # no generator; a generator of unrecorded budget
     sensitivity = sensitivity_table(rows, ["MEL", "NV"])
     assert [c.header for c in sensitivity.columns] == ["arm", "MEL", "NV"]
     assert list(sensitivity.columns[1].cells) == ["0.20", "0.30"]
@@ -105,3 +113,27 @@ def test_the_summary_keeps_every_arm_name_whole_on_an_80_column_console():
     console.print(summary_table(factory_utility_rows()))
     text = console.export_text()
     assert "synthetic-only:dcgan" in text and "…" not in text
+
+
+def test_rows_of_a_synthetic_arm_carry_the_budget_of_the_checkpoints_they_drew_from():
+    budgets = {"real+dcgan": {"MEL": (700, 11.2), "NV": (700, 11.2)}, "real+stylegan": {"MEL": (40, 0.64), "NV": (80, 1.28)}}
+    context = RowContext(classifier="resnet18", resolution=32, seed=0, seeds=(0, 1), budgets=budgets)
+    scores = [_scores(0.6, 0.5), _scores(0.7, 0.6)]
+    rows = utility_rows({"real-only": scores, "real+dcgan": scores, "real+stylegan": scores}, {}, context)
+    by_key = {(r["model"], r["category"], r["metric"]): (r["step"], r["kimg"]) for r in rows}
+    assert by_key[("real+dcgan", "all", "balanced_accuracy")] == (700, 11.2)
+    assert by_key[("real+dcgan", "all", "gain_balanced_accuracy")] == (700, 11.2)
+    assert by_key[("real+stylegan", "NV", "sensitivity")] == (80, 1.28)
+    assert by_key[("real+stylegan", "all", "balanced_accuracy")] == (None, None)  # its classes differ
+    assert by_key[("real-only", "MEL", "sensitivity")] == (None, None)
+
+
+def test_summary_and_report_show_each_arms_generator_budget(tmp_path):
+    context = RowContext(classifier="resnet18", resolution=32, seed=0, seeds=(0, 1),
+                         budgets={"real+dcgan": {"MEL": (700, 11.2), "NV": (700, 11.2)}})
+    scores = [_scores(0.6, 0.5), _scores(0.7, 0.6)]
+    rows = utility_rows({"real-only": scores, "real+dcgan": scores}, {"real+dcgan": {"MEL": 5}}, context)
+    assert list(whole(summary_table(rows)).columns[1].cells) == ["–", "11.2"]
+    folder = write_results(tmp_path, rows, settings={}, provenance={}, artifacts={})
+    report = render_report(folder, formats="md")["md"].read_text()
+    assert "| real-only | – |" in report and "| real+dcgan | 11.2 |" in report

@@ -74,7 +74,13 @@ def augmentation_counts(
     if per_class is not None:
         return {category: per_class for category in categories}
     majority = max(real_counts.values())
-    return {category: majority - real_counts[category] for category in categories}
+    counts = {category: majority - real_counts[category] for category in categories}
+    if not any(counts.values()):
+        shown = ", ".join(f"{category} {real_counts[category]}" for category in categories)
+        raise SlbenchError(f"--balance adds no synthetic image: every chosen class already has as many training "
+                           f"images as the largest class ({majority}; {shown}), so each real+model arm would be "
+                           "the real-only arm again; give --synthetic-per-class N instead")
+    return counts
 
 
 def synthetic_only_counts(

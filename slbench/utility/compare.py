@@ -10,7 +10,7 @@ the t interval of the mean difference. With one seed there is no spread and no t
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -18,7 +18,9 @@ from rich.markup import escape
 from rich.table import Table
 from scipy import stats
 
+from reports.budgets import budgets_from_rows, model_kimg_text
 from slbench.metrics.registry import RATE
+from slbench.fitted_table import Column, FittedTable
 from slbench.table_cells import CI_NOTE, cell_texts, has_interval
 from slbench.utility.scores import ClassificationScores
 
@@ -57,6 +59,18 @@ class RowContext:
     resolution: int
     seed: int  # the first classifier seed
     seeds: tuple[int, ...]
+    budgets: Mapping[str, Mapping[str, tuple[int | None, float | None]]] = field(default_factory=dict)
+    """arm -> class -> (step, kimg) of the checkpoint its synthetic images of that class came from."""
+
+    def budget(self, arm: str, category: str) -> tuple[int | None, float | None]:
+        """The (step, kimg) a row of ``arm`` on ``category`` rests on: its class's checkpoint, or for
+        ``all`` the one budget every class's checkpoint shares; (None, None) for the real-only arm
+        and for classes trained for different budgets."""
+        by_class = self.budgets.get(arm, {})
+        if category != "all":
+            return by_class.get(category, (None, None))
+        shared = set(by_class.values())
+        return shared.pop() if len(shared) == 1 else (None, None)
 
 
 def mean_std(values: Sequence[float]) -> tuple[float, float]:
@@ -157,8 +171,8 @@ def _row(arm: str, category: str, metric: str, values: Sequence[float], context:
         "protocol": "",  # a utility run names no evaluation protocol
         "resolution": context.resolution,
         "seed": context.seed,
-        "step": None,  # the arm's checkpoints and their budgets are in the provenance
-        "kimg": None,
+        "step": context.budget(arm, category)[0],
+        "kimg": context.budget(arm, category)[1],
         "stage": "",
         "note": note,
     }
@@ -171,27 +185,27 @@ def _gain_row(arm: str, gain: PairedGain, first: ClassificationScores, n_fake: i
     return row
 
 
-def summary_table(rows: Sequence[Mapping]) -> Table:
-    """A rich table, one line per arm: balanced accuracy, macro AUC and the gain over the baseline,
-    each with its 95% interval as the reports print it (:mod:`slbench.table_cells`)."""
-    caption = CI_NOTE + " Intervals: 95% t interval of the mean over seeds." if has_interval(rows) else None
-    table = Table(title="Classifier utility on the real test set (mean over seeds)", caption=caption,
-                  caption_justify="left")
-    table.add_column("arm", no_wrap=True)  # an arm's name is never cut; the value columns wrap instead
-    for header in ("balanced accuracy", "AUC (macro)", "gain", "p (paired t)"):
-        table.add_column(header, justify="right")
+def summary_table(rows: Sequence[Mapping]) -> FittedTable:
+    """One line per arm: the kimg its generator was trained for (``–`` without one), balanced
+    accuracy, macro AUC and the gain over the baseline, each with its 95% interval as the reports
+    print it (:mod:`slbench.table_cells`); on a narrow console it prints in parts, arm names whole
+    (:mod:`slbench.fitted_table`)."""
+    caption = CI_NOTE + " Intervals: 95% t interval of the mean over seeds." if has_interval(rows) else ""
     by_key = _rows_by_key(rows)
     texts = cell_texts(rows)
+    budgets = budgets_from_rows([row for row in rows if row["category"] != "all"])
+    lines = []
     for arm in dict.fromkeys(r["model"] for r in rows):
         gain = by_key.get((arm, "all", "gain_balanced_accuracy"))
-        table.add_row(
-            escape(arm),
-            _value_text(texts, by_key.get((arm, "all", "balanced_accuracy"))),
-            _value_text(texts, by_key.get((arm, "all", "auc_macro"))),
-            _value_text(texts, gain) if gain else "",
-            _p_value(gain["note"]) if gain else "",
-        )
-    return table
+        synthetic = any(row["n_fake"] for row in rows if row["model"] == arm)
+        lines.append(([escape(arm), model_kimg_text(budgets, arm) if synthetic else "–"],
+                      [_value_parts(texts, by_key.get((arm, "all", "balanced_accuracy"))),
+                       _value_parts(texts, by_key.get((arm, "all", "auc_macro"))),
+                       _value_parts(texts, gain) if gain else "", _p_value(gain["note"]) if gain else ""]))
+    values = [Column(header) for header in ("balanced accuracy", "AUC (macro)", "gain", "p (paired t)")]
+    return FittedTable(title="Classifier utility on the real test set (mean over seeds)",
+                       keys=[Column("arm", "left", no_wrap=True), Column("kimg")], values=values, rows=lines,
+                       caption=escape(caption))
 
 
 def sensitivity_table(rows: Sequence[Mapping], categories: Sequence[str]) -> Table:
@@ -211,10 +225,11 @@ def _rows_by_key(rows: Sequence[Mapping]) -> dict[tuple[str, str, str], Mapping]
     return {(r["model"], r["category"], r["metric"]): r for r in rows}
 
 
-def _value_text(texts: Mapping, row: Mapping | None) -> str:
+def _value_parts(texts: Mapping, row: Mapping | None) -> tuple[str, ...]:
+    """A value and its interval as the reports print them, to sit side by side or one above the other."""
     if row is None or math.isnan(row["value"]):
-        return "n/a"
-    return escape(texts[(row["model"], row["category"], row["metric"])])
+        return ("n/a",)
+    return tuple(escape(texts[(row["model"], row["category"], row["metric"])]).split(" ", 1))
 
 
 def _p_value(note: str) -> str:

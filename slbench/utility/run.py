@@ -129,6 +129,13 @@ def run_utility(
     return folder
 
 
+def _arm_budgets(arms: Sequence[Arm], setup: UtilitySetup) -> dict[str, dict[str, tuple[int | None, float | None]]]:
+    """arm -> class -> (step, kimg) of the checkpoint each synthetic arm draws that class's images from."""
+    return {arm.name: {pair.category: (pair.checkpoint.step, pair.checkpoint.kimg)
+                       for pair in setup.pairs if pair.model == arm.model}
+            for arm in arms if arm.uses_synthetic}
+
+
 def _checked_folder(out: str | Path | None, resume: bool) -> Path:
     folder = Path(out) if out is not None else default_results_folder()
     check_out_folder(folder, resume=resume)
@@ -158,7 +165,8 @@ def _train_and_write(shard: Shard, folder: Path, resume: bool, setup: UtilitySet
             return
         rows = utility_rows({name: o.scores for name, o in outcomes.items()},
                             {name: o.synthetic_counts for name, o in outcomes.items()},
-                            RowContext(settings.config.name, setup.resolution, settings.seeds[0], settings.seeds))
+                            RowContext(settings.config.name, setup.resolution, settings.seeds[0], settings.seeds,
+                                       budgets=_arm_budgets(arms, setup)))
         write_results(folder, rows, artifacts={}, settings=stored_settings,
                       provenance=_provenance(setup, settings, outcomes, timings))
     console.print(summary_table(rows))
