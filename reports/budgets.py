@@ -68,6 +68,22 @@ def model_kimg_text(budgets: Mapping[tuple[str, str], Budget], model: str) -> st
     return text + (f", {UNKNOWN_KIMG}" if any(not math.isfinite(v) for v in values) else "")
 
 
+def steps_text(budgets: Mapping[tuple[str, str], Budget]) -> str:
+    """``sl-stylegan 700, dcgan 88 (MEL), 90 (NV)``: the checkpoint step behind each model's values,
+    per category where its categories differ; empty when no step is recorded."""
+    by_model: dict[str, dict[str, int]] = {}
+    for (model, category), budget in budgets.items():
+        if budget.step is not None:
+            by_model.setdefault(model, {})[category] = budget.step
+    parts = []
+    for model, steps in by_model.items():
+        if len(set(steps.values())) == 1:
+            parts.append(f"{model} {next(iter(steps.values()))}")
+        else:
+            parts.append(f"{model} " + ", ".join(f"{step} ({category})" for category, step in steps.items()))
+    return ", ".join(parts)
+
+
 def any_unknown(budgets: Mapping[tuple[str, str], Budget]) -> bool:
     return any(not budget.known for budget in budgets.values())
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from reports.budgets import UNKNOWN_BUDGET_NOTE
+from reports.budgets import UNKNOWN_BUDGET_NOTE, steps_text
 from reports.tables import WideTable
 
 LOW_RELIABILITY_NOTE = (
@@ -65,6 +65,9 @@ def caption(table: WideTable) -> str:
         parts.append(table.checkpoint_note)
     if table.shows_budget:
         parts.append(KIMG_NOTE)
+        steps = steps_text(table.budgets)
+        if steps:
+            parts.append(f"Checkpoint steps: {steps}.")
     if table.growth_note:
         parts.append(table.growth_note)
     warning = table.budget_warning

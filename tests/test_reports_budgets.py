@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from rich.console import Console
 
-from reports.budgets import Budget, format_kimg, unequal_budget_warning
+from reports.budgets import Budget, format_kimg, steps_text, unequal_budget_warning
 from reports.render import render_report
 from reports.results import ResultsError, load_results, write_results
 from reports.schema import BUDGET_COLUMNS, METRICS_CSV, METRICS_JSON
@@ -47,6 +47,14 @@ def test_step_and_kimg_round_trip_and_unequal_budgets_are_flagged_in_every_forma
     wide = pd.read_csv(written["csv"])
     assert wide.set_index("model")["MEL/kimg"].to_dict() == {"sl-stylegan": 3.2, "stylegan": 1.92, "dcgan": 9.6}
     assert wide.set_index("model")["MEL/step"]["stylegan"] == 120
+    assert "Checkpoint steps: sl-stylegan 200, stylegan 120, dcgan 600." in markdown
+    assert "Checkpoint steps: sl-stylegan 200, stylegan 120, dcgan 600." in " ".join(latex.split())
+
+
+def test_steps_that_differ_between_classes_are_named_per_class():
+    budgets = {("dcgan", "MEL"): Budget(88, 11.2), ("dcgan", "NV"): Budget(90, 11.5),
+               ("stylegan", "MEL"): Budget(700, 11.2), ("stylegan", "NV"): Budget(None, float("nan"))}
+    assert steps_text(budgets) == "dcgan 88 (MEL), 90 (NV), stylegan 700"
 
 
 def test_budgets_within_ten_percent_are_equal_and_raise_no_warning(tmp_path):
@@ -110,3 +118,4 @@ def test_live_table_shows_kimg_and_warns_about_unequal_budgets():
     text = console.export_text()
     assert "kimg" in text and "9.6" in text and "1.92" in text
     assert "warning: Unequal training budgets" in text
+    assert "checkpoint steps: sl-stylegan 200, stylegan 120, dcgan 600" in text

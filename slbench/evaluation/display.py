@@ -10,7 +10,7 @@ from rich.console import Group, RenderableType
 from rich.live import Live
 from rich.markup import escape
 
-from reports.budgets import budgets_from_rows, format_kimg, unequal_budget_warning
+from reports.budgets import budgets_from_rows, format_kimg, steps_text, unequal_budget_warning
 from slbench.console import console, is_interactive, make_progress
 from slbench.fitted_table import Column, FittedTable
 from slbench.metrics import METRICS
@@ -25,8 +25,8 @@ def results_table(rows: Iterable[dict[str, Any]], title: str = "results") -> Fit
 
     Values and their confidence intervals print as the reports print them (:mod:`slbench.table_cells`),
     ``*`` marks a low-reliability value; every other metric is in the results folder and its
-    reports. The title names the protocol of the rows (one run has one); the caption warns when
-    the models of one class were trained for unequal budgets (kimg). On a console too narrow for
+    reports. The title names the protocol of the rows (one run has one); the caption names each model's checkpoint
+    step and warns when the models of one class were trained for unequal budgets (kimg). On a console too narrow for
     every metric the table prints in parts (:mod:`slbench.fitted_table`)."""
     rows = list(rows)
     protocols = sorted({str(row.get("protocol") or "") for row in rows})
@@ -36,6 +36,9 @@ def results_table(rows: Iterable[dict[str, Any]], title: str = "results") -> Fit
     caption = "* N below the feature dimension: low reliability"
     if has_interval(rows):
         caption += "\n" + CI_NOTE
+    steps = steps_text(budgets)
+    if steps:
+        caption += "\ncheckpoint steps: " + steps
     warning = unequal_budget_warning(budgets)
     if warning:
         caption += "\nwarning: " + warning
