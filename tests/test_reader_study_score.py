@@ -146,3 +146,18 @@ def test_rater_and_model_tables_keep_every_id_and_interval_whole_at_80_columns()
     assert "…" not in text and max(len(line) for line in text.splitlines()) <= 80
     assert all(name in text for name in names)
     assert text.count("[16, 75]") == 3 * 3 + 1 and "2.3 s" in text
+
+
+def test_scoring_again_without_class_guesses_removes_the_earlier_confusion_table(tmp_path):
+    key = make_key(["real", "synthetic", "real"], categories=["MEL", "MEL", "NV"])
+    key_path = write_key(tmp_path, key)
+    (tmp_path / "guessed").mkdir()
+    (tmp_path / "plain").mkdir()
+    guessed = write_answers(tmp_path / "guessed", "r", ["real", "real", "synthetic"], guesses=["MEL", "NV", None])
+    plain_answers = write_answers(tmp_path / "plain", "r", ["real", "real", "synthetic"])
+    out = tmp_path / "scores"
+    assert _invoke(guessed, "--key", key_path, "--out", out).exit_code == 0
+    assert (out / "reader-study-confusion.csv").exists()
+    assert _invoke(plain_answers, "--key", key_path, "--out", out).exit_code == 0
+    assert json.loads((out / "reader-study.json").read_text())["confusion"] is None
+    assert not (out / "reader-study-confusion.csv").exists()

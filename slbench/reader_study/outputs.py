@@ -14,6 +14,7 @@ from pathlib import Path
 from reports.files import atomic_write_text
 
 SCORES_FILE = "reader-study.json"
+CONFUSION_FILE = "reader-study-confusion.csv"
 
 
 def write_scores(folder: Path, scores: dict) -> list[Path]:
@@ -22,11 +23,14 @@ def write_scores(folder: Path, scores: dict) -> list[Path]:
     written.append(atomic_write_text(folder / "reader-study-raters.csv", _csv(_rater_rows(scores))))
     written.append(atomic_write_text(folder / "reader-study-models.csv", _csv(_model_rows(scores))))
     written.append(atomic_write_text(folder / "reader-study-items.csv", _csv(scores["items"])))
+    confusion_file = folder / CONFUSION_FILE
     if scores["confusion"] is not None:
         confusion = scores["confusion"]
         rows = [{"true_class": label, **dict(zip(confusion["labels"], counts))}
                 for label, counts in zip(confusion["labels"], confusion["matrix"])]
-        written.append(atomic_write_text(folder / "reader-study-confusion.csv", _csv(rows)))
+        written.append(atomic_write_text(confusion_file, _csv(rows)))
+    else:  # answers without class guesses: a confusion table left by earlier answers would contradict the JSON
+        confusion_file.unlink(missing_ok=True)
     return written
 
 
