@@ -161,6 +161,17 @@ def test_ground_truth_without_its_columns_is_a_user_error(tmp_path):
         load_dataset(tmp_path)
 
 
+def test_a_row_with_more_cells_than_the_header_is_refused_but_a_trailing_empty_one_is_not(tmp_path):
+    write_isic(tmp_path, {"ISIC_1": "MEL", "ISIC_2": "NV"})
+    table = tmp_path / "ISIC2018_Task3_Training_GroundTruth.csv"
+    lines = table.read_text().splitlines()
+    table.write_text("\n".join([lines[0], lines[1] + ",", *lines[2:]]) + "\n")
+    assert len(load_dataset(tmp_path)) == 2
+    table.write_text("\n".join([lines[0], lines[1], lines[2] + ",1.0"]) + "\n")
+    with pytest.raises(SlbenchError, match=r"line 3 has 9 cells under a header of 8; check the file"):
+        load_dataset(tmp_path)
+
+
 def test_category_names_parse_to_codes():
     assert [parse_category(name) for name in ("akiec", "Basal_Cell_Carcinoma", "seborrheic", "nevus", "VASC")] == [
         "AKIEC", "BCC", None, "NV", "VASC"

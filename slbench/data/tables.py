@@ -48,11 +48,14 @@ def read_table(path: Path) -> Table:
     reader = csv.reader(lines, delimiter=delimiter)
     try:
         header = tuple(name.strip() for name in next(reader))
-        rows = tuple(
-            {name: cell.strip() for name, cell in zip(header, [*row, *[""] * (len(header) - len(row))])}
-            for row in reader
-            if any(c.strip() for c in row)
-        )
+        rows = []
+        for row in reader:
+            if not any(c.strip() for c in row):
+                continue
+            if any(c.strip() for c in row[len(header):]):
+                raise SlbenchError(f"{path} line {reader.line_num} has {len(row)} cells under a header of "
+                                   f"{len(header)}; check the file (a cell holding {delimiter!r} must be quoted)")
+            rows.append({name: cell.strip() for name, cell in zip(header, [*row, *[""] * (len(header) - len(row))])})
     except csv.Error as err:
         raise SlbenchError(f"{path} is not a readable CSV table ({err}); check the file") from err
-    return Table(path=path, header=header, rows=rows)
+    return Table(path=path, header=header, rows=tuple(rows))
