@@ -105,3 +105,9 @@ def test_synth_command_writes_and_shows_the_dataset(tmp_path):
     assert bad.exit_code == 2 and "either --per-class or --total" in bad.output
     bad_size = CliRunner().invoke(app, ["data", "synth", str(tmp_path / "y"), "--size", "big"])
     assert bad_size.exit_code == 2 and "WIDTHxHEIGHT" in bad_size.output
+
+
+@pytest.mark.parametrize(("size", "words"), [("8x8", "at least 16 x 16"), ("100000x100000", "choose a smaller --size")])
+def test_sizes_that_could_not_be_written_or_read_back_are_refused(tmp_path, size, words):
+    result = CliRunner().invoke(app, ["data", "synth", str(tmp_path / "x"), "--per-class", "1", "--size", size])
+    assert result.exit_code == 2 and words in result.output and not (tmp_path / "x").exists()

@@ -29,6 +29,7 @@ import numpy as np
 from PIL import Image
 
 from generators.safe_io import new_folder_beside
+from slbench.data.decode import check_pixel_count
 from slbench.data.categories import CATEGORIES, GROUND_TRUTH_COLUMNS, ISIC2018_COUNTS
 from slbench.data.synth_render import render_lesion_image
 from slbench.data.workers import thread_map
@@ -197,6 +198,10 @@ def write_synthetic_dataset(
     width, height = (int(side) for side in image_size)
     if min(width, height) < 16:
         raise SlbenchError(f"synthetic images must be at least 16 x 16 pixels, not {width} x {height}")
+    try:
+        check_pixel_count((width, height))  # larger images could not be read back
+    except ValueError as err:
+        raise SlbenchError(f"synthetic images of {err}; choose a smaller --size") from None
     if seed < 0:
         raise SlbenchError(f"--seed must be a whole number >= 0, not {seed}")
     counts = class_counts(per_class=per_class, total=total, balanced=balanced)
