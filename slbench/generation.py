@@ -74,7 +74,7 @@ def generate_images(*, checkpoint: Path, n: int, out: Path, seed: int = 0, batch
     generator = load_generator(info, target)
     out = Path(out)
     record = {
-        "checkpoint": str(weights), "weights_sha256": metadata.get("weights_sha256"), "model": metadata.get("model"),
+        "checkpoint": str(weights), "weights_sha256": info.sha256, "model": metadata.get("model"),
         "category": metadata.get("category"), "step": metadata.get("step"), "resolution": metadata.get("resolution"),
         "stage": growth_stage_text(metadata), "seed": seed, "n": n, "chunk": GENERATION_CHUNK,
         "files": f"{image_name(seed, 0)} ... {image_name(seed, n - 1)}",
