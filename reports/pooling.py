@@ -74,9 +74,9 @@ def pool_runs(runs: Sequence[ResultSet], *, bounds: Mapping[str, tuple[float, fl
     _check_distinct_checkpoints(runs, labels)
     seeds = _training_seeds(runs)
     selections = _pooled_selections(runs)
-    metric = ROW_KEY.index("metric")
+    model, category, metric = (ROW_KEY.index(name) for name in ("model", "category", "metric"))
     pooled = [_pooled_row([rows[key] for rows in rows_by_run], labels, (bounds or {}).get(key[metric]),
-                          selected=f"{key[ROW_KEY.index('model')]}/{key[ROW_KEY.index('category')]}" in selections)
+                          selected=f"{key[model]}/{key[category]}" in selections)
               for key in rows_by_run[0]]
     if selections:
         settings["selection"] = selections
