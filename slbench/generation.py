@@ -71,10 +71,10 @@ def generate_images(*, checkpoint: Path, n: int, out: Path, seed: int = 0, batch
         raise SlbenchError(str(err)) from None
     info = read_checkpoint_info(checkpoint)
     weights, metadata = info.path, info.metadata
-    generator = load_generator(info, target)
+    generator = load_generator(info, target)  # loading checks the weights file against the metadata's sha256
     out = Path(out)
     record = {
-        "checkpoint": str(weights), "weights_sha256": info.sha256, "model": metadata.get("model"),
+        "checkpoint": str(weights), "weights_sha256": metadata["weights_sha256"], "model": metadata.get("model"),
         "category": metadata.get("category"), "step": metadata.get("step"), "resolution": metadata.get("resolution"),
         "stage": growth_stage_text(metadata), "seed": seed, "n": n, "chunk": GENERATION_CHUNK,
         "files": f"{image_name(seed, 0)} ... {image_name(seed, n - 1)}",
