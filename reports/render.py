@@ -13,7 +13,7 @@ import hashlib
 import os
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Sequence
 
 from reports.captions import checkpoint_note
 from reports.csv_wide import render_csv_wide
@@ -140,8 +140,14 @@ def _render(name: str, result_set: ResultSet, tables: list[WideTable], studies: 
 
 def default_output_folder(folders: list[Path]) -> Path:
     """The results folder itself for one run; ``combined-<hash of the runs>`` beside the first for several."""
-    resolved = [folder.resolve() for folder in folders]
-    if len(resolved) == 1:
-        return resolved[0] if resolved[0].is_dir() else resolved[0].parent
+    if len(folders) == 1:
+        resolved = folders[0].resolve()
+        return resolved if resolved.is_dir() else resolved.parent
+    return folder_beside_runs("combined", folders)
+
+
+def folder_beside_runs(prefix: str, folders: Sequence[Path]) -> Path:
+    """``<prefix>-<hash of the runs>`` beside the first run: the same runs, in any order, name one folder."""
+    resolved = [Path(folder).resolve() for folder in folders]
     digest = hashlib.sha256("\n".join(sorted(str(f) for f in resolved)).encode()).hexdigest()[:8]
-    return resolved[0].parent / f"combined-{digest}"
+    return resolved[0].parent / f"{prefix}-{digest}"

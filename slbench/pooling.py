@@ -6,12 +6,11 @@ guards the output folder, writes the pooled results with their reports, and prin
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Sequence
 
 from reports.pooling import pool_runs
-from reports.render import check_formats, render_report
+from reports.render import FORMATS, check_formats, folder_beside_runs, render_report
 from reports.results import ResultsError, load_results, write_results
 from reports.schema import METRICS_JSON
 from slbench.console import console, plain
@@ -20,22 +19,17 @@ from slbench.evaluation.display import results_table
 from slbench.metrics import METRICS
 
 
-def default_pooled_folder(folders: Sequence[Path]) -> Path:
-    """``pooled-<hash of the runs>`` beside the first run, so pooling the same runs again rewrites one folder."""
-    resolved = sorted(str(folder.resolve()) for folder in folders)
-    digest = hashlib.sha256("\n".join(resolved).encode()).hexdigest()[:8]
-    return folders[0].resolve().parent / f"pooled-{digest}"
-
-
-def pool_results(folders: Sequence[Path], *, out: Path | None = None, formats: str = "md,tex,csv,html") -> Path:
-    """Pool the results in ``folders`` into ``out`` (default :func:`default_pooled_folder`), render
-    its reports, print its table and return the folder."""
+def pool_results(folders: Sequence[Path], *, out: Path | None = None,
+                 formats: str | Sequence[str] = FORMATS) -> Path:
+    """Pool the results in ``folders`` into ``out`` (default ``pooled-<hash of the runs>`` beside
+    the first, so pooling the same runs again rewrites one folder), render its reports, print its
+    table and return the folder."""
     folders = [Path(folder) for folder in folders]
     resolved = [folder.resolve() for folder in folders]
     repeated = next((folder for folder, path in zip(folders, resolved) if resolved.count(path) > 1), None)
     if repeated is not None:
         raise SlbenchError(f"{repeated} is given twice; give each training run's results once")
-    target = Path(out) if out is not None else default_pooled_folder(folders)
+    target = Path(out) if out is not None else folder_beside_runs("pooled", folders)
     if target.resolve() in resolved:
         raise SlbenchError(f"--out {target} is one of the runs being pooled; give a folder of its own")
     try:

@@ -8,6 +8,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from reports.render import FORMATS
+
 # Bounds of the numbers the commands take, so an out-of-range value is a usage error (exit 2)
 # before anything runs: seeds feed torch's 64-bit generators; no run needs a billion images.
 SEED_MAX = 2**63 - 1
@@ -26,6 +28,11 @@ TrustWeightsOption = Annotated[
     typer.Option("--trust-weights", help="Use this weights file although its hash is unknown, for the network whose "
                                          "tensors it holds (repeatable: one file per network)."),
 ]
+
+ReportFormatsOption = Annotated[
+    str, typer.Option("--format", "-f", help=f"Comma-separated report formats among {', '.join(FORMATS)}.")
+]
+ALL_REPORT_FORMATS = ",".join(FORMATS)
 
 FeaturesOption = Annotated[
     Optional[str],

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from reports.render import FORMATS
+from slbench.cli.options import ALL_REPORT_FORMATS, ReportFormatsOption
 from slbench.pooling import pool_results
 
 
@@ -22,9 +22,7 @@ def pool(
         typer.Option("--out", help="Folder for the pooled results and reports (default: pooled-<hash> beside "
                                    "the first run)."),
     ] = None,
-    formats: Annotated[
-        str, typer.Option("--format", "-f", help=f"Comma-separated report formats among {', '.join(FORMATS)}.")
-    ] = ",".join(FORMATS),
+    formats: ReportFormatsOption = ALL_REPORT_FORMATS,
 ) -> None:
     """Pool runs of separately trained models: per model, class and metric the mean over the runs,
     with the standard deviation and a t 95% interval over the runs.

@@ -7,11 +7,12 @@ from typing import Annotated, Optional
 
 import typer
 
-from reports.render import FORMATS, check_formats, render_report
+from reports.render import check_formats, render_report
 from reports.results import ResultsError
 from reports.schema import METRICS_CSV, METRICS_JSON
 from reports.track_report import render_tracks
 from reports.tracks import TRACK_CSV, TRACK_JSON, TrackError, has_track, load_track
+from slbench.cli.options import ALL_REPORT_FORMATS, ReportFormatsOption
 from slbench.console import print_warning
 from slbench.errors import SlbenchError
 
@@ -22,10 +23,7 @@ def report(
         typer.Argument(help="One or more results folders (as written by `slbench run` or `slbench utility`), or "
                             "training tracks (folders holding track.csv from `slbench track` or `train --eval-every`)."),
     ],
-    formats: Annotated[
-        str,
-        typer.Option("--format", "-f", help=f"Comma-separated formats among {', '.join(FORMATS)}."),
-    ] = ",".join(FORMATS),
+    formats: ReportFormatsOption = ALL_REPORT_FORMATS,
     out: Annotated[
         Optional[Path],
         typer.Option(
