@@ -24,8 +24,8 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from reports.intervals import INTERVAL_LEVEL, mean_interval, mean_std
 from reports.real_sides import SIDE_TEXT
 from reports.results import ROW_KEY, ResultSet, ResultsError, normalise_row, sort_rows, unique_labels
 
@@ -42,7 +42,6 @@ PER_RUN_PROVENANCE = ("pairs", "timings_s", "packages")
 The pooled settings say under ``pooling`` which runs were pooled, the training seed of each
 model's checkpoint in each, and the interval: :func:`pooling_note` is the captions' sentence."""
 
-INTERVAL_LEVEL = 0.95
 
 
 @dataclass(frozen=True)
@@ -178,11 +177,9 @@ def _pooled_row(rows: Sequence[dict], labels: Sequence[str], bounds: tuple[float
             raise ResultsError(f"{pair} {first['metric']}: the runs differ in {column} ({shown}); pool runs whose "
                                "checkpoints were trained for the same budget (`slbench train --kimg K`) and "
                                "evaluated on as many images")
-    values = np.array([row["value"] for row in rows], dtype=float)
-    mean = float(values.mean())
-    spread = float(values.std(ddof=1))
-    half = float(stats.t.ppf(0.5 + INTERVAL_LEVEL / 2, len(values) - 1)) * spread / math.sqrt(len(values))
-    low, high = bounds or (-math.inf, math.inf)
+    values = [row["value"] for row in rows]
+    mean, spread = mean_std(values)
+    ci_low, ci_high = mean_interval(values, bounds or (-math.inf, math.inf))
     notes = list(dict.fromkeys(row["note"] for row in rows if row["note"]))
     steps, kimgs = {_comparable(row["step"]) for row in rows}, {_comparable(row["kimg"]) for row in rows}
     return normalise_row({
@@ -191,8 +188,8 @@ def _pooled_row(rows: Sequence[dict], labels: Sequence[str], bounds: tuple[float
         "kimg": kimgs.pop() if len(kimgs) == 1 else float(np.mean([row["kimg"] for row in rows])),
         "value": mean,
         "std": spread,
-        "ci_low": max(mean - half, low),
-        "ci_high": min(mean + half, high),
+        "ci_low": ci_low,
+        "ci_high": ci_high,
         "low_reliability": any(bool(row["low_reliability"]) for row in rows),
         "note": "; ".join(notes),
     }, f"pooled {pair} {first['metric']}")

@@ -11,7 +11,9 @@ from reports.render import render_report
 from reports.results import write_results
 from reports.schema import COLUMNS
 from reports_factory import utility_rows as factory_utility_rows
-from slbench.utility.compare import RowContext, mean_interval, mean_std, paired_gain, sensitivity_table, summary_table, utility_rows
+from reports.intervals import mean_interval, mean_std
+from slbench.metrics.registry import RATE
+from slbench.utility.compare import RowContext, paired_gain, sensitivity_table, summary_table, utility_rows
 from slbench.utility.scores import ClassificationScores
 
 
@@ -103,9 +105,9 @@ def test_mean_interval_is_the_student_t_interval_of_the_mean():
 
 
 def test_mean_interval_of_a_rate_stays_inside_zero_and_one():
-    low, high = mean_interval([0.9, 1.0, 1.0])
+    low, high = mean_interval([0.9, 1.0, 1.0], RATE)
     assert high == 1.0 and 0.0 < low < 0.9
-    assert mean_interval([0.0, 0.1, 0.0])[0] == 0.0
+    assert mean_interval([0.0, 0.1, 0.0], RATE)[0] == 0.0
 
 
 def test_the_summary_keeps_every_arm_name_whole_on_an_80_column_console():

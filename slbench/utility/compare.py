@@ -19,8 +19,9 @@ from rich.table import Table
 from scipy import stats
 
 from reports.budgets import budgets_from_rows, model_kimg_text
-from slbench.metrics.registry import RATE
+from reports.intervals import mean_interval, mean_std
 from slbench.fitted_table import Column, FittedTable
+from slbench.metrics.registry import RATE
 from slbench.table_cells import CI_NOTE, cell_texts, has_interval
 from slbench.utility.scores import ClassificationScores
 
@@ -73,26 +74,6 @@ class RowContext:
         return shared.pop() if len(shared) == 1 else (None, None)
 
 
-def mean_std(values: Sequence[float]) -> tuple[float, float]:
-    """Mean and sample standard deviation (ddof 1) over seeds; std is NaN for a single value."""
-    array = np.asarray(values, dtype=np.float64)
-    if array.size == 0:
-        return math.nan, math.nan
-    std = float(array.std(ddof=1)) if array.size > 1 else math.nan
-    return float(array.mean()), std
-
-
-def mean_interval(values: Sequence[float]) -> tuple[float, float]:
-    """95% Student-t interval of the mean over seeds, clipped to the values the score can take
-    (every utility score is a rate); NaN bounds for fewer than two values."""
-    array = np.asarray(values, dtype=np.float64)
-    mean, std = mean_std(array)
-    if array.size < 2:
-        return math.nan, math.nan
-    half_width = stats.t.ppf(0.975, df=array.size - 1) * std / math.sqrt(array.size)
-    return max(mean - half_width, RATE[0]), min(mean + half_width, RATE[1])
-
-
 def paired_gain(baseline: Sequence[float], candidate: Sequence[float]) -> PairedGain:
     """Gain of ``candidate`` over ``baseline``, paired by seed."""
     base = np.asarray(baseline, dtype=np.float64)
@@ -105,8 +86,8 @@ def paired_gain(baseline: Sequence[float], candidate: Sequence[float]) -> Paired
     if n < 2 or np.ptp(differences) == 0:
         return PairedGain(mean, std, math.nan, math.nan, math.nan, math.nan, n)
     test = stats.ttest_rel(cand, base)
-    half_width = stats.t.ppf(0.975, df=n - 1) * std / math.sqrt(n)
-    return PairedGain(mean, std, mean - half_width, mean + half_width, float(test.statistic), float(test.pvalue), n)
+    ci_low, ci_high = mean_interval(differences)  # a gain may be negative: no bounds
+    return PairedGain(mean, std, ci_low, ci_high, float(test.statistic), float(test.pvalue), n)
 
 
 def utility_rows(
@@ -153,7 +134,7 @@ def _arm_rows(
 def _row(arm: str, category: str, metric: str, values: Sequence[float], context: RowContext, *,
          n_real: int, n_fake: int, low: bool, note: str) -> dict:
     mean, std = mean_std(values)
-    ci_low, ci_high = mean_interval(values)
+    ci_low, ci_high = mean_interval(values, RATE)  # every utility score is a rate
     return {
         "table": TABLE,
         "model": arm,
