@@ -27,9 +27,9 @@ from slbench.data.workers import worker_count
 from slbench.errors import SlbenchError
 from slbench.evaluation.checkpoints import load_generator, read_checkpoint_info
 from slbench.evaluation.samples import GENERATION_CHUNK, chunk_seed, to_uint8
+from slbench.paths import GENERATE_JSON
 
 GRID_IMAGES = 64  # the first images, tiled 8 x 8 in grid.png
-GENERATE_JSON = "generate.json"
 
 
 def check_output_folder(out: Path, record: dict) -> None:

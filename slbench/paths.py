@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from reports.schema import METRICS_CSV, METRICS_JSON
 from slbench.errors import SlbenchError
 
 DEFAULT_CHECKPOINTS = Path("checkpoints")
@@ -27,10 +28,12 @@ def cache_dir(*parts: str) -> Path:
     return path
 
 
+GENERATE_JSON = "generate.json"  # what `slbench generate` wrote into its folder
+
 OTHER_COMMANDS_FILES = {
-    "metrics.json": "the results of `slbench run` or `slbench utility`",
-    "metrics.csv": "the results of `slbench run` or `slbench utility`",
-    "generate.json": "the images of `slbench generate`",
+    METRICS_JSON: "the results of `slbench run` or `slbench utility`",
+    METRICS_CSV: "the results of `slbench run` or `slbench utility`",
+    GENERATE_JSON: "the images of `slbench generate`",
 }
 """Files that mark a folder as another command's output, and what they are."""
 
