@@ -19,6 +19,7 @@ from rich.table import Table
 from scipy import stats
 
 from reports.budgets import budgets_from_rows, model_kimg_text
+from reports.formatting import MISSING
 from reports.intervals import mean_interval, mean_std
 from slbench.fitted_table import Column, FittedTable
 from slbench.metrics.registry import RATE
@@ -179,7 +180,7 @@ def summary_table(rows: Sequence[Mapping]) -> FittedTable:
     for arm in dict.fromkeys(r["model"] for r in rows):
         gain = by_key.get((arm, "all", "gain_balanced_accuracy"))
         synthetic = any(row["n_fake"] for row in rows if row["model"] == arm)
-        lines.append(([escape(arm), model_kimg_text(budgets, arm) if synthetic else "–"],
+        lines.append(([escape(arm), model_kimg_text(budgets, arm) if synthetic else MISSING],
                       [_value_parts(texts, by_key.get((arm, "all", "balanced_accuracy"))),
                        _value_parts(texts, by_key.get((arm, "all", "auc_macro"))),
                        _value_parts(texts, gain) if gain else "", _p_value(gain["note"]) if gain else ""]))
