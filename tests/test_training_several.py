@@ -62,7 +62,7 @@ def test_all_models_train_for_the_same_images_whatever_their_batch(synthetic_dat
         ((), "say which model to train"),
         (("--models", "dcgan,biggan"), "unknown model(s) biggan"),
         (("--models", "all", "--resume"), "drop --resume"),
-        (("--models", "all", "--kimg", "0"), "kimg must be a positive number"),
+        (("--models", "all", "--kimg", "0"), "'--kimg': Input should be greater than or equal to 0.001"),
         (("--models", "dcgan", "--set", "nope=1"), "no model trained here has a setting 'nope'"),
     ],
 )

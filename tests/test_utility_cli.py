@@ -54,7 +54,7 @@ def test_both_amounts_of_synthetic_images_is_a_usage_error(received):
 @pytest.mark.parametrize(("option", "value"), [("--seeds", "0"), ("--epochs", "0"), ("--batch", "0")])
 def test_counts_below_one_are_refused(option, value, tmp_path):
     code, output = _invoke("--data", str(tmp_path), option, value)
-    assert code == 2 and f"{option} must be a whole number of at least 1" in output
+    assert code == 2 and f"'{option}': Input should be greater than or equal to 1" in output
 
 
 def test_pretrained_without_the_weights_file_says_which_file_and_where(tmp_path):

@@ -66,7 +66,7 @@ def train_command(
         Optional[float],
         typer.Option("--kimg", help="Or total thousands of images (default 320, the paper's); "
                                     "use it to train models for a comparison: every model sees as many images.",
-                     min=0.0, max=1e9),
+                     min=0.001, max=1e9),
     ] = None,
     batch: Annotated[Optional[int], typer.Option("--batch", help="Images per step (default: the model's).", min=1, max=COUNT_MAX)] = None,
     out: Annotated[

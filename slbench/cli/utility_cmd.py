@@ -26,14 +26,14 @@ def utility(
     balance: Annotated[
         bool, typer.Option("--balance", help="Top each chosen class up to the largest real class (the default).")
     ] = False,
-    seeds: Annotated[int, typer.Option("--seeds", help="Classifier seeds per arm (paired across arms).", max=COUNT_MAX)] = 3,
+    seeds: Annotated[int, typer.Option("--seeds", help="Classifier seeds per arm (paired across arms).", min=1, max=COUNT_MAX)] = 3,
     seed: Annotated[int, typer.Option("--seed", help="First classifier seed; the others follow it.", min=0, max=SEED_MAX)] = 0,
     resolution: Annotated[
         Optional[int],
         typer.Option("--resolution", help="Classifier input resolution (default: the checkpoints' own, else the smallest)."),
     ] = None,
-    epochs: Annotated[int, typer.Option("--epochs", help="Training epochs of each classifier.", max=COUNT_MAX)] = 20,
-    batch: Annotated[int, typer.Option("--batch", help="Classifier batch size.", max=COUNT_MAX)] = 32,
+    epochs: Annotated[int, typer.Option("--epochs", help="Training epochs of each classifier.", min=1, max=COUNT_MAX)] = 20,
+    batch: Annotated[int, typer.Option("--batch", help="Classifier batch size.", min=1, max=COUNT_MAX)] = 32,
     out: Annotated[
         Optional[Path], typer.Option("--out", help="Results folder (default: a new folder under results/ named by the time and a short id).")
     ] = None,
