@@ -480,7 +480,9 @@ def print_outcome(outcome: CheckOutcome) -> None:
                        f"[{style}]{c.verdict}[/]" if style else c.verdict, plain(c.rule)]))
     caption = "\n".join(filter(None, [f"measured as the baseline was: {settings_measurement_space(outcome.settings)}",
                                       outcome.budget_text]))
-    console.print(FittedTable(title=plain(f"check {outcome.model}/{outcome.category}: {outcome.candidate}"),
+    # The candidate's path on a line of its own, left to the terminal to wrap, so it copies whole.
+    console.print(labelled("candidate:", "bold", outcome.candidate), soft_wrap=True)
+    console.print(FittedTable(title=plain(f"check {outcome.model}/{outcome.category}"),
                               keys=[Column("metric", "left", no_wrap=True)], values=CHECK_COLUMNS, rows=lines,
                               caption=plain(caption)))
     if outcome.regressed:

@@ -3,6 +3,7 @@ flow (data, training, lesion extractor, run, report, check) holds together."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -79,6 +80,9 @@ def test_toy_demo_completes_and_a_rerun_redoes_nothing(tmp_path, monkeypatch):
     assert (outcome.results / "metrics.csv").is_file()
     assert not outcome.check.regressed  # the checkpoint against its own run
     assert {c.metric for c in outcome.check.comparisons} >= {"fid", "kid", "precision", "recall"}
+    # measured again, the run's own checkpoint gives the run's numbers to the last digit, and the demo says so
+    assert all(c.delta == 0 for c in outcome.check.comparisons if math.isfinite(c.delta))
+    assert "every delta is 0" in demo.reproduction_note(outcome.check).plain
     # every checkpoint was evaluated as it was written, the last one as the run evaluated it
     track = load_track(checkpoints_of(outcome) / "dcgan" / "MEL")
     assert track.steps() == [1, 2, 3]
