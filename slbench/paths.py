@@ -29,18 +29,22 @@ def cache_dir(*parts: str) -> Path:
 
 
 GENERATE_JSON = "generate.json"  # what `slbench generate` wrote into its folder
+CHECKPOINT_FILES = "step-*.safetensors"  # the weights `slbench train` writes, one file per checkpoint
 
 OTHER_COMMANDS_FILES = {
     METRICS_JSON: "the results of `slbench run` or `slbench utility`",
     METRICS_CSV: "the results of `slbench run` or `slbench utility`",
     GENERATE_JSON: "the images of `slbench generate`",
+    CHECKPOINT_FILES: "the checkpoints of `slbench train`",
 }
-"""Files that mark a folder as another command's output, and what they are."""
+"""Files (names or glob patterns) that mark a folder as another command's output, and what they are."""
 
 
-def refuse_other_commands_folder(folder: Path, option: str, holds: str) -> None:
+def refuse_other_commands_folder(folder: Path, option: str, holds: str, *, own: tuple[str, ...] = ()) -> None:
     """A user error when ``folder`` holds another command's output: ``option`` (e.g. ``--out``)
-    must name a folder for ``holds`` (e.g. ``checkpoints``) alone, so neither output is mixed into the other."""
-    for name, what in OTHER_COMMANDS_FILES.items():
-        if (folder / name).is_file():
-            raise SlbenchError(f"{option} {folder} holds {what} ({name}), not {holds}; give a folder of its own")
+    must name a folder for ``holds`` (e.g. ``checkpoints``) alone, so neither output is mixed into
+    the other. ``own`` lists the keys of :data:`OTHER_COMMANDS_FILES` the caller writes itself."""
+    for pattern, what in OTHER_COMMANDS_FILES.items():
+        found = next((path for path in folder.glob(pattern) if path.is_file()), None) if pattern not in own else None
+        if found is not None:
+            raise SlbenchError(f"{option} {folder} holds {what} ({found.name}), not {holds}; give a folder of its own")

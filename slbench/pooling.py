@@ -12,11 +12,12 @@ from typing import Sequence
 from reports.pooling import pool_runs
 from reports.render import FORMATS, check_formats, folder_beside_runs, render_report
 from reports.results import ResultsError, load_results, write_results
-from reports.schema import METRICS_JSON
+from reports.schema import METRICS_CSV, METRICS_JSON
 from slbench.console import console, plain
 from slbench.errors import SlbenchError
 from slbench.evaluation.display import results_table
 from slbench.metrics import METRICS
+from slbench.paths import refuse_other_commands_folder
 
 
 def pool_results(folders: Sequence[Path], *, out: Path | None = None,
@@ -32,6 +33,7 @@ def pool_results(folders: Sequence[Path], *, out: Path | None = None,
     target = Path(out) if out is not None else folder_beside_runs("pooled", folders)
     if target.resolve() in resolved:
         raise SlbenchError(f"--out {target} is one of the runs being pooled; give a folder of its own")
+    refuse_other_commands_folder(target, "--out", "pooled results", own=(METRICS_JSON, METRICS_CSV))
     try:
         chosen = check_formats(formats)
         pooled = pool_runs([load_results(folder) for folder in folders],

@@ -43,7 +43,7 @@ from slbench.data import RESIZE_FILTER, load_dataset, load_images, split_by_lesi
 from slbench.data.categories import require_category
 from slbench.errors import SlbenchError
 from slbench.metrics import METRICS
-from slbench.paths import DEFAULT_CHECKPOINTS, refuse_other_commands_folder
+from slbench.paths import CHECKPOINT_FILES, DEFAULT_CHECKPOINTS, refuse_other_commands_folder
 from slbench.shared_budget import rounding_note, shared_budget_images
 from slbench.tracking.folder import SHOWN_METRICS, check_every, is_tracked
 from slbench.tracking.tracker import TrackOptions, Tracker, open_tracker
@@ -108,7 +108,7 @@ def train_model(
     request = TrainingRun(model=model, category=category, out_dir=out, resolution=resolution, steps=steps,
                           kimg=kimg, batch_size=batch, seed=seed, split=split,
                           overrides=overrides, resume=resume, device=device)
-    refuse_other_commands_folder(out, "--out", "checkpoints")
+    refuse_other_commands_folder(out, "--out", "checkpoints", own=(CHECKPOINT_FILES,))
     try:
         check_precision(plan_run(request))  # every setting checked before the folder is created for its lock
         with _writing(out):

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from slbench.cli.options import TrustWeightsOption, WeightsDirOption
+from slbench.cli.options import COUNT_MAX, TrustWeightsOption, WeightsDirOption
 
 
 def check(
@@ -31,7 +31,7 @@ def check(
     weights_dir: WeightsDirOption = None,
     trust_weights: TrustWeightsOption = None,
     batch: Annotated[
-        Optional[int], typer.Option("--batch", help="Batch size of generation and features; default: the baseline's.")
+        Optional[int], typer.Option("--batch", help="Batch size of generation and features; default: the baseline's.", min=1, max=COUNT_MAX)
     ] = None,
 ) -> None:
     """Re-evaluate CANDIDATE with the baseline's recorded settings and compare metric by metric.

@@ -8,7 +8,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from slbench.cli.options import COUNT_MAX, SEED_MAX
+from slbench.cli.options import COUNT_MAX
+from slbench.seeds import SEED_MAX
 
 from slbench.data.info import data_info
 from slbench.data.synth import DEFAULT_IMAGE_SIZE, DEFAULT_TOTAL, write_synthetic_dataset

@@ -7,7 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from slbench.cli.options import COUNT_MAX, SEED_MAX
+from slbench.cli.options import COUNT_MAX
+from slbench.seeds import SEED_MAX
 from rich.text import Text
 
 from slbench.console import console, plain

@@ -10,9 +10,8 @@ import typer
 
 from reports.render import FORMATS
 
-# Bounds of the numbers the commands take, so an out-of-range value is a usage error (exit 2)
-# before anything runs: seeds feed torch's 64-bit generators; no run needs a billion images.
-SEED_MAX = 2**63 - 1
+# The largest count the commands take, so an out-of-range value is a usage error (exit 2) before
+# anything runs: no run needs a billion images. Seeds' bounds are in slbench.seeds.
 COUNT_MAX = 10**9
 
 ModelsOption = Annotated[str, typer.Option("--models", help="'all', or model names separated by commas (sl-stylegan, stylegan, dcgan), e.g. sl-stylegan,dcgan.")]

@@ -15,6 +15,7 @@ from reports.tracks import TRACK_CSV, TRACK_JSON, TrackError, has_track, load_tr
 from slbench.cli.options import ALL_REPORT_FORMATS, ReportFormatsOption
 from slbench.console import print_warning
 from slbench.errors import SlbenchError
+from slbench.paths import refuse_other_commands_folder
 
 
 def report(
@@ -58,6 +59,19 @@ def check_is_report_input(path: Path) -> None:
                            "`slbench train --eval-every`) is there")
 
 
+def check_report_folder(out: Path, results: list[Path]) -> None:
+    """Refuse an ``--out`` whose own files the report would overwrite or mix with: another run's
+    results (its report would then show numbers its metrics.csv does not hold), one of several runs
+    being combined, checkpoints or generated images. A single run's own folder is re-rendered."""
+    inputs = [path.resolve() for path in results]
+    if out.resolve() in inputs:
+        if len(inputs) > 1:
+            raise SlbenchError(f"--out {out} is one of the runs being combined, whose own report the combined one would "
+                               "replace; give a folder of its own (default: combined-<hash> beside them)")
+        return
+    refuse_other_commands_folder(out, "--out", "a report of other results")
+
+
 def write_report(*, results: list[Path], formats: str, out: Path | None) -> dict[str, Path]:
     """Run :func:`reports.render.render_report` (or, for track folders, :func:`reports.track_report.render_tracks`),
     turning bad input into an :class:`SlbenchError`."""
@@ -70,6 +84,8 @@ def write_report(*, results: list[Path], formats: str, out: Path | None) -> dict
                 raise SlbenchError("give results folders or training tracks to one `slbench report`, not both; "
                                    "render them with two commands")
             return render_tracks([load_track(path) for path in tracks], check_formats(formats), out)
+        if out is not None:
+            check_report_folder(out, results)
         return render_report(results, formats=formats, out=out, on_warning=print_warning)
     except (ResultsError, TrackError) as err:
         raise SlbenchError(str(err)) from None

@@ -9,7 +9,6 @@ import typer
 
 from slbench.cli.options import (
     COUNT_MAX,
-    SEED_MAX,
     CheckpointsOption,
     DataOption,
     FeaturesOption,
@@ -21,6 +20,7 @@ from slbench.cli.options import (
     WeightsDirOption,
 )
 from slbench.paths import DEFAULT_CHECKPOINTS, DEFAULT_DATA
+from slbench.seeds import EVALUATION_SEED_MAX
 
 
 def run(
@@ -35,7 +35,7 @@ def run(
     ] = None,
     features: FeaturesOption = None,
     protocol: ProtocolOption = None,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of sampling, LPIPS pairs and interval half-samples.", min=0, max=SEED_MAX)] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of sampling, LPIPS pairs and interval half-samples.", min=0, max=EVALUATION_SEED_MAX)] = 0,
     out: Annotated[
         Optional[Path], typer.Option("--out", help="Results folder; default: a new folder under results/ named by the time and a short id.")
     ] = None,

@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from slbench.cli.options import (
+    COUNT_MAX,
     TRACK_REAL_SIDE_HELP,
     FeaturesOption,
     ProtocolOption,
@@ -15,6 +16,7 @@ from slbench.cli.options import (
     TrustWeightsOption,
     WeightsDirOption,
 )
+from slbench.seeds import EVALUATION_SEED_MAX
 
 
 def track(
@@ -34,14 +36,14 @@ def track(
     out: Annotated[
         Optional[Path], typer.Option("--out", help="Folder for track.csv and track.json; default: CHECKPOINT_DIR.")
     ] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of sampling, LPIPS pairs and bootstrap.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of sampling, LPIPS pairs and bootstrap.", min=0, max=EVALUATION_SEED_MAX)] = 0,
     bootstrap: Annotated[
-        int, typer.Option("--bootstrap", help="Bootstrap resamples for confidence intervals (0: none).")
+        int, typer.Option("--bootstrap", help="Bootstrap resamples for confidence intervals (0: none).", min=0, max=COUNT_MAX)
     ] = 0,
     resolution: Annotated[
         Optional[int], typer.Option("--resolution", help="Evaluation resolution; default: the checkpoints' own.")
     ] = None,
-    batch: Annotated[int, typer.Option("--batch", help="Batch size of generation and feature extraction.")] = 64,
+    batch: Annotated[int, typer.Option("--batch", help="Batch size of generation and feature extraction.", min=1, max=COUNT_MAX)] = 64,
     weights_dir: WeightsDirOption = None,
     trust_weights: TrustWeightsOption = None,
     real_side: Annotated[

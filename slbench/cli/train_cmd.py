@@ -10,7 +10,6 @@ import typer
 
 from slbench.cli.options import (
     COUNT_MAX,
-    SEED_MAX,
     TRACK_REAL_SIDE_HELP,
     RealSide,
     TrustWeightsOption,
@@ -18,6 +17,7 @@ from slbench.cli.options import (
 )
 from slbench.console import console, labelled
 from slbench.errors import INTERRUPTED_EXIT_CODE, SIGTERM_EXIT_CODE, SlbenchError
+from slbench.seeds import SEED_MAX
 from slbench.training import parse_models, train_model, train_models
 
 

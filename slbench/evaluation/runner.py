@@ -54,6 +54,7 @@ from slbench.features import DEFAULT_EXTRACTOR
 from slbench.metrics import MetricSettings
 from slbench.metrics.bootstrap import MIN_HALF
 from slbench.paths import DEFAULT_CHECKPOINTS, DEFAULT_DATA, DEFAULT_RESULTS
+from slbench.seeds import check_evaluation_seed
 
 # Every sample needs k neighbours in its own set: precision/recall (k = 3) on both sides,
 # density/coverage (k = 5) on the real side; PRD's k-means needs as many samples as clusters.
@@ -253,6 +254,7 @@ def run_evaluation(
     started = time.perf_counter()
     resolved = resolve_protocol(protocol, features=features, n_samples=n_samples, default_features=DEFAULT_EXTRACTOR)
     check_counts(n_samples=resolved.n_samples, bootstrap=bootstrap, batch=batch)
+    check_evaluation_seed(seed)
     shard = open_shard(device)
     try:
         return _run(shard, started, data=data, models=models, categories=categories, checkpoints=checkpoints,

@@ -19,10 +19,11 @@ from reports.tracks import STATUS_OK
 from slbench.console import console, make_progress
 from slbench.errors import SlbenchError
 from slbench.evaluation.checkpoints import read_checkpoint_info
+from slbench.evaluation.plan import MIN_RESOLUTION
 from slbench.evaluation.sharding import Shard, close_shard, open_shard
 from slbench.fitted_table import Column, FittedTable
 from slbench.metrics import METRICS
-from slbench.paths import refuse_other_commands_folder
+from slbench.paths import CHECKPOINT_FILES, refuse_other_commands_folder
 from slbench.tracking.tracker import TrackOptions, Tracker, open_tracker
 
 SHOWN_METRICS = ("fid", "kid", "precision", "recall", "coverage", "memorisation")
@@ -50,7 +51,10 @@ def track_folder(folder: str | Path, *, data: str | Path | None = None, every: i
     and rank 0 computes the metrics, prints and writes a track identical to one process's."""
     check_every(every)
     if out is not None:
-        refuse_other_commands_folder(Path(out), "--out", "a training track")
+        if Path(out).exists() and not Path(out).is_dir():
+            raise SlbenchError(f"--out {out} is a file; give a folder for track.csv and track.json")
+        # a track is written beside the checkpoints by default
+        refuse_other_commands_folder(Path(out), "--out", "a training track", own=(CHECKPOINT_FILES,))
     shard = open_shard(options.get("device"))
     try:
         return _track(shard, Path(folder), data=data, every=every, out=out, resolution=resolution, options=options)
@@ -66,6 +70,9 @@ def _track(shard: Shard, folder: Path, *, data, every: int, out, resolution: int
     newest = read_checkpoint_info(on_disk[-1][1])
     if newest.model is None or newest.category is None or newest.resolution is None:
         raise SlbenchError(f"{newest.path} does not record its model, category and resolution")
+    if resolution is not None and resolution < MIN_RESOLUTION:
+        raise SlbenchError(f"--resolution {resolution} is below the minimum of {MIN_RESOLUTION}; give "
+                           f"{MIN_RESOLUTION} to {newest.resolution}, or leave it out for the checkpoints' own")
     if resolution is not None and resolution > newest.resolution:
         raise SlbenchError(f"--resolution {resolution} is above the checkpoints' {newest.resolution} px "
                            "(generated images are never upscaled)")

@@ -44,6 +44,7 @@ from slbench.evaluation.provenance import data_provenance, extractor_provenance,
 from slbench.evaluation.runner import check_counts, check_side_counts, open_dataset
 from slbench.evaluation.protocols import load_extractor, resolve_protocol
 from slbench.features import DEFAULT_EXTRACTOR
+from slbench.seeds import check_evaluation_seed
 from slbench.features.extractor import resolve_device
 
 # Settings that change the numbers: a resumed track must match the stored one on all of them.
@@ -166,6 +167,7 @@ def open_tracker(*, model: str, category: str, resolution: int, resize: str, che
                                 default_features=DEFAULT_EXTRACTOR)
     protocol = resolved.protocol
     check_counts(n_samples=resolved.n_samples, bootstrap=options.bootstrap, batch=options.batch)
+    check_evaluation_seed(options.seed)
     dataset = open_dataset(options.data)
     requested = options.real_side or from_main(shard, lambda: stored_side(out))
     sides = choose_real_sides(dataset, [(f"{model}/{category}", trained)], requested, split_default=TRAIN)
