@@ -21,7 +21,16 @@ from matplotlib.lines import Line2D
 from reports.captions import direction_arrow
 from reports.measurement_space import settings_measurement_space
 from reports.names import category_sort_key, metric_label, metric_sort_key, model_sort_key
-from reports.plots import TEXT_COLOUR, Plot, _legend_width, _new_figure, _rendered, _style_axes, model_styles
+from reports.plots import (
+    TEXT_COLOUR,
+    Plot,
+    _legend_width,
+    _new_figure,
+    _rendered,
+    _style_axes,
+    literal_text,
+    model_styles,
+)
 from reports.results import ResultSet
 from reports.tracks import Track, TrackError, load_track
 
@@ -121,6 +130,7 @@ def curve_plots(result_set: ResultSet) -> list[Plot]:
     return curve_figures(collect_curves(result_set))
 
 
+@literal_text
 def curve_figures(curves: list[Curve]) -> list[Plot]:
     """One figure per metric (in report order) and measurement space, the models colour-coded alike in all."""
     models = tuple(sorted({curve.model for curve in curves}, key=model_sort_key))

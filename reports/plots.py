@@ -14,10 +14,13 @@ state is touched and no display is needed; PNGs carry no timestamp, so they are 
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 from dataclasses import dataclass
+from typing import Callable, ParamSpec, TypeVar
 
+import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -36,6 +39,9 @@ UNIT_METRICS = frozenset(
 )
 """Metrics bounded by [0, 1]: their bar charts share that axis."""
 TEXT_COLOUR = "#222222"
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -81,6 +87,20 @@ def _style_axes(axes) -> None:
     axes.tick_params(colors=TEXT_COLOUR, labelsize=9)
 
 
+def _finite(cell: Cell | None) -> bool:
+    return cell is not None and math.isfinite(cell.value)
+
+
+def literal_text(build: Callable[P, R]) -> Callable[P, R]:
+    """``build`` with matplotlib's mathtext off while it makes and renders its figures, so a ``$``
+    in a model, class or folder name is drawn as written instead of parsed as a formula."""
+    @functools.wraps(build)
+    def built(*args: P.args, **kwargs: P.kwargs) -> R:
+        with matplotlib.rc_context({"text.parse_math": False}):
+            return build(*args, **kwargs)
+    return built
+
+
 def _error(cell: Cell) -> list[list[float]] | None:
     """Error-bar lengths ``[[below], [above]]`` for matplotlib, ``None`` without an interval.
 
@@ -102,7 +122,13 @@ def quality_scatter(table: WideTable, category: str) -> Figure | None:
     styles = model_styles(table.models)
     for axes, (x_metric, y_metric) in zip(figure.subplots(1, len(pairs), squeeze=False)[0], pairs):
         _scatter_panel(axes, table, category, x_metric, y_metric, styles)
-    handles, labels = figure.axes[0].get_legend_handles_labels()
+    legend: dict[str, object] = {}  # every model drawn in either panel, once
+    for axes in figure.axes:
+        for handle, label in zip(*axes.get_legend_handles_labels()):
+            legend.setdefault(label, handle)
+    if not legend:
+        return None  # no model has a finite pair of values in this category
+    handles, labels = list(legend.values()), list(legend)
     figure.legend(handles, labels, loc="lower center", ncols=min(len(labels), 4), frameon=False, fontsize=9)
     figure.suptitle(f"{category}: fidelity and diversity ({table.space})", fontsize=11, color=TEXT_COLOUR)
     return figure
@@ -151,7 +177,9 @@ def metric_bars(
     columns = [c for c in table.columns if c.metric == metric and (categories is None or c.category in categories)]
     if not columns:
         return None
-    models = [m for m in table.models if any(table.cell(m, c) is not None for c in columns)]
+    models = [m for m in table.models if any(_finite(table.cell(m, c)) for c in columns)]
+    if not models:
+        return None
     styles = model_styles(table.models)
     legend = _legend_width(models)
     plot_width = max(3.2, 0.32 * len(columns) * len(models) + 0.3 * len(columns))
@@ -165,7 +193,7 @@ def metric_bars(
         colour, label = styles[model][0], model
         for position, column in enumerate(columns):
             cell = table.cell(model, column)
-            if cell is None or not math.isfinite(cell.value):
+            if not _finite(cell):
                 continue
             x = position - 0.4 + width * (index + 0.5)
             hatch = "///" if cell.low_reliability else None
@@ -198,6 +226,7 @@ def sensitivity_plot(table: WideTable) -> Figure | None:
     return metric_bars(table, "sensitivity", categories=per_class, title="Per-class sensitivity")
 
 
+@literal_text
 def report_plots(tables: list[WideTable]) -> list[Plot]:
     """Every figure of the report, in page order, as PNG bytes."""
     plots: list[Plot] = []
@@ -272,6 +301,7 @@ def prd_figure(category: str, curves: dict[str, dict], models: tuple[str, ...]) 
     return figure
 
 
+@literal_text
 def prd_plots(runs) -> list[Plot]:
     """One PRD figure per category and space of the stored runs, models in a stable order."""
     plots: list[Plot] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from math import nan
 
 import pytest
@@ -106,3 +107,24 @@ def test_training_curves_keep_every_legend_entry_inside_the_figure(categories):
         assert inside.x0 <= box.x0 and box.x1 <= inside.x1 and inside.y0 <= box.y0, text.get_text()
     axes_bottom = min(axes.get_window_extent(renderer).y0 for axes in figure.axes)
     assert legend.get_window_extent(renderer).y1 < axes_bottom  # below the panels, not over them
+
+
+def test_a_dollar_in_a_model_name_is_drawn_as_written_not_parsed_as_mathtext(tmp_path):
+    rows = [row | {"model": "$x^$"} for row in quality_rows(models=("dcgan",), categories=("MEL",))]
+    write_run(tmp_path, rows, artifacts=False)
+    plots = report_plots(build_tables(load_results(tmp_path).rows))  # mathtext would fail to parse "$x^$"
+    assert plots and all(plot.png.startswith(b"\x89PNG") for plot in plots)
+
+
+def test_a_metric_without_a_finite_value_gets_no_figure_and_no_warning(tmp_path):
+    rows = quality_rows(models=("dcgan",), categories=("MEL",))
+    for row in rows:
+        if row["metric"] in ("fid", "precision"):
+            row["value"] = nan
+    write_run(tmp_path, rows, artifacts=False)
+    table = build_tables(load_results(tmp_path).rows)[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert metric_bars(table, "fid") is None
+        assert quality_scatter(table, "MEL") is not None  # density-coverage still has its values
+        assert metric_bars(table, "recall") is not None
