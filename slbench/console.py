@@ -23,17 +23,34 @@ from rich.text import Text
 
 from slbench.progress_display import FittingProgress, PlainProgress
 
-console = Console(stderr=True)
+# No emoji codes: a folder called ":smile:" is printed as written.
+console = Console(stderr=True, emoji=False)
+
+CONTROL_ESCAPES = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F, *range(0x80, 0xA0))} | {
+    0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r"}
+
+
+def printable(text: str) -> str:
+    """``text`` with its control characters written as escapes (``\\n``, ``\\x1b``): a name holding
+    a newline or a terminal escape sequence can neither break a line nor restyle the terminal."""
+    return text.translate(CONTROL_ESCAPES)
 
 
 def plain(value: object) -> str:
     """``value`` as text that rich prints as written, markup characters included."""
-    return escape(str(value))
+    text = printable(str(value))
+    body = text.rstrip("\\")
+    trailing = len(text) - len(body)
+    if not trailing:
+        return escape(text)
+    # Rich halves backslashes only where a tag follows them, so doubled trailing backslashes end on
+    # an empty tag: a path ending in a backslash prints it once, whatever markup comes after it.
+    return escape(body) + "\\" * (2 * trailing) + "[bold][/bold]"
 
 
 def labelled(label: str, style: str, message: object = "") -> Text:
     """``label`` in ``style``, then ``message`` as plain text, e.g. ``labelled("error:", "bold red", reason)``."""
-    return Text.assemble((label, style), " " if str(message) else "", str(message))
+    return Text.assemble((label, style), " " if str(message) else "", printable(str(message)))
 
 
 def is_interactive() -> bool:
