@@ -8,6 +8,10 @@ message as plain text): a folder called ``a[/]b`` neither breaks the output nor 
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
+
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import (
@@ -21,10 +25,30 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from slbench.errors import BROKEN_PIPE_EXIT_CODE
 from slbench.progress_display import FittingProgress, PlainProgress
 
+def silence_standard_streams() -> None:
+    """Point stdout and stderr at /dev/null: after a broken pipe nothing more can be shown, and the
+    flush at exit must not fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(devnull, stream.fileno())
+    os.close(devnull)
+
+
+class SlbenchConsole(Console):
+    """Rich's console, ending on a broken pipe (``slbench ... 2>&1 | head``) with the shell's code
+    for SIGPIPE instead of rich's 1, which slbench keeps for a failed check."""
+
+    def on_broken_pipe(self) -> None:
+        silence_standard_streams()
+        raise SystemExit(BROKEN_PIPE_EXIT_CODE)
+
+
 # No emoji codes: a folder called ":smile:" is printed as written.
-console = Console(stderr=True, emoji=False)
+console = SlbenchConsole(stderr=True, emoji=False)
 
 CONTROL_ESCAPES = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F, *range(0x80, 0xA0))} | {
     0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r"}

@@ -23,6 +23,7 @@ USER_ERROR_EXIT_CODE = 2
 INTERNAL_ERROR_EXIT_CODE = 70  # EX_SOFTWARE in sysexits.h: an internal software error
 INTERRUPTED_EXIT_CODE = 130  # the shell's code for a process stopped by Ctrl-C
 SIGTERM_EXIT_CODE = 143  # 128 + 15, the shell's code for a process ended by SIGTERM
+BROKEN_PIPE_EXIT_CODE = 141  # 128 + 13, the shell's code for a process ended by SIGPIPE (`| head`)
 TRACEBACK_VARIABLE = "SLBENCH_TRACEBACK"
 
 

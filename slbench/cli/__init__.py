@@ -19,6 +19,7 @@ import os
 import traceback
 from typing import Annotated, Callable
 
+import rich.console
 import typer
 from typer.core import TyperGroup
 
@@ -37,8 +38,8 @@ from slbench.cli import (
     train_cmd,
     utility_cmd,
 )
-from slbench.console import console, labelled
-from slbench.errors import INTERRUPTED_EXIT_CODE, TRACEBACK_VARIABLE, describe_failure
+from slbench.console import SlbenchConsole, console, labelled, silence_standard_streams
+from slbench.errors import BROKEN_PIPE_EXIT_CODE, INTERRUPTED_EXIT_CODE, TRACEBACK_VARIABLE, describe_failure
 
 COMMAND_MODULES = (
     data_cmd,
@@ -69,6 +70,9 @@ def reporting_failures(callback: Callable) -> Callable:
         except KeyboardInterrupt:
             console.print(labelled("interrupted", "bold yellow"))
             raise typer.Exit(INTERRUPTED_EXIT_CODE) from None
+        except BrokenPipeError:
+            silence_standard_streams()  # the reader of stdout went away (`| head`)
+            raise typer.Exit(BROKEN_PIPE_EXIT_CODE) from None
         except Exception as err:  # noqa: BLE001 - the one place every failure is reported
             message, code = describe_failure(err)
             if os.environ.get(TRACEBACK_VARIABLE):
@@ -174,5 +178,9 @@ app = build_app()
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point.
+
+    The help pages are printed by typer's own rich consoles, which end a broken pipe with exit
+    code 1 as slbench's does not; in the command-line program every console ends it the same way."""
+    rich.console.Console.on_broken_pipe = SlbenchConsole.on_broken_pipe
     app()
