@@ -10,6 +10,7 @@ import signal
 import pytest
 from typer.testing import CliRunner
 
+from generators.checkpoint import read_checkpoint, save_checkpoint
 from generators.training import losses
 from slbench.cli import app
 from slbench.data import load_dataset, split_by_lesion
@@ -93,6 +94,19 @@ def test_a_nan_loss_is_a_one_line_error_and_the_last_checkpoint_survives(synthet
     result = _train(synthetic_dataset, out, "--steps", "4", "--set", "snapshot_every=1")
     assert result.exit_code == 2
     assert "loss_G = inf) at step 2" in result.output and "step-0000001" in result.output
+    assert _metadata(out)["step"] == 1 and not (out / "step-0000002.json").exists()
+
+
+def test_resuming_from_a_checkpoint_with_non_finite_weights_is_refused_before_a_step(synthetic_dataset, tmp_path):
+    out = tmp_path / "ck"
+    assert _train(synthetic_dataset, out, "--steps", "1").exit_code == 0
+    tensors, metadata = read_checkpoint(out / "step-0000001.safetensors")
+    key = next(name for name in tensors if name.startswith("G.") and tensors[name].is_floating_point())
+    tensors[key].view(-1)[0] = float("nan")
+    save_checkpoint(out, 1, tensors, {k: v for k, v in metadata.items() if k not in ("format", "weights_file")})
+    result = _train(synthetic_dataset, out, "--steps", "3", "--resume")
+    assert result.exit_code == 2, result.output
+    assert "non-finite values" in result.output and key in result.output and "good" not in result.output
     assert _metadata(out)["step"] == 1 and not (out / "step-0000002.json").exists()
 
 

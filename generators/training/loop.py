@@ -419,6 +419,12 @@ def _checkpoint_tensors(state: TrainingState) -> dict[str, torch.Tensor]:
 
 def _restore(state: TrainingState, path: Path) -> None:
     tensors, meta = read_checkpoint(path)
+    broken = next((key for key, tensor in tensors.items()
+                   if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all())), None)
+    if broken is not None:
+        raise TrainingSetupError(f"{path} holds non-finite values ({broken}), so training cannot continue from it; "
+                                 "move it and its .json aside to resume from the checkpoint before it, or train "
+                                 "into a new folder")
     load_module_state(state.generator, tensors, "G.", source=path)
     load_module_state(state.discriminator, tensors, "D.", source=path)
     if state.generator_ema is not None:
