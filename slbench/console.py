@@ -28,6 +28,7 @@ from rich.text import Text
 from slbench.errors import BROKEN_PIPE_EXIT_CODE
 from slbench.progress_display import FittingProgress, PlainProgress
 
+
 def silence_standard_streams() -> None:
     """Point stdout and stderr at /dev/null: after a broken pipe nothing more can be shown, and the
     flush at exit must not fail again."""

@@ -45,6 +45,8 @@ def refuse_other_commands_folder(folder: Path, option: str, holds: str, *, own: 
     must name a folder for ``holds`` (e.g. ``checkpoints``) alone, so neither output is mixed into
     the other. ``own`` lists the keys of :data:`OTHER_COMMANDS_FILES` the caller writes itself."""
     for pattern, what in OTHER_COMMANDS_FILES.items():
-        found = next((path for path in folder.glob(pattern) if path.is_file()), None) if pattern not in own else None
+        if pattern in own:
+            continue
+        found = next((path for path in folder.glob(pattern) if path.is_file()), None)
         if found is not None:
             raise SlbenchError(f"{option} {folder} holds {what} ({found.name}), not {holds}; give a folder of its own")

@@ -12,7 +12,7 @@ from slbench.console import console, labelled, plain
 @pytest.fixture
 def printed(monkeypatch):
     buffer = io.StringIO()
-    monkeypatch.setattr(console, "file", buffer)
+    monkeypatch.setattr(console, "_file", buffer)  # restored to None: the console follows sys.stderr again
 
     def output(*renderables) -> str:
         buffer.seek(0)

@@ -180,7 +180,7 @@ app = build_app()
 def main() -> None:
     """Console-script entry point.
 
-    The help pages are printed by typer's own rich consoles, which end a broken pipe with exit
-    code 1 as slbench's does not; in the command-line program every console ends it the same way."""
+    Typer prints the help pages through rich consoles of its own; in the command-line program
+    they too end a broken pipe with SIGPIPE's exit code instead of rich's 1."""
     rich.console.Console.on_broken_pipe = SlbenchConsole.on_broken_pipe
     app()
