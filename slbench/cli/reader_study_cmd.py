@@ -7,9 +7,10 @@ from typing import Annotated, Optional
 
 import typer
 
-from slbench.cli.options import CheckpointsOption, DataOption, ModelsOption
+from slbench.cli.options import COUNT_MAX, CheckpointsOption, DataOption, ModelsOption
 from slbench.console import console, plain
 from slbench.paths import DEFAULT_CHECKPOINTS, DEFAULT_DATA
+from slbench.seeds import SEED_MAX
 
 reader_study_app = typer.Typer(
     name="reader-study",
@@ -24,9 +25,10 @@ def build(
     checkpoints: CheckpointsOption = DEFAULT_CHECKPOINTS,
     models: ModelsOption = "all",
     category: Annotated[str, typer.Option("--category", help="A class code, a comma list of codes, or 'all'.")] = "MEL",
-    n_real: Annotated[int, typer.Option("--n-real", help="Real images per class.")] = 20,
-    n_fake: Annotated[int, typer.Option("--n-fake", help="Generated images per model and class.")] = 20,
-    seed: Annotated[int, typer.Option("--seed", help="Seeds the choice of real images, the generation and the order.")] = 0,
+    n_real: Annotated[int, typer.Option("--n-real", help="Real images per class.", min=0, max=COUNT_MAX)] = 20,
+    n_fake: Annotated[int, typer.Option("--n-fake", help="Generated images per model and class.", min=0, max=COUNT_MAX)] = 20,
+    seed: Annotated[int, typer.Option("--seed", help="Seeds the choice of real images, the generation and the order.",
+                                        min=0, max=SEED_MAX)] = 0,
     resolution: Annotated[
         Optional[int], typer.Option("--resolution", help="Image size (default: the checkpoints' own, else the smallest).")
     ] = None,
