@@ -100,6 +100,7 @@ VERDICT_IMPROVED = "improved"
 VERDICT_REGRESSED = "regressed"
 VERDICT_REFERENCE = "reference"
 VERDICT_NOT_COMPARED = "not compared"
+ROUNDING = 1e-9  # relative difference below which two measurements are the same number summed differently
 
 
 def parse_tolerance(text: str | None) -> float | dict[str, float] | None:
@@ -144,6 +145,13 @@ class MetricComparison:
     @property
     def delta(self) -> float:
         return self.candidate - self.baseline
+
+    @property
+    def within_rounding(self) -> bool:
+        """A nonzero delta below :data:`ROUNDING` of the values: the same number summed in another
+        order (another thread count, another BLAS), not a change of the candidate."""
+        scale = max(abs(self.baseline), abs(self.candidate))
+        return self.delta != 0 and math.isfinite(self.delta) and abs(self.delta) <= ROUNDING * scale
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -476,10 +484,12 @@ def print_outcome(outcome: CheckOutcome) -> None:
     for c in outcome.comparisons:
         style = VERDICT_STYLES.get(c.verdict, "")
         lines.append(([f"{c.metric} {'↑' if c.higher_is_better else '↓'}"],
-                      [_fmt(c.baseline), _fmt(c.candidate), _fmt(c.delta, signed=True),
+                      [_fmt(c.baseline), _fmt(c.candidate), "≈0" if c.within_rounding else _fmt(c.delta, signed=True),
                        f"[{style}]{c.verdict}[/]" if style else c.verdict, plain(c.rule)]))
+    rounding = (f"≈0: equal up to float rounding (a difference below {ROUNDING:g} of the value, as another thread "
+                "count gives)") if any(c.within_rounding for c in outcome.comparisons) else None
     caption = "\n".join(filter(None, [f"measured as the baseline was: {settings_measurement_space(outcome.settings)}",
-                                      outcome.budget_text]))
+                                      outcome.budget_text, rounding]))
     # The candidate's path on a line of its own, left to the terminal to wrap, so it copies whole.
     console.print(labelled("candidate:", "bold", outcome.candidate), soft_wrap=True)
     console.print(FittedTable(title=plain(f"check {outcome.model}/{outcome.category}"),

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import math
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
+from slbench.console import console
 from slbench.errors import SlbenchError
 from slbench.evaluation.checkpoints import CheckpointInfo
 from slbench.gate import (
@@ -17,9 +19,11 @@ from slbench.gate import (
     VERDICT_OK,
     VERDICT_REFERENCE,
     VERDICT_REGRESSED,
+    CheckOutcome,
     check_resize,
     compare_metric,
     parse_tolerance,
+    print_outcome,
 )
 
 NAN = float("nan")
@@ -98,6 +102,25 @@ def test_delta_and_json():
     data = result.to_json()
     assert data["verdict"] == VERDICT_REGRESSED and data["higher_is_better"] is False
     assert math.isclose(data["threshold"], 22.0)
+
+
+def test_a_difference_of_float_rounding_is_shown_as_such_and_kept_exact_in_json(monkeypatch):
+    summed_otherwise = compare_metric(row("fid", 10.9, False), 10.9 + 2.842e-14)
+    changed = compare_metric(row("fid", 10.9, False), 10.9001)
+    assert summed_otherwise.within_rounding and not changed.within_rounding
+    assert not compare_metric(row("fid", 10.9, False), 10.9).within_rounding  # exactly equal: +0
+    assert summed_otherwise.to_json()["delta"] == pytest.approx(2.842e-14, rel=1e-3)
+    outcome = CheckOutcome(candidate=Path("c"), baseline=Path("b"), model="dcgan", category="MEL",
+                           settings={"features": "lesion", "resolution": 32},
+                           comparisons=(summed_otherwise, changed))
+    buffer = io.StringIO()
+    monkeypatch.setattr(console, "_file", buffer)
+    monkeypatch.setattr(console, "_width", 200)
+    print_outcome(outcome)
+    lines = buffer.getvalue().splitlines()
+    fid_rows = [line for line in lines if "fid" in line]
+    assert "≈0" in fid_rows[0] and "+0.0001" in fid_rows[1]
+    assert any(line.startswith("≈0: equal up to float rounding") for line in lines)  # its own caption line
 
 
 def test_parse_tolerance_forms_and_errors():

@@ -29,8 +29,13 @@ def test_a_name_prints_as_written_inside_markup_too(printed, name):
     assert printed(labelled("wrote", "bold", name)) == f"wrote {name}"
 
 
-@pytest.mark.parametrize(("name", "shown"), [("n\nl", "n\\nl"), ("\x1b[31mred", "\\x1b[31mred"),
-                                             ("nul\x00", "nul\\x00"), ("tab\there", "tab\\there")])
+@pytest.mark.parametrize(("name", "shown"), [("\x1b[31mred", "\\x1b[31mred"), ("nul\x00", "nul\\x00"),
+                                             ("cr\rx", "cr\\rx")])
 def test_control_characters_are_shown_as_escapes(printed, name, shown):
     assert printed("to " + plain(name)) == f"to {shown}"
     assert printed(labelled("error:", "bold red", f"cannot read {name}")) == f"error: cannot read {shown}"
+
+
+def test_a_message_stays_on_one_line_while_plain_text_keeps_its_layout(printed):
+    assert printed(labelled("error:", "bold red", "cannot read n\nl\tx")) == "error: cannot read n\\nl\\tx"
+    assert printed(plain("caption line one\nline two")) == "caption line one\nline two"
