@@ -106,4 +106,4 @@ def make_progress(*extra_columns, transient: bool = False) -> Progress:
 
 def print_warning(text: str) -> None:
     """One warning line on stderr; ``text`` is shown literally (no rich markup)."""
-    console.print(f"[bold yellow]warning:[/] {escape(text)}", highlight=False)
+    console.print(f"[bold yellow]warning:[/] {plain(text)}", highlight=False)
