@@ -104,3 +104,22 @@ def test_build_command_writes_page_and_key(synthetic_dataset, checkpoints, tmp_p
     assert result.exit_code == 0, result.output
     assert (tmp_path / "study.html").is_file() and (tmp_path / "key.json").is_file()
     assert "send this to the raters" in result.output
+
+
+def test_build_keeps_another_studys_key_and_refuses_a_folder_of_other_files(synthetic_dataset, checkpoints, tmp_path):
+    def build(out, *extra):
+        return CliRunner().invoke(app, ["reader-study", "build", "--data", str(synthetic_dataset), "--checkpoints",
+                                        str(checkpoints), "--models", "dcgan", "--n-real", "1", "--n-fake", "1",
+                                        "--out", str(out), *extra])
+    study = tmp_path / "study"
+    assert build(study).exit_code == 0
+    key = (study / "key.json").read_bytes()
+    assert build(study).exit_code == 0 and (study / "key.json").read_bytes() == key  # the same study, rewritten
+    other = build(study, "--seed", "1")
+    assert other.exit_code == 2 and "whose answers would no longer score" in other.output
+    assert (study / "key.json").read_bytes() == key
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "todo.txt").write_text("keep me\n")
+    refused = build(tmp_path / "notes")
+    assert refused.exit_code == 2 and "other files" in refused.output
+    assert sorted(path.name for path in (tmp_path / "notes").iterdir()) == ["todo.txt"]

@@ -118,6 +118,7 @@ def write_study(images: Sequence[StudyImage], settings: dict, *, seed: int, out:
     key = StudyKey(study_id, tuple(KeyItem(item_id, image.truth, image.category, image.model, image.source)
                                    for item_id, image in zip(ids, shuffled)), tuple(CATEGORIES), settings)
     folder = Path(out) if out is not None else Path("reader-studies") / study_id
+    refuse_other_study_folder(folder, study_id)
     page = render_page(study_id, [(item_id, data_uri(image.png)) for item_id, image in zip(ids, shuffled)], CATEGORIES)
     try:
         page_path = atomic_write_text(folder / PAGE_NAME, page)
@@ -126,3 +127,19 @@ def write_study(images: Sequence[StudyImage], settings: dict, *, seed: int, out:
         raise SlbenchError(f"cannot write the study to {err.filename or folder}: {err.strerror or err}; "
                            "choose another --out") from None
     return page_path, key_path
+
+
+def refuse_other_study_folder(folder: Path, study_id: str) -> None:
+    """A user error unless ``folder`` is new, empty or holds this very study: replacing another
+    study's key would leave the answers collected for it unscorable."""
+    if not folder.is_dir() or not any(folder.iterdir()):
+        return
+    try:
+        stored = json.loads((folder / KEY_NAME).read_text(encoding="utf-8")).get("study_id")
+    except (OSError, ValueError, AttributeError):
+        stored = None
+    if stored == study_id:
+        return
+    held = f"the key of study {stored}, whose answers would no longer score" if isinstance(stored, str) \
+        else "other files and no key of this study"
+    raise SlbenchError(f"--out {folder} holds {held}; give a new or empty folder")
