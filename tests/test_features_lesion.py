@@ -4,6 +4,7 @@ is found by the dataset's fingerprint, and says how to train it when it is missi
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -124,3 +125,19 @@ def test_train_command_rejects_bad_input(tmp_path):
     assert missing.exit_code == 2 and "error:" in missing.output
     bad = runner.invoke(app, ["features", "train", "--data", str(tmp_path), "--resolution", "48"])
     assert bad.exit_code == 2 and "power of two" in bad.output
+
+
+def test_an_extractor_of_another_split_is_not_replaced(trained, synthetic_dataset, monkeypatch, tmp_path):
+    cache, fingerprint = trained
+    copy = tmp_path / "cache"
+    shutil.copytree(cache, copy)
+    monkeypatch.setenv("SLBENCH_CACHE", str(copy))
+    stored = lesion_dir() / f"{model_stem(fingerprint, 16)}.json"
+    before = stored.read_bytes()
+    result = CliRunner().invoke(app, ["features", "train", "--data", str(synthetic_dataset), "--resolution", "16",
+                                      "--epochs", "1", "--split", "all"])
+    assert result.exit_code == 2 and "trained on the training side of the lesion split" in result.output
+    assert stored.read_bytes() == before
+    again = CliRunner().invoke(app, ["features", "train", "--data", str(synthetic_dataset), "--resolution", "16",
+                                     "--epochs", "1", "--seed", "2"])
+    assert again.exit_code == 0, again.output  # the same split is trained again in place

@@ -220,6 +220,22 @@ def split_record(halves: DataSplit | None) -> dict:
             "train_fingerprint": halves.fingerprint("train"), "test_fingerprint": halves.fingerprint("test")}
 
 
+def refuse_replacing_another_split(stored: Path, split: dict) -> None:
+    """A user error when ``stored`` holds an extractor of the same images and resolution trained
+    on other images of them: every later ``--features lesion`` would silently measure with it."""
+    try:
+        previous = json.loads(stored.read_text(encoding="utf-8")).get("split")
+    except (OSError, ValueError, AttributeError):
+        return
+    if isinstance(previous, dict) and previous != split:
+        def trained_on(record: dict) -> str:
+            return "all images" if record.get("side") == "all" else "the training side of the lesion split"
+        raise SlbenchError(f"{stored} holds the lesion extractor of these images at this resolution, trained on "
+                           f"{trained_on(previous)}, which `--features lesion` uses; replacing it with one trained on "
+                           f"{trained_on(split)} would change what every later evaluation measures: move it and its "
+                           ".safetensors aside first")
+
+
 def train_lesion_extractor(
     *, data: str | Path, resolution: int = DEFAULT_RESOLUTION, epochs: int | None = None, seed: int = 0,
     split: str = "train",
@@ -233,10 +249,11 @@ def train_lesion_extractor(
     config = LesionTrainConfig(resolution=resolution, seed=seed, split=split,
                                **({} if epochs is None else {"epochs": epochs}))
     images, labels, dataset, halves = load_training_images(data, resolution, split)
-    net = fit_lesion_net(images, labels, config)
-    held_out = labelled_images(halves.test, resolution) if halves else None
     fingerprint = dataset.fingerprint()
     stem = model_stem(fingerprint, resolution)
+    refuse_replacing_another_split(lesion_dir() / f"{stem}.json", split_record(halves))
+    net = fit_lesion_net(images, labels, config)
+    held_out = labelled_images(halves.test, resolution) if halves else None
     weights_path = save_safetensors(lesion_dir() / f"{stem}.safetensors", net.state_dict())
     metadata = {
         "format": FORMAT_VERSION,
