@@ -106,6 +106,8 @@ def test_answers_of_another_study_are_refused(tmp_path):
         ({"item_id": "item-99"}, "not in the key"),
         ({"confidence": 7}, "from 1 to 5"),
         ({"class_guess": "XYZ"}, "class guess"),
+        ({"milliseconds": float("nan")}, "is not a time"),
+        ({"milliseconds": float("inf")}, "is not a time"),
     ],
 )
 def test_bad_answers_are_refused_with_a_reason(tmp_path, change, message):
@@ -161,3 +163,20 @@ def test_scoring_again_without_class_guesses_removes_the_earlier_confusion_table
     assert _invoke(plain_answers, "--key", key_path, "--out", out).exit_code == 0
     assert json.loads((out / "reader-study.json").read_text())["confusion"] is None
     assert not (out / "reader-study-confusion.csv").exists()
+
+
+@pytest.mark.parametrize("damage", ["a huge integer", "deep nesting"])
+def test_an_answers_file_no_study_writes_is_a_one_line_error(tmp_path, damage):
+    key = write_key(tmp_path, make_key(TRUTHS, models=MODELS))
+    path = tmp_path / "answers-x.json"
+    path.write_text('{"x": ' + "9" * 100_000 + "}" if damage == "a huge integer" else "[" * 100_000 + "]" * 100_000)
+    result = _invoke(path, "--key", key)
+    assert result.exit_code == 2 and str(path) in " ".join(result.output.split()), result.output
+
+
+def test_an_answers_file_saved_with_a_byte_order_mark_is_read(tmp_path):
+    key = write_key(tmp_path, make_key(TRUTHS, models=MODELS))
+    path = write_answers(tmp_path, "a", TRUTHS)
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    result = _invoke(path, "--key", key, "--out", tmp_path / "out")
+    assert result.exit_code == 0, result.output

@@ -9,6 +9,7 @@ to. Reading either checks it in full and refuses it with one line saying what is
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -18,6 +19,7 @@ from slbench.errors import SlbenchError
 
 KEY_FORMAT = "slbench-reader-study-key"
 ANSWERS_FORMAT = "slbench-reader-study-answers"
+MAX_FILE_BYTES = 64 * 2**20  # a key or answers file of a study of thousands of images is well under 1 MiB
 REAL, SYNTHETIC = "real", "synthetic"
 TRUTHS = (REAL, SYNTHETIC)
 CONFIDENCES = (1, 2, 3, 4, 5)
@@ -141,21 +143,27 @@ def _answer(row: Any, key: StudyKey, path: Path, index: int) -> Answer:
         raise SlbenchError(f"{where}: class guess {guess!r} is not one of {', '.join(key.categories)}")
     milliseconds = row.get("milliseconds")
     if milliseconds is not None and (isinstance(milliseconds, bool) or not isinstance(milliseconds, (int, float))
-                                     or milliseconds < 0):
+                                     or not math.isfinite(milliseconds) or milliseconds < 0):
         raise SlbenchError(f"{where}: milliseconds {milliseconds!r} is not a time")
     return Answer(item_id, answer, None if confidence is None else int(confidence),
                   None if guess is None else str(guess), None if milliseconds is None else int(milliseconds))
 
 
 def _read_json(path: Path, what: str) -> dict:
+    """The JSON object in ``path`` (a byte-order mark allowed, as editors on Windows write one)."""
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise SlbenchError(f"{what} {path} is larger than {MAX_FILE_BYTES // 2**20} MiB, far more than a study "
+                               "writes; check that it is the right file")
+        document = json.loads(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         raise SlbenchError(f"{what} {path} does not exist") from None
     except (OSError, UnicodeDecodeError) as err:
         raise SlbenchError(f"cannot read {what} {path}: {getattr(err, 'strerror', None) or err}") from None
     except json.JSONDecodeError as err:
         raise SlbenchError(f"{what} {path} is not valid JSON ({err.msg}, line {err.lineno})") from None
+    except (ValueError, RecursionError):  # an integer of thousands of digits, or nesting too deep
+        raise SlbenchError(f"{what} {path} is not JSON that a study writes; check that it is the right file") from None
     if not isinstance(document, dict):
         raise SlbenchError(f"{what} {path} is not a JSON object")
     return document
