@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
 import torch
-from rich.markup import escape
 from rich.progress import TextColumn
 
 from generators.checkpoint import CheckpointError, list_checkpoints
@@ -38,7 +37,7 @@ from generators.training import (
 from generators.training.run import schedule_summary
 from generators.training.config import DEFAULT_KIMG, DEFAULT_RESOLUTION, config_class
 from reports.tracks import STATUS_OK, TRACK_CSV
-from slbench.console import console, make_progress
+from slbench.console import console, make_progress, plain
 from slbench.data import RESIZE_FILTER, load_dataset, load_images, split_by_lesion
 from slbench.data.categories import require_category
 from slbench.errors import SlbenchError
@@ -115,7 +114,7 @@ def train_model(
             plan = plan_run(request)  # again under the lock: the folder's checkpoints may have changed
             summary = schedule_summary(plan)
             if summary is not None and _is_main_process():
-                console.print(escape(summary), highlight=False)
+                console.print(plain(summary), highlight=False)
             training_data = load_training_data(data, category, plan.resolution, split=plan.split, resize=resize)
             evaluation = (TrainingEvaluation.open(plan, training_data, data, resize, eval_every, eval_options or {})
                           if eval_every is not None and _is_main_process() else None)
@@ -126,8 +125,8 @@ def train_model(
     except (TrainingSetupError, CheckpointError, NonFiniteLossError, FolderBusyError) as err:
         raise SlbenchError(str(err)) from None
     if _is_main_process():
-        console.print(f"{escape(model)} {category}: step {result.step}, {result.images_seen / 1000:.2f} kimg; "
-                      f"checkpoint {escape(str(result.checkpoint))}", highlight=False)
+        console.print(f"{plain(model)} {category}: step {result.step}, {result.images_seen / 1000:.2f} kimg; "
+                      f"checkpoint {plain(str(result.checkpoint))}", highlight=False)
         if evaluation is not None:
             console.print(evaluation.cost_line(time.perf_counter() - started), highlight=False)
     return result
@@ -197,8 +196,8 @@ def train_models(
         done = plan.start_step >= plan.total_steps
         if _is_main_process():
             state = "already trained" if done else ("resuming" if list_checkpoints(folder) else "starting")
-            console.print(f"[{index + 1}/{len(models)}] {escape(model)} {category}, {common['kimg']:g} kimg: "
-                          f"{state} in {escape(str(folder))}", highlight=False)
+            console.print(f"[{index + 1}/{len(models)}] {plain(model)} {category}, {common['kimg']:g} kimg: "
+                          f"{state} in {plain(str(folder))}", highlight=False)
         if done:
             results[model] = None
             continue
@@ -295,7 +294,7 @@ class TrainingEvaluation:
             tracked = is_tracked(step, every=self.every, snapshot_every=self.snapshot_every, last=self.last_step)
             if tracked and step not in self.tracker.done_steps:
                 rows = self.tracker.evaluate(path, step)
-                reporter.note(escape(f"step {step}: " + step_summary(rows)))
+                reporter.note(plain(f"step {step}: " + step_summary(rows)))
 
         return evaluate
 
@@ -303,7 +302,7 @@ class TrainingEvaluation:
         """How much of the training time went to evaluation, and where the track is."""
         share = self.tracker.seconds / total_seconds if total_seconds > 0 else 0.0
         return (f"evaluation: {self.tracker.seconds:.1f} s of {total_seconds:.1f} s ({share:.0%} of the training time); "
-                f"track {escape(str(self.tracker.out / TRACK_CSV))}")
+                f"track {plain(str(self.tracker.out / TRACK_CSV))}")
 
 
 def step_summary(rows: list[dict[str, Any]]) -> str:

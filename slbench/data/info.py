@@ -13,10 +13,9 @@ from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from rich.markup import escape
 from rich.table import Table
 
-from slbench.console import console
+from slbench.console import console, plain
 from slbench.data.categories import CATEGORIES, FULL_NAMES
 from slbench.data.dataset import Dataset, load_dataset
 from slbench.data.layouts import LAYOUT_DESCRIPTIONS
@@ -63,7 +62,7 @@ def summarise(dataset: Dataset) -> list[CategorySummary]:
 
 
 def category_table(dataset: Dataset, rows: list[CategorySummary]) -> Table:
-    table = Table(title=f"{escape(str(dataset.root))}: {LAYOUT_DESCRIPTIONS[dataset.layout]}", title_justify="left")
+    table = Table(title=f"{plain(str(dataset.root))}: {LAYOUT_DESCRIPTIONS[dataset.layout]}", title_justify="left")
     table.add_column("class")
     table.add_column("lesion type")
     for header in ("images", "lesions", "share", "typical size"):
@@ -93,7 +92,7 @@ def problem_table(problems: list[Problem], max_per_kind: int) -> Table:
     for kind, found in by_kind.items():
         shown = found if max_per_kind <= 0 else found[:max_per_kind]
         for problem in shown:
-            table.add_row(kind, escape(problem.message))
+            table.add_row(kind, plain(problem.message))
         if len(found) > len(shown):
             table.add_row(kind, f"... and {len(found) - len(shown)} more (--max-problems 0 lists all)", style="dim")
     return table

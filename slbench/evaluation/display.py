@@ -8,10 +8,9 @@ from typing import Any, Iterable
 
 from rich.console import Group, RenderableType
 from rich.live import Live
-from rich.markup import escape
 
 from reports.budgets import budgets_from_rows, format_kimg, steps_text, unequal_budget_warning
-from slbench.console import console, is_interactive, make_progress
+from slbench.console import console, is_interactive, make_progress, plain
 from slbench.fitted_table import Column, FittedTable
 from slbench.metrics import METRICS
 from slbench.table_cells import CI_NOTE, cell_texts, has_interval
@@ -46,11 +45,11 @@ def results_table(rows: Iterable[dict[str, Any]], title: str = "results") -> Fit
     by_pair: dict[tuple[str, str], dict[str, dict]] = {}
     for row in rows:
         by_pair.setdefault((row["model"], row["category"]), {})[row["metric"]] = row
-    lines = [([escape(model), escape(category), format_kimg(budgets[(model, category)].kimg)],
+    lines = [([plain(model), plain(category), format_kimg(budgets[(model, category)].kimg)],
               [tuple(_cell(texts, metrics.get(name)).split(" ", 1)) for name in shown])  # value, then interval
              for (model, category), metrics in by_pair.items()]
     values = [Column(f"{METRICS[name].label} {'↑' if METRICS[name].higher_is_better else '↓'}") for name in shown]
-    return FittedTable(title=escape(title), keys=KEY_COLUMNS, values=values, rows=lines, caption=escape(caption))
+    return FittedTable(title=plain(title), keys=KEY_COLUMNS, values=values, rows=lines, caption=plain(caption))
 
 
 KEY_COLUMNS = (Column("model", "left"), Column("category", "left"), Column("kimg"))
@@ -60,7 +59,7 @@ def _cell(texts: dict, row: dict[str, Any] | None) -> str:
     """The row's value as the reports print it, ``*`` when flagged low-reliability, ``-`` when missing."""
     if row is None or row.get("value") is None or not math.isfinite(row["value"]):
         return "-"
-    return escape(texts[(row["model"], row["category"], row["metric"])]) + ("*" if row.get("low_reliability") else "")
+    return plain(texts[(row["model"], row["category"], row["metric"])]) + ("*" if row.get("low_reliability") else "")
 
 
 class RunDisplay:

@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from rich.markup import escape
 
 from generators import MODELS
 from generators.folder_lock import LOCK_NAME
@@ -338,11 +337,11 @@ def show_plan(context: EvaluationContext, plan: EvaluationPlan, n_fake: dict[str
                f"model/category pair(s) to evaluate, {named}{context.extractor.name} features, {plan.resolution} px "
                f"({plan.resolution_source}), results {out}")
     if not work:
-        console.print(escape(heading), highlight=False)
+        console.print(plain(heading), highlight=False)
         return
     with console.status("measuring a short warm-up for the estimate"):
         rates = measure_rates(context, plan)
-    print_plan(estimate_run(work, rates, context.shard.world_size), title=escape(heading))
+    print_plan(estimate_run(work, rates, context.shard.world_size), title=plain(heading))
 
 
 def evaluate_plan(context: EvaluationContext, plan: EvaluationPlan, record: RunRecord | None, out: Path,

@@ -12,11 +12,10 @@ import math
 from pathlib import Path
 from typing import Any, Iterable
 
-from rich.markup import escape
 
 from generators.checkpoint import list_checkpoints
 from reports.tracks import STATUS_OK
-from slbench.console import console, make_progress
+from slbench.console import console, make_progress, plain
 from slbench.errors import SlbenchError
 from slbench.evaluation.checkpoints import read_checkpoint_info
 from slbench.evaluation.plan import MIN_RESOLUTION
@@ -86,7 +85,7 @@ def _track(shard: Shard, folder: Path, *, data, every: int, out, resolution: int
                                                 **options),
                            trained=newest.metadata, shard=shard)
     todo = [(step, path) for step, path in chosen if step not in tracker.done_steps]
-    console.print(f"track: {escape(str(tracker.out))} ({escape(tracker.model)}/{tracker.category}, {len(chosen)} step(s) chosen, "
+    console.print(f"track: {plain(str(tracker.out))} ({plain(tracker.model)}/{tracker.category}, {len(chosen)} step(s) chosen, "
                   f"{len(chosen) - len(todo)} already evaluated, {tracker.settings['features']} features, "
                   f"N = {tracker.n_fake}, {tracker.context.resolution} px, real side "
                   f"{tracker.settings['real_side']}: {tracker.settings['n_real']} images"
@@ -100,7 +99,7 @@ def _track(shard: Shard, folder: Path, *, data, every: int, out, resolution: int
             progress.advance(task)
     tracker.write()
     named = f" · protocol {tracker.settings['protocol']}" if tracker.settings.get("protocol") else ""
-    console.print(track_table(tracker.rows, title=f"track {escape(tracker.model)}/{tracker.category}{named}"))
+    console.print(track_table(tracker.rows, title=f"track {plain(tracker.model)}/{tracker.category}{named}"))
     return tracker
 
 
@@ -126,7 +125,7 @@ def track_table(rows: Iterable[dict[str, Any]], title: str = "track") -> FittedT
         problems = [row for row in metrics.values() if row["status"] != STATUS_OK]
         status = "; ".join(f"{row['status']}: {row['reason']}" for row in problems[:1]) or STATUS_OK
         lines.append(([str(step), "-" if math.isnan(kimg) else f"{kimg:.2f}"],
-                      [_cell(metrics.get(name)) for name in shown] + [escape(status)]))
+                      [_cell(metrics.get(name)) for name in shown] + [plain(status)]))
     return FittedTable(title=title, keys=[Column("step"), Column("kimg")], values=[*values, Column("status", "left")],
                        rows=lines)
 

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
 import numpy as np
-from rich.markup import escape
 from rich.table import Table
 from scipy import stats
 
 from reports.budgets import budgets_from_rows, model_kimg_text
 from reports.formatting import MISSING
 from reports.intervals import mean_interval, mean_std
+from slbench.console import plain
 from slbench.fitted_table import Column, FittedTable
 from slbench.metrics.registry import RATE
 from slbench.table_cells import CI_NOTE, cell_texts, has_interval
@@ -180,14 +180,14 @@ def summary_table(rows: Sequence[Mapping]) -> FittedTable:
     for arm in dict.fromkeys(r["model"] for r in rows):
         gain = by_key.get((arm, "all", "gain_balanced_accuracy"))
         synthetic = any(row["n_fake"] for row in rows if row["model"] == arm)
-        lines.append(([escape(arm), model_kimg_text(budgets, arm) if synthetic else MISSING],
+        lines.append(([plain(arm), model_kimg_text(budgets, arm) if synthetic else MISSING],
                       [_value_parts(texts, by_key.get((arm, "all", "balanced_accuracy"))),
                        _value_parts(texts, by_key.get((arm, "all", "auc_macro"))),
                        _value_parts(texts, gain) if gain else "", _p_value(gain["note"]) if gain else ""]))
     values = [Column(header) for header in ("balanced accuracy", "AUC (macro)", "gain", "p (paired t)")]
     return FittedTable(title="Classifier utility on the real test set (mean over seeds)",
                        keys=[Column("arm", "left", no_wrap=True), Column("kimg")], values=values, rows=lines,
-                       caption=escape(caption))
+                       caption=plain(caption))
 
 
 def sensitivity_table(rows: Sequence[Mapping], categories: Sequence[str]) -> Table:
@@ -211,7 +211,7 @@ def _value_parts(texts: Mapping, row: Mapping | None) -> tuple[str, ...]:
     """A value and its interval as the reports print them, to sit side by side or one above the other."""
     if row is None or math.isnan(row["value"]):
         return ("n/a",)
-    return tuple(escape(texts[(row["model"], row["category"], row["metric"])]).split(" ", 1))
+    return tuple(plain(texts[(row["model"], row["category"], row["metric"])]).split(" ", 1))
 
 
 def _p_value(note: str) -> str:
