@@ -139,3 +139,11 @@ def test_summary_and_report_show_each_arms_generator_budget(tmp_path):
     folder = write_results(tmp_path, rows, settings={}, provenance={}, artifacts={})
     report = render_report(folder, formats="md")["md"].read_text()
     assert "| real-only | – |" in report and "| real+dcgan | 11.2 |" in report
+
+
+def test_an_arm_adding_images_to_some_classes_shows_its_generators_budget_alone(tmp_path):
+    context = RowContext(classifier="resnet18", resolution=32, seed=0, seeds=(0, 1),
+                         budgets={"real+dcgan": {"MEL": (8, 0.128)}})  # NV gets no synthetic image
+    scores = [_scores(0.6, 0.5), _scores(0.7, 0.6)]
+    rows = utility_rows({"real-only": scores, "real+dcgan": scores}, {"real+dcgan": {"MEL": 5}}, context)
+    assert list(whole(summary_table(rows)).columns[1].cells) == ["–", "0.128"]
