@@ -235,3 +235,8 @@ def test_on_an_80_column_console_the_weights_folder_prints_whole(tmp_path):
     assert any(line.split() == ["weights", "weights-inception-2015-12-05-6726825d.pth"] for line in lines)
     joined = "".join(line.strip() for line in result.output.splitlines())  # a folded value continues on the next line
     assert str(folder) in joined and "…" not in result.output
+
+
+def test_list_with_a_weights_folder_that_is_not_there_says_so(tmp_path):
+    result = CliRunner().invoke(app, ["features", "list", "--weights-dir", str(tmp_path / "nowhere")])
+    assert result.exit_code == 2 and "is not a folder" in result.output

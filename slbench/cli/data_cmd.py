@@ -9,11 +9,10 @@ from typing import Annotated, Optional
 import typer
 
 from slbench.cli.options import COUNT_MAX
-from slbench.seeds import SEED_MAX
-
 from slbench.data.info import data_info
 from slbench.data.synth import DEFAULT_IMAGE_SIZE, DEFAULT_TOTAL, write_synthetic_dataset
 from slbench.errors import SlbenchError
+from slbench.seeds import SEED_MAX
 
 data_app = typer.Typer(help="Inspect datasets and write the built-in synthetic one.", no_args_is_help=True)
 

@@ -6,13 +6,13 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-
-from slbench.cli.options import COUNT_MAX
-from slbench.seeds import SEED_MAX
 from rich.text import Text
 
+from slbench.cli.options import COUNT_MAX
 from slbench.console import console, plain
+from slbench.errors import SlbenchError
 from slbench.fitted_table import RecordTable
+from slbench.seeds import SEED_MAX
 
 features_app = typer.Typer(
     help="Feature extractors: which weights are present, and training slbench's own lesion extractor.",
@@ -46,6 +46,8 @@ def list_extractors(
     """Each extractor, its weights file, whether it is present and where it goes."""
     from slbench.features.registry import DEFAULT_EXTRACTOR, describe_extractors
 
+    if weights_dir is not None and not weights_dir.is_dir():
+        raise SlbenchError(f"--weights-dir {weights_dir} is not a folder; give the folder that holds the weights files")
     rows = []
     for row in describe_extractors(weights_dir=weights_dir):
         name = f"{row.name} (default)" if row.name == DEFAULT_EXTRACTOR else row.name

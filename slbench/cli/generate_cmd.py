@@ -9,9 +9,8 @@ from typing import Annotated
 import typer
 
 from slbench.cli.options import COUNT_MAX
-from slbench.seeds import SEED_MAX
-
 from slbench.generation import generate_images
+from slbench.seeds import SEED_MAX
 
 
 class Device(str, Enum):

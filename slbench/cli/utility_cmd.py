@@ -10,8 +10,8 @@ import typer
 from slbench.console import console, labelled
 from slbench.errors import INTERRUPTED_EXIT_CODE, SIGTERM_EXIT_CODE, SlbenchError
 from slbench.cli.options import COUNT_MAX, CheckpointsOption, DataOption, ModelsOption
-from slbench.seeds import SEED_MAX
 from slbench.paths import DEFAULT_CHECKPOINTS, DEFAULT_DATA
+from slbench.seeds import SEED_MAX
 
 
 def utility(
