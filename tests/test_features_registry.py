@@ -229,6 +229,7 @@ def test_dinov2_needs_trust_then_loads_into_the_hub_architecture(tmp_path):
 
 def test_on_an_80_column_console_the_weights_folder_prints_whole(tmp_path):
     folder = tmp_path / ("weights-" + "x" * 40)  # a path longer than any table column could hold
+    folder.mkdir()
     result = CliRunner().invoke(app, ["features", "list", "--weights-dir", str(folder)], env={"COLUMNS": "80"})
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
