@@ -180,3 +180,12 @@ def test_an_answers_file_saved_with_a_byte_order_mark_is_read(tmp_path):
     path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
     result = _invoke(path, "--key", key, "--out", tmp_path / "out")
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(("change", "message"), [({"version": 2}, "version 2"), ({"rater_id": 123}, "not text")])
+def test_an_answers_file_of_another_version_or_a_rater_id_that_is_no_text_is_refused(tmp_path, change, message):
+    key = write_key(tmp_path, make_key(TRUTHS, models=MODELS))
+    path = write_answers(tmp_path, "a", TRUTHS)
+    path.write_text(json.dumps(json.loads(path.read_text()) | change))
+    result = _invoke(path, "--key", key)
+    assert result.exit_code == 2 and message in result.output, result.output

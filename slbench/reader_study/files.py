@@ -19,6 +19,7 @@ from slbench.errors import SlbenchError
 
 KEY_FORMAT = "slbench-reader-study-key"
 ANSWERS_FORMAT = "slbench-reader-study-answers"
+ANSWERS_VERSION = 1  # what study.js writes
 MAX_FILE_BYTES = 64 * 2**20  # a key or answers file of a study of thousands of images is well under 1 MiB
 REAL, SYNTHETIC = "real", "synthetic"
 TRUTHS = (REAL, SYNTHETIC)
@@ -106,11 +107,17 @@ def read_answers(path: str | Path, key: StudyKey) -> RaterAnswers:
     if document.get("format") != ANSWERS_FORMAT:
         raise SlbenchError(f"{path} is not a reader-study answers file (no format {ANSWERS_FORMAT!r}); "
                            "pass the JSON the study page downloads")
+    if document.get("version") != ANSWERS_VERSION:
+        raise SlbenchError(f"{path} is an answers file of version {document.get('version')!r}; this slbench reads "
+                           f"version {ANSWERS_VERSION}, which its study pages write")
     study_id = str(document.get("study_id", ""))
     if study_id != key.study_id:
         raise SlbenchError(f"{path} answers study {study_id!r}, but the key is for study {key.study_id!r}; "
                            "score it with the key.json written with its page")
-    rater = str(document.get("rater_id") or "").strip()
+    rater_id = document.get("rater_id")
+    if rater_id is not None and not isinstance(rater_id, str):
+        raise SlbenchError(f"{path} has a rater id that is not text ({rater_id!r}); pass the JSON the study page downloads")
+    rater = (rater_id or "").strip()
     if not rater:
         raise SlbenchError(f"{path} has no rater id; ask the rater to enter one on the page and download again")
     rows = document.get("answers")
