@@ -159,6 +159,12 @@ def growth_stage_text(metadata: Mapping[str, Any]) -> str:
     return f"{options['stage']} px{fade}"
 
 
+def non_finite_tensors(tensors: Mapping[str, torch.Tensor]) -> list[str]:
+    """The names of the floating-point tensors holding a NaN or an infinity, in order."""
+    return [name for name, tensor in tensors.items()
+            if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all())]
+
+
 def module_tensors(module: nn.Module, prefix: str) -> dict[str, torch.Tensor]:
     """A module's parameters and persistent buffers under ``prefix``, detached."""
     return {prefix + key: value.detach() for key, value in module.state_dict().items()}

@@ -36,6 +36,7 @@ from generators.checkpoint import (
     checkpoint_name,
     load_module_state,
     module_tensors,
+    non_finite_tensors,
     read_checkpoint,
     read_checkpoint_metadata,
     save_checkpoint,
@@ -419,10 +420,9 @@ def _checkpoint_tensors(state: TrainingState) -> dict[str, torch.Tensor]:
 
 def _restore(state: TrainingState, path: Path) -> None:
     tensors, meta = read_checkpoint(path)
-    broken = next((key for key, tensor in tensors.items()
-                   if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all())), None)
-    if broken is not None:
-        raise TrainingSetupError(f"{path} holds non-finite values ({broken}), so training cannot continue from it; "
+    broken = non_finite_tensors(tensors)
+    if broken:
+        raise TrainingSetupError(f"{path} holds non-finite values ({broken[0]}), so training cannot continue from it; "
                                  "move it and its .json aside to resume from the checkpoint before it, or train "
                                  "into a new folder")
     load_module_state(state.generator, tensors, "G.", source=path)

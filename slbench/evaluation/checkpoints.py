@@ -17,6 +17,7 @@ from generators.checkpoint import (
     CheckpointError,
     growth_stage_text,
     load_checkpoint,
+    non_finite_tensors,
     read_checkpoint_metadata,
     resolve_checkpoint,
 )
@@ -98,8 +99,7 @@ def load_generator(info: CheckpointInfo, device: torch.device) -> torch.nn.Modul
         generator, _ = load_checkpoint(info.path)
     except CheckpointError as err:
         raise SlbenchError(str(err)) from None
-    broken = [name for name, tensor in generator.state_dict().items()
-              if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all())]
+    broken = non_finite_tensors(generator.state_dict())
     if broken:
         raise NonFiniteWeightsError(f"{info.path} holds non-finite generator weights ({broken[0]}"
                                     f"{f' and {len(broken) - 1} more' if len(broken) > 1 else ''}); "
