@@ -58,6 +58,12 @@ def budgets_from_rows(rows: Iterable[Mapping]) -> dict[tuple[str, str], Budget]:
     return budgets
 
 
+def generator_budgets_from_rows(rows: Iterable[Mapping]) -> dict[tuple[str, str], Budget]:
+    """The budgets of utility rows that drew on a generator: an arm without one, or a class it adds
+    no synthetic image to, records none, so it has no entry (rather than an unknown one)."""
+    return {key: budget for key, budget in budgets_from_rows(rows).items() if budget.known}
+
+
 def model_kimg_text(budgets: Mapping[tuple[str, str], Budget], model: str) -> str:
     """The kimg of ``model`` across its categories: one value, a range ``a–b``, or ``?``."""
     values = [b.kimg for (name, _), b in budgets.items() if name == model]

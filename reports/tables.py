@@ -15,7 +15,14 @@ from typing import Iterable
 
 import pandas as pd
 
-from reports.budgets import Budget, any_unknown, budgets_from_rows, model_kimg_text, unequal_budget_warning
+from reports.budgets import (
+    Budget,
+    any_unknown,
+    budgets_from_rows,
+    generator_budgets_from_rows,
+    model_kimg_text,
+    unequal_budget_warning,
+)
 from reports.formatting import MISSING, column_decimals, format_count_range
 from reports.measurement_space import measurement_space
 from reports.names import category_sort_key, is_signed, metric_sort_key, model_sort_key
@@ -243,10 +250,10 @@ def degenerate_pairs(frame: pd.DataFrame) -> set[tuple[str, str]]:
 
 def _budgets(frame: pd.DataFrame) -> dict[tuple[str, str], Budget]:
     """Per (model, category), the budget of its rows; a utility arm without a generator has none."""
-    budgets = budgets_from_rows(frame.to_dict("records"))
+    rows = frame.to_dict("records")
     if str(frame.iloc[0]["table"]) == "quality":
-        return budgets
-    return {key: budget for key, budget in budgets.items() if budget.known}
+        return budgets_from_rows(rows)
+    return generator_budgets_from_rows(rows)
 
 
 def _reading_order_notes(

@@ -17,7 +17,7 @@ import numpy as np
 from rich.table import Table
 from scipy import stats
 
-from reports.budgets import budgets_from_rows, model_kimg_text
+from reports.budgets import generator_budgets_from_rows, model_kimg_text
 from reports.formatting import MISSING
 from reports.intervals import mean_interval, mean_std
 from slbench.console import plain
@@ -175,9 +175,7 @@ def summary_table(rows: Sequence[Mapping]) -> FittedTable:
     caption = CI_NOTE + " Intervals: 95% t interval of the mean over seeds." if has_interval(rows) else ""
     by_key = _rows_by_key(rows)
     texts = cell_texts(rows)
-    # classes an arm adds no synthetic image to record no budget: the generators' kimg is that of the others
-    budgets = {key: budget for key, budget in budgets_from_rows([row for row in rows if row["category"] != "all"]).items()
-               if budget.known}
+    budgets = generator_budgets_from_rows([row for row in rows if row["category"] != "all"])
     lines = []
     for arm in dict.fromkeys(r["model"] for r in rows):
         gain = by_key.get((arm, "all", "gain_balanced_accuracy"))
