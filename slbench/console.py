@@ -53,17 +53,15 @@ console = SlbenchConsole(stderr=True, emoji=False)
 
 CONTROL_ESCAPES = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F, *range(0x80, 0xA0))} | {
     0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r"}
-LAYOUT_CHARACTERS = {0x09, 0x0A}  # tab and newline: the layout of multi-line text such as a caption
+# tab and newline kept: the layout of multi-line text such as a caption
+LAYOUT_KEEPING_ESCAPES = {code: text for code, text in CONTROL_ESCAPES.items() if code not in (0x09, 0x0A)}
 
 
 def printable(text: str, *, keep_layout: bool = False) -> str:
     """``text`` with its control characters written as escapes (``\\n``, ``\\x1b``): a name holding
     a terminal escape sequence cannot restyle the terminal, nor one holding a newline break a
     line, unless ``keep_layout`` keeps newlines and tabs."""
-    if keep_layout:
-        return text.translate({code: escape for code, escape in CONTROL_ESCAPES.items()
-                               if code not in LAYOUT_CHARACTERS})
-    return text.translate(CONTROL_ESCAPES)
+    return text.translate(LAYOUT_KEEPING_ESCAPES if keep_layout else CONTROL_ESCAPES)
 
 
 def plain(value: object) -> str:

@@ -126,7 +126,7 @@ def train_model(
         raise SlbenchError(str(err)) from None
     if _is_main_process():
         console.print(f"{plain(model)} {category}: step {result.step}, {result.images_seen / 1000:.2f} kimg; "
-                      f"checkpoint {plain(str(result.checkpoint))}", highlight=False)
+                      f"checkpoint {plain(result.checkpoint)}", highlight=False)
         if evaluation is not None:
             console.print(evaluation.cost_line(time.perf_counter() - started), highlight=False)
     return result
@@ -197,7 +197,7 @@ def train_models(
         if _is_main_process():
             state = "already trained" if done else ("resuming" if list_checkpoints(folder) else "starting")
             console.print(f"[{index + 1}/{len(models)}] {plain(model)} {category}, {common['kimg']:g} kimg: "
-                          f"{state} in {plain(str(folder))}", highlight=False)
+                          f"{state} in {plain(folder)}", highlight=False)
         if done:
             results[model] = None
             continue
@@ -302,7 +302,7 @@ class TrainingEvaluation:
         """How much of the training time went to evaluation, and where the track is."""
         share = self.tracker.seconds / total_seconds if total_seconds > 0 else 0.0
         return (f"evaluation: {self.tracker.seconds:.1f} s of {total_seconds:.1f} s ({share:.0%} of the training time); "
-                f"track {plain(str(self.tracker.out / TRACK_CSV))}")
+                f"track {plain(self.tracker.out / TRACK_CSV)}")
 
 
 def step_summary(rows: list[dict[str, Any]]) -> str:

@@ -62,7 +62,7 @@ def summarise(dataset: Dataset) -> list[CategorySummary]:
 
 
 def category_table(dataset: Dataset, rows: list[CategorySummary]) -> Table:
-    table = Table(title=f"{plain(str(dataset.root))}: {LAYOUT_DESCRIPTIONS[dataset.layout]}", title_justify="left")
+    table = Table(title=f"{plain(dataset.root)}: {LAYOUT_DESCRIPTIONS[dataset.layout]}", title_justify="left")
     table.add_column("class")
     table.add_column("lesion type")
     for header in ("images", "lesions", "share", "typical size"):

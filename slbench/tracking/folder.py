@@ -12,7 +12,6 @@ import math
 from pathlib import Path
 from typing import Any, Iterable
 
-
 from generators.checkpoint import list_checkpoints
 from reports.tracks import STATUS_OK
 from slbench.console import console, make_progress, plain
@@ -85,7 +84,7 @@ def _track(shard: Shard, folder: Path, *, data, every: int, out, resolution: int
                                                 **options),
                            trained=newest.metadata, shard=shard)
     todo = [(step, path) for step, path in chosen if step not in tracker.done_steps]
-    console.print(f"track: {plain(str(tracker.out))} ({plain(tracker.model)}/{tracker.category}, {len(chosen)} step(s) chosen, "
+    console.print(f"track: {plain(tracker.out)} ({plain(tracker.model)}/{tracker.category}, {len(chosen)} step(s) chosen, "
                   f"{len(chosen) - len(todo)} already evaluated, {tracker.settings['features']} features, "
                   f"N = {tracker.n_fake}, {tracker.context.resolution} px, real side "
                   f"{tracker.settings['real_side']}: {tracker.settings['n_real']} images"
