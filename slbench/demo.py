@@ -61,7 +61,7 @@ from rich.text import Text
 from generators.checkpoint import CheckpointError, list_checkpoints, read_checkpoint_metadata
 from slbench.console import console, labelled, plain
 from slbench.data import load_dataset
-from slbench.data.synth import write_synthetic_dataset
+from slbench.data.synth import MANIFEST, write_synthetic_dataset
 from slbench.demo_curves import CURVE_METRICS, curves_table, ensure_track, fid_swing
 from slbench.errors import SlbenchError
 from slbench.evaluation import run_evaluation
@@ -73,6 +73,7 @@ from slbench.threads import single_cpu_thread
 from slbench.training import train_model
 
 DEFAULT_DEMO_FOLDER = Path("slbench-demo")
+DEMO_DATA = "data"  # the demo folder's synthetic dataset, which marks the folder as a demo's
 
 
 @dataclass(frozen=True)
@@ -253,13 +254,29 @@ def stage(title: str) -> Iterator[None]:
     console.print(f"[dim]{plain(title.split(' ', 1)[0])} took {time.perf_counter() - started:.0f} s[/]")
 
 
+def refuse_foreign_folder(folder: Path) -> None:
+    """A user error unless ``folder`` is new, empty or an earlier demo's (its synthetic dataset
+    is there, or only the staging folder an interrupted first step left), so a demo never writes
+    its data, checkpoints and results among a user's own files."""
+    if folder.exists() and not folder.is_dir():
+        raise SlbenchError(f"--out {folder} is a file; give a folder for the demo (new, empty or an earlier demo's)")
+    if not folder.is_dir() or (folder / DEMO_DATA / MANIFEST).is_file():
+        return
+    foreign = sorted(entry.name for entry in folder.iterdir() if not entry.name.startswith(f".{DEMO_DATA}.new-"))
+    if foreign:
+        raise SlbenchError(f"--out {folder} holds files that are not an earlier demo's ({foreign[0]}"
+                           f"{f' and {len(foreign) - 1} more' if len(foreign) > 1 else ''}); give a new or empty "
+                           "folder, or the folder of an earlier demo")
+
+
 def run_demo(*, folder: str | Path = DEFAULT_DEMO_FOLDER, config: DemoConfig = DemoConfig()) -> DemoOutcome:
     """Run every step of the demo in ``folder`` and return where its results and report are."""
     folder = Path(folder)
+    refuse_foreign_folder(folder)
     started = time.perf_counter()
     with single_cpu_thread():
         with stage("1/5 built-in synthetic data"):
-            data = write_synthetic_dataset(folder / "data", per_class=config.per_class, balanced=True,
+            data = write_synthetic_dataset(folder / DEMO_DATA, per_class=config.per_class, balanced=True,
                                            seed=config.seed, image_size=config.image_size)
         with stage("2/5 lesion feature extractor"):
             ensure_lesion_extractor(data, config)

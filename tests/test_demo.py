@@ -150,3 +150,32 @@ def test_models_train_in_single_thread_worker_processes_on_one_budget(synthetic_
         assert metadata["architecture"]["fmap_max"] == 8
         assert (tmp_path / "logs" / f"{model}.log").is_file()
         assert load_track(tmp_path / "checkpoints" / model / "MEL").steps() == [2]
+
+
+def test_the_demo_refuses_a_folder_of_other_files_before_writing_anything(tmp_path, monkeypatch):
+    monkeypatch.setattr(demo, "write_synthetic_dataset", lambda *a, **k: pytest.fail("wrote into a foreign folder"))
+    results = tmp_path / "[bold]results"
+    results.mkdir()
+    (results / "metrics.csv").write_text("model\n")
+    (results / "notes.txt").write_text("mine\n")
+    refused = CliRunner().invoke(app, ["demo", "--out", str(results)])
+    assert refused.exit_code == 2
+    said = " ".join(refused.output.split())
+    assert "[bold]results holds files that are not an earlier demo's (metrics.csv and 1 more)" in said
+    assert sorted(p.name for p in results.iterdir()) == ["metrics.csv", "notes.txt"]
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(SlbenchError, match="is a file"):
+        run_demo(folder=tmp_path / "file", config=toy_config())
+
+
+def test_the_demo_goes_on_in_an_empty_folder_an_earlier_demo_or_an_interrupted_one(tmp_path, monkeypatch):
+    monkeypatch.setattr(demo, "write_synthetic_dataset", lambda *a, **k: pytest.fail("reached"))
+    empty, earlier, interrupted = (tmp_path / name for name in ("empty", "earlier", "interrupted"))
+    empty.mkdir()
+    (earlier / "data").mkdir(parents=True)
+    (earlier / "data" / "SYNTHETIC.json").write_text("{}")
+    (earlier / "results-0123abcd").mkdir()
+    (interrupted / ".data.new-0011223344556677").mkdir(parents=True)
+    for folder in (empty, earlier, interrupted, tmp_path / "new"):
+        with pytest.raises(pytest.fail.Exception, match="reached"):
+            run_demo(folder=folder, config=toy_config())
