@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import errno
 from collections import Counter
 
 import numpy as np
@@ -11,6 +12,7 @@ from typer.testing import CliRunner
 
 from slbench.cli import app
 from slbench.data import CATEGORIES, ISIC2018_COUNTS, load_dataset, load_images, split_by_lesion
+from slbench.data import synth
 from slbench.data.synth import class_counts, write_synthetic_dataset
 from slbench.errors import SlbenchError
 
@@ -111,3 +113,14 @@ def test_synth_command_writes_and_shows_the_dataset(tmp_path):
 def test_sizes_that_could_not_be_written_or_read_back_are_refused(tmp_path, size, words):
     result = CliRunner().invoke(app, ["data", "synth", str(tmp_path / "x"), "--per-class", "1", "--size", size])
     assert result.exit_code == 2 and words in result.output and not (tmp_path / "x").exists()
+
+
+def test_a_folder_that_cannot_be_written_is_named_as_given_not_by_its_staging_folder(tmp_path, monkeypatch):
+    def read_only(parent, prefix):
+        raise OSError(errno.EROFS, "Read-only file system", str(parent / f"{prefix}0123"))
+
+    monkeypatch.setattr(synth, "new_folder_beside", read_only)
+    result = CliRunner().invoke(app, ["data", "synth", str(tmp_path / "d"), "--per-class", "1"])
+    said = " ".join(result.output.split())
+    assert result.exit_code == 2
+    assert f"cannot write a dataset into {tmp_path / 'd'} (Read-only file system)" in said and ".d.new-" not in said

@@ -210,8 +210,11 @@ def write_synthetic_dataset(
     _check_destination(out)
     if _existing_manifest(out) == manifest and (out / GROUND_TRUTH).is_file():
         return out
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = new_folder_beside(out.parent, f".{out.name}.new-")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = new_folder_beside(out.parent, f".{out.name}.new-")
+    except OSError as err:  # named by the folder asked for, not by the staging folder beside it
+        raise SlbenchError(f"cannot write a dataset into {out} ({err.strerror or err}); choose a writable folder") from None
     try:
         _write_into(staging, plan_images(counts, seed), (width, height), manifest)
         _move_into_place(staging, out)
