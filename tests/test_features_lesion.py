@@ -123,8 +123,9 @@ def test_train_command_rejects_bad_input(tmp_path):
     runner = CliRunner()
     missing = runner.invoke(app, ["features", "train", "--data", str(tmp_path / "nowhere")])
     assert missing.exit_code == 2 and "error:" in missing.output
-    bad = runner.invoke(app, ["features", "train", "--data", str(tmp_path), "--resolution", "48"])
-    assert bad.exit_code == 2 and "power of two" in bad.output
+    for resolution in ("48", "8", "2048"):
+        bad = runner.invoke(app, ["features", "train", "--data", str(tmp_path), "--resolution", resolution])
+        assert bad.exit_code == 2 and "power of two from 16 to 1024" in " ".join(bad.output.split())
 
 
 def test_an_extractor_of_another_split_is_not_replaced(trained, synthetic_dataset, monkeypatch, tmp_path):

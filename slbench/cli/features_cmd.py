@@ -23,7 +23,7 @@ features_app = typer.Typer(
 @features_app.command("train")
 def train(
     data: Annotated[Path, typer.Option("--data", help="Dataset folder (ISIC 2018, HAM10000 or class folders).")],
-    resolution: Annotated[int, typer.Option("--resolution", help="Image size the extractor sees (power of two).")] = 64,
+    resolution: Annotated[int, typer.Option("--resolution", help="Image size the extractor sees (power of two, 16 to 1024).")] = 64,
     epochs: Annotated[Optional[int], typer.Option("--epochs", help="Passes over the images (default 10).", min=1, max=COUNT_MAX)] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed for initialisation, batch order and augmentation.", min=0, max=SEED_MAX)] = 0,
     split: Annotated[

@@ -34,6 +34,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from generators.registry import MODELS
 from generators.safe_io import (
     UnsafeWeightsError,
     atomic_write_json,
@@ -242,8 +243,10 @@ def train_lesion_extractor(
 ) -> Path:
     """Train the ``lesion`` extractor on ``data`` (the training side of its lesion split, or ``all``)
     and store it in the cache; returns its metadata path."""
-    if resolution < 16 or resolution & (resolution - 1):
-        raise SlbenchError(f"--resolution must be a power of two of at least 16, got {resolution}")
+    largest = max(max(spec.resolutions) for spec in MODELS.values())
+    if not 16 <= resolution <= largest or resolution & (resolution - 1):
+        raise SlbenchError(f"--resolution must be a power of two from 16 to {largest} (the largest images the models "
+                           f"make), got {resolution}")
     if epochs is not None and epochs < 1:
         raise SlbenchError(f"--epochs must be at least 1, got {epochs}")
     config = LesionTrainConfig(resolution=resolution, seed=seed, split=split,
