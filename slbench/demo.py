@@ -28,8 +28,8 @@ Steps, each skipped when a previous demo in the same folder already did it:
    random function of w at initialisation that 700 steps only begin to flatten (per-image colour
    spread 0.11 against the real images' 0.04). ``slbench demo --kimg K`` trains longer, in its own folder.
    Then it prints each model's FID and recall at every checkpoint (:mod:`slbench.demo_curves`):
-   runs this short on 40 images are unstable, SL-StyleGAN's FID moving between about 10 and 850
-   from one checkpoint to the next, so the last step's number has to be read against its curve;
+   runs this short on 40 images are unstable, SL-StyleGAN's FID moving several-fold from one
+   checkpoint to the next, so the last step's number has to be read against its curve;
 4. ``slbench run`` the three models with ``--features lesion`` (which writes the reports, the
    training curves among them) into ``results-<digest of the checkpoints>``, so a rerun resumes
    its own results;
