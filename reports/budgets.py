@@ -90,6 +90,16 @@ def steps_text(budgets: Mapping[tuple[str, str], Budget]) -> str:
     return ", ".join(parts)
 
 
+def growth_note(budgets: Mapping[tuple[str, str], Budget]) -> str:
+    """Which models were sampled before their network finished growing, and at what stage; empty
+    when none was: such a model's values measure a smaller network's images, upscaled."""
+    staged = [f"{model} {category} at {budget.stage}" for (model, category), budget in budgets.items() if budget.stage]
+    if not staged:
+        return ""
+    return ("Sampled before growing finished (at the stage the checkpoint was training, upscaled): "
+            + "; ".join(staged) + ".")
+
+
 def any_unknown(budgets: Mapping[tuple[str, str], Budget]) -> bool:
     return any(not budget.known for budget in budgets.values())
 

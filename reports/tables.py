@@ -20,6 +20,7 @@ from reports.budgets import (
     any_unknown,
     budgets_from_rows,
     generator_budgets_from_rows,
+    growth_note,
     model_kimg_text,
     unequal_budget_warning,
 )
@@ -173,12 +174,7 @@ class WideTable:
     @property
     def growth_note(self) -> str:
         """Which models were sampled before their network finished growing, and at what stage."""
-        staged = [f"{model} {category} at {budget.stage}" for (model, category), budget in self.budgets.items()
-                  if budget.stage]
-        if not staged:
-            return ""
-        return ("Sampled before growing finished (at the stage the checkpoint was training, upscaled): "
-                + "; ".join(staged) + ".")
+        return growth_note(self.budgets)
 
     @property
     def budget_unknown(self) -> bool:

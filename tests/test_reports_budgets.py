@@ -119,3 +119,20 @@ def test_live_table_shows_kimg_and_warns_about_unequal_budgets():
     assert "kimg" in text and "9.6" in text and "1.92" in text
     assert "warning: Unequal training budgets" in text
     assert "checkpoint steps: sl-stylegan 200, stylegan 120, dcgan 600" in text
+
+
+def test_a_model_sampled_mid_growth_is_named_under_the_live_table_and_in_the_reports(tmp_path):
+    rows = _rows_with_budgets(BUDGETS)
+    for row in rows:
+        if row["model"] == "stylegan":
+            row["stage"] = "16 px, fade-in 0.50"
+    note = "Sampled before growing finished (at the stage the checkpoint was training, upscaled): " \
+           "stylegan MEL at 16 px, fade-in 0.50."
+    console = Console(width=300, record=True)
+    console.print(results_table(rows))
+    assert note in console.export_text()
+    written = render_report(write_run(tmp_path / "run", rows, artifacts=False), on_warning=lambda _: None)
+    assert note in written["md"].read_text()
+    grown = Console(width=300, record=True)
+    grown.print(results_table(_rows_with_budgets(BUDGETS)))
+    assert "Sampled before growing" not in grown.export_text()

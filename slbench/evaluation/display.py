@@ -9,7 +9,7 @@ from typing import Any, Iterable
 from rich.console import Group, RenderableType
 from rich.live import Live
 
-from reports.budgets import budgets_from_rows, format_kimg, steps_text, unequal_budget_warning
+from reports.budgets import budgets_from_rows, format_kimg, growth_note, steps_text, unequal_budget_warning
 from slbench.console import console, is_interactive, make_progress, plain
 from slbench.fitted_table import Column, FittedTable
 from slbench.metrics import METRICS
@@ -25,7 +25,7 @@ def results_table(rows: Iterable[dict[str, Any]], title: str = "results") -> Fit
     Values and their confidence intervals print as the reports print them (:mod:`slbench.table_cells`),
     ``*`` marks a low-reliability value; every other metric is in the results folder and its
     reports. The title names the protocol of the rows (one run has one); the caption names each model's checkpoint
-    step and warns when the models of one class were trained for unequal budgets (kimg). On a console too narrow for
+    step, the growth stage of a model sampled before its network finished growing, and warns when the models of one class were trained for unequal budgets (kimg). On a console too narrow for
     every metric the table prints in parts (:mod:`slbench.fitted_table`)."""
     rows = list(rows)
     protocols = sorted({str(row.get("protocol") or "") for row in rows})
@@ -38,6 +38,8 @@ def results_table(rows: Iterable[dict[str, Any]], title: str = "results") -> Fit
     steps = steps_text(budgets)
     if steps:
         caption += "\ncheckpoint steps: " + steps
+    if growth_note(budgets):
+        caption += "\n" + growth_note(budgets)
     warning = unequal_budget_warning(budgets)
     if warning:
         caption += "\nwarning: " + warning
