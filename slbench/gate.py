@@ -249,6 +249,8 @@ class CheckOutcome:
         if base.known and new.known and budgets_apart((base.kimg, new.kimg)):
             text += (f"; the budgets differ by more than {BUDGET_TOLERANCE:.0%}, so a difference may reflect "
                      "training length")
+        if base.stage != new.stage:
+            text += "; one was sampled before its network finished growing, so a difference may reflect its stage"
         return text
 
     @property
@@ -269,14 +271,17 @@ class CheckOutcome:
             "category": self.category,
             "settings": self.settings,
             "metrics": [c.to_json() for c in self.comparisons],
-            "budgets": {name: {"step": budget.step, "kimg": budget.kimg if budget.known else None}
+            "budgets": {name: {"step": budget.step, "kimg": budget.kimg if budget.known else None,
+                               "stage": budget.stage or None}
                         for name, budget in (self.budgets or {}).items()},
         }
 
 
 def describe_budget(budget: Budget) -> str:
-    """``step 700, 11.2 kimg`` (``?`` for what was not recorded)."""
-    return f"step {UNKNOWN_KIMG if budget.step is None else budget.step}, {format_kimg(budget.kimg)} kimg"
+    """``step 700, 11.2 kimg`` (``?`` for what was not recorded), and the growth stage it was
+    sampled at when its network had not finished growing."""
+    text = f"step {UNKNOWN_KIMG if budget.step is None else budget.step}, {format_kimg(budget.kimg)} kimg"
+    return text + (f", sampled at {budget.stage}" if budget.stage else "")
 
 
 DEFAULT_BATCH = 64

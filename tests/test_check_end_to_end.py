@@ -59,7 +59,7 @@ def test_a_checkpoint_passes_against_its_own_results(baseline):
     assert {"fid", "kid", "precision", "recall", "coverage", "lpips_fake"} <= set(by_metric)
     assert all(m["delta"] == 0.0 for m in verdict["metrics"] if m["delta"] is not None)
     assert "measured as the baseline was: lesion · 32 px" in " ".join(result.stderr.split())
-    trained = {"step": 30, "kimg": 0.96}  # 30 steps of 32 images
+    trained = {"step": 30, "kimg": 0.96, "stage": None}  # 30 steps of 32 images, fully grown
     assert verdict["budgets"] == {"baseline": trained, "candidate": trained}
     assert "trained: baseline step 30, 0.96 kimg, candidate step 30, 0.96 kimg" in " ".join(result.stderr.split())
     assert "budgets differ" not in result.stderr
@@ -77,7 +77,7 @@ def test_re_initialised_weights_regress_with_exit_code_1(baseline):
     fid = next(m for m in verdict["metrics"] if m["metric"] == "fid")
     assert fid["candidate"] > fid["threshold"] > fid["baseline"]
     assert "regressed" in result.stderr
-    assert verdict["budgets"]["candidate"] == {"step": 1, "kimg": 0.016}
+    assert verdict["budgets"]["candidate"] == {"step": 1, "kimg": 0.016, "stage": None}
     assert "candidate step 1, 0.016 kimg; the budgets differ by more than 10%" in " ".join(result.stderr.split())
 
 

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from reports.budgets import Budget
 from slbench.console import console
 from slbench.errors import SlbenchError
 from slbench.evaluation.checkpoints import CheckpointInfo
@@ -102,6 +103,21 @@ def test_delta_and_json():
     data = result.to_json()
     assert data["verdict"] == VERDICT_REGRESSED and data["higher_is_better"] is False
     assert math.isclose(data["threshold"], 22.0)
+
+
+def test_a_candidate_sampled_mid_growth_says_so_beside_both_budgets():
+    def outcome(candidate_stage):
+        budgets = {"baseline": Budget(700, 11.2), "candidate": Budget(700, 11.2, stage=candidate_stage)}
+        return CheckOutcome(Path("c"), Path("b"), "stylegan", "MEL", {}, (), budgets)
+
+    grown = outcome("")
+    assert grown.budget_text == "trained: baseline step 700, 11.2 kimg, candidate step 700, 11.2 kimg"
+    assert grown.to_json()["budgets"]["candidate"] == {"step": 700, "kimg": 11.2, "stage": None}
+    growing = outcome("16 px, fade-in 0.50")
+    assert growing.budget_text == ("trained: baseline step 700, 11.2 kimg, candidate step 700, 11.2 kimg, sampled at "
+                                   "16 px, fade-in 0.50; one was sampled before its network finished growing, so a "
+                                   "difference may reflect its stage")
+    assert growing.to_json()["budgets"]["candidate"]["stage"] == "16 px, fade-in 0.50"
 
 
 def test_a_difference_of_float_rounding_is_shown_as_such_and_kept_exact_in_json(monkeypatch):
