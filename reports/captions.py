@@ -70,9 +70,9 @@ def caption(table: WideTable) -> str:
             parts.append(f"Checkpoint steps: {steps}.")
     if table.growth_note:
         parts.append(table.growth_note)
-    warning = table.budget_warning
-    if warning:
-        parts.append("Warning: " + warning)
+    for warning in (table.budget_warning, table.sample_warning):
+        if warning:
+            parts.append("Warning: " + warning)
     return " ".join(parts)
 
 

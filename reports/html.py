@@ -88,10 +88,12 @@ def _page_header(result_set: ResultSet, tables: list[WideTable]) -> str:
 
 
 def _flags(tables: list[WideTable]) -> str:
-    """Call-outs: unequal training budgets, then the low-reliability values."""
-    warnings = dict.fromkeys(table.budget_warning for table in tables if table.budget_warning)
-    budget = "".join(f'<div class="callout"><strong>Unequal budgets.</strong> {escape(text)}</div>' for text in warnings)
-    return budget + _low_reliability_flags(tables)
+    """Call-outs: unequal training budgets, unequal sample sizes, then the low-reliability values."""
+    budgets = dict.fromkeys(table.budget_warning for table in tables if table.budget_warning)
+    samples = dict.fromkeys(table.sample_warning for table in tables if table.sample_warning)
+    callouts = [("Unequal budgets.", text) for text in budgets] + [("Unequal sample sizes.", text) for text in samples]
+    flags = "".join(f'<div class="callout"><strong>{title}</strong> {escape(text)}</div>' for title, text in callouts)
+    return flags + _low_reliability_flags(tables)
 
 
 def _low_reliability_flags(tables: list[WideTable]) -> str:

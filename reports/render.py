@@ -118,8 +118,9 @@ def with_real_sides(tables: list[WideTable], result_set: ResultSet) -> list[Wide
 
 
 def report_warnings(result_set: ResultSet, tables: list[WideTable]) -> list[str]:
-    """Budget warnings of every table, and the runs whose rows predate recorded budgets."""
-    warnings = [f"{table.title} ({table.features}): {table.budget_warning}" for table in tables if table.budget_warning]
+    """Budget and sample-size warnings of every table, and the runs whose rows predate recorded budgets."""
+    warnings = [f"{table.title} ({table.features}): {warning}" for table in tables
+                for warning in (table.budget_warning, table.sample_warning) if warning]
     unrecorded = result_set.budget_unrecorded
     if unrecorded:
         warnings.append(f"{', '.join(unrecorded)}: written before slbench recorded training budgets; "

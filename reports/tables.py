@@ -28,6 +28,7 @@ from reports.formatting import MISSING, column_decimals, format_count_range
 from reports.measurement_space import measurement_space
 from reports.names import category_sort_key, is_signed, metric_sort_key, model_sort_key
 from reports.results import ResultsError
+from reports.sample_parity import unequal_sample_warning
 from reports.schema import TABLES
 
 TABLE_TITLES = {"quality": "Image quality", "utility": "Utility for classification", "track": "Training track"}
@@ -100,6 +101,7 @@ class WideTable:
     budgets: dict[tuple[str, str], Budget] = field(default_factory=dict)  # (model, category) -> training budget
     unranked: tuple[tuple[str, str], ...] = ()  # (model, category) pairs never bolded: see degenerate_pairs
     protocol: str = ""  # the named evaluation protocol of every value; "" when the runs named none
+    sample_warning: str = ""  # models of one column measured on unequal N (:mod:`reports.sample_parity`)
 
     @property
     def title(self) -> str:
@@ -232,6 +234,7 @@ def _build_table(frame: pd.DataFrame) -> WideTable:
         shared_notes=tuple(every_note) if len(every_note) == 1 and "" not in every_note else (),
         budgets=_budgets(frame),
         protocol=str(first["protocol"]),
+        sample_warning=(unequal_sample_warning(frame) or "") if first["table"] == "quality" else "",
         unranked=tuple(sorted(unranked, key=lambda key: (model_sort_key(key[0]), category_sort_key(key[1])))),
     )
 
