@@ -2,7 +2,7 @@
 
     python tests/benchmarks/gpu_bench.py --out gpu-bench.json            # on the GPU machine
     python tests/benchmarks/gpu_bench.py --tiny --device cpu --out x.json  # the same steps, tiny, on CPU
-    python tests/benchmarks/gpu_bench.py --skip-run --out t.json            # without the full run (3.)
+    python tests/benchmarks/gpu_bench.py --skip-run --out t.json            # without the full run (4.)
 
 1. Generation and Inception extraction at ``--resolution`` (256) px for each model: images per
    second for each stage and for both in sequence, as ``run`` does them. Extraction is set
@@ -14,11 +14,10 @@
 2. The metric suite (every default feature metric) on ``--metric-n`` x ``--metric-n`` x
    ``--metric-dim`` (10,000 x 10,000 x 2,048) random features on the GPU and on the CPU, with
    the largest relative difference of FID, KID and precision between the two.
-3. ``run --models all --category all`` on the built-in data at full size (10,015 images in
-   ISIC 2018 proportions, 200 x 150), with freshly initialised checkpoints of all three models
-   at ``--resolution``: wall time and the seconds per stage.
-4. Training: each model for ``--train-kimg`` (4) k images at ``--resolution`` on random images,
-   once with bf16 autocast and once with fp16 autocast and its dynamic loss scale, at the
+3. Training: each model for ``--train-kimg`` (4) k images at ``--resolution`` on the melanoma
+   images of the built-in data at full size (10,015 images in ISIC 2018 proportions, 200 x 150;
+   at most ``--train-images`` of them), once with bf16 autocast and once with fp16 autocast and
+   its dynamic loss scale, at the
    model's own batch (SL-StyleGAN 16, DCGAN 128, StyleGAN the official 1-GPU minibatch of the
    resolution, 8 at 256 px, trained at that resolution from the start; ``--train-batch`` sets one
    for all): seconds per k images over the steps after the first progress window (cuDNN's
@@ -26,11 +25,15 @@
    published single-GPU speed at 256 px is the reference: 21.6 s/kimg on a V100 (the low end of
    21.6-24.2 in the stylegan2-ada-pytorch README, ``--cfg=auto``, batch 16, 5.0 GB) and
    12.5 s/kimg on an A100; the JSON holds each model's ratio to both.
+4. ``run --models all --category all`` on that data: MEL evaluated on the bf16 checkpoints
+   step 3 trained (freshly initialised ones where training is skipped), every other class on
+   freshly initialised checkpoints at ``--resolution``: wall time and the seconds per stage.
 
 The networks are freshly initialised (Inception too, from torch-fidelity's architecture,
 admitted with ``--trust-weights``): nothing is downloaded, and the speed of a network does not
 depend on its weights. LPIPS is skipped in the run without AlexNet's weights (the run records
-why). Every figure is written to ``--out`` as JSON and printed.
+why). The figures are written to ``--out`` as JSON after every step (so a run stopped by a time
+limit keeps the steps it finished) and printed at the end.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -52,6 +56,7 @@ sys.path.insert(0, str(TESTS))  # the tests' stand-in weights and builders
 from evaluation_builders import save_generator_checkpoint  # noqa: E402
 from features_stand_ins import random_inception_state  # noqa: E402
 from generators import MODELS, build_generator  # noqa: E402
+from slbench.data.synth import write_synthetic_dataset  # noqa: E402
 from slbench.evaluation.samples import resize_uint8, to_uint8  # noqa: E402
 from slbench.features import get_extractor  # noqa: E402
 from slbench.metrics import MetricSettings, run_evaluation  # noqa: E402
@@ -60,6 +65,7 @@ from slbench.metrics.registry import DEFAULT_FEATURE_METRICS  # noqa: E402
 INCEPTION_GFLOP = 11.5  # per 299 x 299 image, forward pass
 STYLEGAN2_ADA_S_PER_KIMG_256 = {"V100": 21.6, "A100": 12.5}  # one GPU, 256 px
 TRAIN_PRECISIONS = ("bf16", "fp16")
+TRAIN_CATEGORY = "MEL"
 
 
 def synchronize(device: torch.device) -> None:
@@ -131,18 +137,23 @@ def metric_suite(args, device: torch.device) -> dict:
     return figures
 
 
-def full_run(args, device: torch.device, weights: Path, root: Path) -> dict:
-    """``run --models all --category all`` on the built-in data, freshly initialised checkpoints."""
+def full_run(args, device: torch.device, weights: Path, root: Path, data: Path) -> dict:
+    """``run --models all --category all`` on the built-in data: MEL on the checkpoints training
+    left in ``root/train/<model>/bf16`` where it ran, every other checkpoint freshly initialised."""
     from reports.results import load_results
     from slbench.data import CATEGORIES
-    from slbench.data.synth import write_synthetic_dataset
     from slbench.evaluation import runner
 
-    (data, synth_s) = timed(lambda: write_synthetic_dataset(root / "data", total=args.run_total, seed=0), device)
     categories = CATEGORIES if args.run_category == "all" else args.run_category.split(",")
+    trained = []
     for model in MODELS:
         for category in categories:
-            save_generator_checkpoint(root / "checkpoints", model, category, resolution=args.resolution)
+            trained_folder = root / "train" / model / "bf16"
+            if category == TRAIN_CATEGORY and trained_folder.is_dir():
+                shutil.copytree(trained_folder, root / "checkpoints" / model / category)
+                trained.append(f"{model}/{category}")
+            else:
+                save_generator_checkpoint(root / "checkpoints", model, category, resolution=args.resolution)
     options = dict(data=data, models="all", categories=args.run_category, checkpoints=root / "checkpoints",
                    features="inception", trust_weights=weights,
                    n_samples=args.run_n_samples, out=root / "results", batch=args.batch, device=device)
@@ -155,8 +166,8 @@ def full_run(args, device: torch.device, weights: Path, root: Path) -> dict:
     for side in provenance["real_sides"].values():
         for stage, value in side["timings_s"].items():
             stages[f"real_{stage}"] = stages.get(f"real_{stage}", 0.0) + value
-    return {"images": args.run_total, "synth_s": synth_s, "run_s": seconds, "stages_s": stages,
-            "pairs": len(provenance["pairs"])}
+    return {"images": args.run_total, "run_s": seconds, "stages_s": stages, "pairs": len(provenance["pairs"]),
+            "trained_checkpoints": trained}
 
 
 class WindowTimes:
@@ -176,13 +187,15 @@ class WindowTimes:
         pass
 
 
-def training_speed(args, device: torch.device, root: Path) -> dict:
-    """Seconds per k images and peak memory of each model's training, bf16 and fp16 + loss scale."""
+def training_speed(args, device: torch.device, root: Path, data_folder: Path) -> dict:
+    """Seconds per k images and peak memory of each model's training on the built-in melanoma
+    images, bf16 and fp16 + loss scale; the checkpoints stay in ``root/train/<model>/<precision>``."""
     from generators.training import TrainingData, TrainingRun, plan_run, train
+    from slbench.data import load_dataset, load_images
 
-    images = torch.randint(0, 256, (args.train_images, 3, args.resolution, args.resolution), dtype=torch.uint8,
-                           generator=torch.Generator().manual_seed(0))
-    data = TrainingData(images=images, category="MEL", fingerprint="gpu-bench")
+    dataset = load_dataset(data_folder)
+    images = load_images(dataset.records(TRAIN_CATEGORY)[:args.train_images], args.resolution)
+    data = TrainingData(images=images, category=TRAIN_CATEGORY, fingerprint=dataset.fingerprint())
     figures = {}
     for model in MODELS:
         for amp in TRAIN_PRECISIONS:
@@ -191,7 +204,7 @@ def training_speed(args, device: torch.device, root: Path) -> dict:
                 overrides["progressive"] = "false"
             if args.train_fmap_max is not None:
                 overrides["fmap_max"] = str(args.train_fmap_max)
-            plan = plan_run(TrainingRun(model=model, category="MEL", out_dir=root / "train" / model / amp,
+            plan = plan_run(TrainingRun(model=model, category=TRAIN_CATEGORY, out_dir=root / "train" / model / amp,
                                         resolution=args.resolution, kimg=args.train_kimg,
                                         batch_size=args.train_batch, overrides=overrides, device=device.type))
             if device.type == "cuda":
@@ -205,6 +218,7 @@ def training_speed(args, device: torch.device, root: Path) -> dict:
                 "s_per_kimg": s_per_kimg,
                 "wall_s": seconds,
                 "kimg": result.images_seen / 1000.0,
+                "real_images": len(images),
                 "batch": result.images_seen // max(result.step, 1),
                 "peak_memory_gib": torch.cuda.max_memory_allocated(device) / 2**30 if device.type == "cuda" else None,
                 "precision_active": amp if device.type == "cuda" else "off",
@@ -228,7 +242,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--skip-run", action="store_true")
     parser.add_argument("--train-kimg", type=float, default=4.0, help="k images per training measurement")
     parser.add_argument("--train-batch", type=int, default=None, help="one batch for every model (default: each one's)")
-    parser.add_argument("--train-images", type=int, default=1024, help="random training images")
+    parser.add_argument("--train-images", type=int, default=1024, help="at most this many melanoma training images")
     parser.add_argument("--train-log-every", type=int, default=10, help="steps per timing window")
     parser.add_argument("--train-fmap-max", type=int, default=None,
                         help="cap every model's feature maps in the training measurement (default: published widths)")
@@ -257,17 +271,25 @@ def main(argv: list[str] | None = None) -> dict:
             "cpu_threads": torch.get_num_threads(),
             "cudnn_allow_tf32": torch.backends.cudnn.allow_tf32,
             "resolution": args.resolution,
-            "generation_and_extraction": generation_and_extraction(args, device, weights),
-            "metric_suite": metric_suite(args, device),
         }
-        if not args.skip_run:
-            figures["run_all"] = full_run(args, device, weights, root)
+        data, figures["synth_s"] = timed(lambda: write_synthetic_dataset(root / "data", total=args.run_total, seed=0),
+                                         device)
+        steps = {"generation_and_extraction": lambda: generation_and_extraction(args, device, weights),
+                 "metric_suite": lambda: metric_suite(args, device)}
         if not args.skip_training:
-            figures["training"] = training_speed(args, device, root)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(figures, indent=2) + "\n")
+            steps["training"] = lambda: training_speed(args, device, root, data)
+        if not args.skip_run:
+            steps["run_all"] = lambda: full_run(args, device, weights, root, data)
+        for name, step in steps.items():
+            figures[name] = step()
+            write_figures(args.out, figures)
     print(json.dumps(figures, indent=2))
     return figures
+
+
+def write_figures(out: Path, figures: dict) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(figures, indent=2) + "\n")
 
 
 if __name__ == "__main__":
