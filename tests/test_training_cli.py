@@ -144,3 +144,26 @@ def test_sigterm_saves_the_finished_step_and_exits_143(synthetic_dataset, tmp_pa
     assert "interrupted (SIGTERM)" in result.output and "--resume" in result.output
     assert _metadata(out)["step"] == 3
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_an_interrupted_models_all_says_to_run_the_same_command_again_which_finishes_it(
+        synthetic_dataset, tmp_path, monkeypatch):
+    update = TrainingProgress.update
+
+    def press_ctrl_c_once_at_step_2(self, step, stats):
+        update(self, step, stats)
+        if step == 2 and not pressed:
+            pressed.append(step)
+            os.kill(os.getpid(), signal.SIGINT)
+
+    pressed: list[int] = []
+    monkeypatch.setattr(TrainingProgress, "update", press_ctrl_c_once_at_step_2)
+    out = tmp_path / "ck"
+    args = ["train", "--models", "dcgan,sl-stylegan", "--category", "MEL", "--data", str(synthetic_dataset),
+            "--resolution", "32", "--kimg", "0.096", "--out", str(out), "--set", "fmap_max=4", "--set", "log_every=1"]
+    result = CliRunner().invoke(app, args)
+    said = " ".join(result.output.split())
+    assert result.exit_code == 130 and "to continue, run the same command again" in said and "--resume" not in said
+    again = CliRunner().invoke(app, args)
+    assert again.exit_code == 0, again.output
+    assert _metadata(out / "dcgan" / "MEL")["images_seen"] == _metadata(out / "sl-stylegan" / "MEL")["images_seen"]

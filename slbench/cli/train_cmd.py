@@ -140,7 +140,8 @@ def train_command(
     except KeyboardInterrupt as interrupt:
         checkpoint = getattr(interrupt, "checkpoint", None)
         signal_name = getattr(interrupt, "signal_name", "SIGINT")
-        saved = (f"checkpoint {checkpoint} written; continue with --resume" if checkpoint
+        how = "run the same command again" if models is not None else "add --resume"  # --models resumes by itself
+        saved = (f"checkpoint {checkpoint} written; to continue, {how}" if checkpoint
                  else "stopped before writing a checkpoint; earlier ones in the folder are kept")
         console.print(labelled(f"interrupted ({signal_name}):", "bold yellow", saved), soft_wrap=True)
         raise typer.Exit(SIGTERM_EXIT_CODE if signal_name == "SIGTERM" else INTERRUPTED_EXIT_CODE) from None
