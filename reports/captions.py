@@ -70,9 +70,7 @@ def caption(table: WideTable) -> str:
             parts.append(f"Checkpoint steps: {steps}.")
     if table.growth_note:
         parts.append(table.growth_note)
-    for warning in (table.budget_warning, table.sample_warning):
-        if warning:
-            parts.append("Warning: " + warning)
+    parts.extend("Warning: " + warning for warning in table.warnings)
     return " ".join(parts)
 
 

@@ -88,10 +88,10 @@ def _page_header(result_set: ResultSet, tables: list[WideTable]) -> str:
 
 
 def _flags(tables: list[WideTable]) -> str:
-    """Call-outs: unequal training budgets, unequal sample sizes, then the low-reliability values."""
-    budgets = dict.fromkeys(table.budget_warning for table in tables if table.budget_warning)
-    samples = dict.fromkeys(table.sample_warning for table in tables if table.sample_warning)
-    callouts = [("Unequal budgets.", text) for text in budgets] + [("Unequal sample sizes.", text) for text in samples]
+    """Call-outs: unequal training budgets, training data and sample sizes, then the low-reliability values."""
+    callouts = dict.fromkeys((title, text) for table in tables for title, text in (
+        ("Unequal budgets.", table.budget_warning), ("Unequal training data.", table.training_data_warning),
+        ("Unequal sample sizes.", table.sample_warning)) if text)
     flags = "".join(f'<div class="callout"><strong>{title}</strong> {escape(text)}</div>' for title, text in callouts)
     return flags + _low_reliability_flags(tables)
 

@@ -28,6 +28,7 @@ from reports.real_sides import real_side_note, run_side_use
 from reports.reader_study import latex_tables, load_studies
 from reports.results import ResultSet, ResultsError, combine, load_results
 from reports.tables import WideTable, build_tables
+from reports.training_data import training_data_entries, unequal_training_data_warning
 
 FORMATS = ("md", "tex", "csv", "html")
 OUTPUT_NAMES = {"md": "report.md", "tex": "report.tex", "csv": "metrics-wide.csv", "html": "report.html"}
@@ -68,6 +69,7 @@ def render_report(
         raise ResultsError(f"{', '.join(str(p) for p in paths)} hold(s) no result rows; nothing to report")
     tables = with_real_sides(with_pooling_notes(with_checkpoint_notes(build_tables(result_set.rows), result_set),
                                                 result_set), result_set)
+    tables = with_training_data(tables, result_set)
     studies = load_studies(paths)
     if on_warning is not None:
         for warning in report_warnings(result_set, tables):
@@ -117,10 +119,23 @@ def with_real_sides(tables: list[WideTable], result_set: ResultSet) -> list[Wide
     return described
 
 
+def with_training_data(tables: list[WideTable], result_set: ResultSet) -> list[WideTable]:
+    """Quality tables warned when the runs record that the models of a class were trained on
+    different real images (:mod:`reports.training_data`)."""
+    runs = result_set.runs()
+    labelled = len(runs) > 1  # a model of several runs is named with its run's label
+    entries = [entry for run in runs for entry in training_data_entries(run.settings, run.label if labelled else "")]
+    warning = unequal_training_data_warning(entries)
+    if not warning:
+        return tables
+    return [replace(table, training_data_warning=warning) if table.kind == "quality" else table for table in tables]
+
+
 def report_warnings(result_set: ResultSet, tables: list[WideTable]) -> list[str]:
-    """Budget and sample-size warnings of every table, and the runs whose rows predate recorded budgets."""
+    """Budget, sample-size and training-data warnings of every table, and the runs whose rows predate
+    recorded budgets."""
     warnings = [f"{table.title} ({table.features}): {warning}" for table in tables
-                for warning in (table.budget_warning, table.sample_warning) if warning]
+                for warning in table.warnings if warning]
     unrecorded = result_set.budget_unrecorded
     if unrecorded:
         warnings.append(f"{', '.join(unrecorded)}: written before slbench recorded training budgets; "

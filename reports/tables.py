@@ -102,6 +102,7 @@ class WideTable:
     unranked: tuple[tuple[str, str], ...] = ()  # (model, category) pairs never bolded: see degenerate_pairs
     protocol: str = ""  # the named evaluation protocol of every value; "" when the runs named none
     sample_warning: str = ""  # models of one column measured on unequal N (:mod:`reports.sample_parity`)
+    training_data_warning: str = ""  # models of one class trained on different images (:mod:`reports.training_data`)
 
     @property
     def title(self) -> str:
@@ -172,6 +173,12 @@ class WideTable:
     def budget_warning(self) -> str | None:
         """A warning when the models compared on one class were trained for unequal budgets."""
         return unequal_budget_warning(self.budgets) if self.shows_budget else None
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """What a reader must not miss about the fairness of the table's comparison, in caption order."""
+        return tuple(warning for warning in (self.budget_warning, self.training_data_warning, self.sample_warning)
+                     if warning)
 
     @property
     def growth_note(self) -> str:

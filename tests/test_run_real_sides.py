@@ -235,3 +235,26 @@ def test_report_of_results_written_before_real_sides_says_all_images(split_run, 
     (old / "metrics.csv").write_bytes((split_run["results"] / "metrics.csv").read_bytes())
     render_report(old, formats="md")
     assert "quality and memorisation against all images of the class" in (old / "report.md").read_text()
+
+
+def test_models_trained_on_different_images_of_a_class_are_named_in_every_table(data, split, tmp_path, capsys):
+    from slbench.data import load_dataset
+
+    folder = checkpoints(tmp_path / "mixed", data, trained=trained_on_split(data))
+    save_generator_checkpoint(folder, "sl-stylegan", "MEL", seed=5,
+                              trained={"split": "all", "data_fingerprint": load_dataset(data).fingerprint(),
+                                       "num_images": 60})
+    results = runner.run_evaluation(data=data, models="dcgan,sl-stylegan", categories="MEL", checkpoints=folder,
+                                    n_samples=N_FAKE, features="tiny", out=tmp_path / "results", seed=SEED, batch=32,
+                                    device="cpu", report_formats=("md", "html"))
+    recorded = json.loads((results / "metrics.json").read_text())["settings"]["trained_on"]
+    assert recorded["dcgan/MEL"]["side"] == "train" and recorded["sl-stylegan/MEL"]["images"] == 60
+    assert recorded["dcgan/MEL"]["fingerprint"] == split.fingerprint("train")
+    expected = ("Models trained on different real images, so differences may reflect their training data rather "
+                "than the models: MEL: sl-stylegan all 60 images, dcgan the training side of the lesion split "
+                "(its images)")
+    assert expected in " ".join(capsys.readouterr().err.split())
+    assert expected in (results / "report.md").read_text()
+    assert "<strong>Unequal training data.</strong>" in (results / "report.html").read_text()
+    alone = run(data, checkpoints(tmp_path / "alone", data, trained=trained_on_split(data)), tmp_path / "alone-run")
+    assert "Models trained on different real images" not in (alone / "report.md").read_text()

@@ -19,14 +19,16 @@ SHOWN_METRICS = ("fid", "kid", "cmmd", "precision", "recall", "density", "covera
 """The headline metrics, those of them the rows hold shown (a protocol computes only its own set)."""
 
 
-def results_table(rows: Iterable[dict[str, Any]], title: str = "results") -> FittedTable:
+def results_table(rows: Iterable[dict[str, Any]], title: str = "results", warnings: Iterable[str] = ()) -> FittedTable:
     """One line per (model, category), one column per headline metric, arrows for direction.
 
     Values and their confidence intervals print as the reports print them (:mod:`slbench.table_cells`),
     ``*`` marks a low-reliability value; every other metric is in the results folder and its
-    reports. The title names the protocol of the rows (one run has one); the caption names each model's checkpoint
-    step, the growth stage of a model sampled before its network finished growing, and warns when the models of one class were trained for unequal budgets (kimg). On a console too narrow for
-    every metric the table prints in parts (:mod:`slbench.fitted_table`)."""
+    reports. The title names the protocol of the rows (one run has one); the caption names each
+    model's checkpoint step, the growth stage of a model sampled before its network finished
+    growing, and warns when the models of one class were trained for unequal budgets (kimg), then
+    gives ``warnings``, what the rows cannot tell (models trained on different images). On a
+    console too narrow for every metric the table prints in parts (:mod:`slbench.fitted_table`)."""
     rows = list(rows)
     protocols = sorted({str(row.get("protocol") or "") for row in rows})
     title += " · " + (", ".join(f"protocol {name}" for name in protocols) if any(protocols) else "no protocol named")
@@ -40,9 +42,9 @@ def results_table(rows: Iterable[dict[str, Any]], title: str = "results") -> Fit
         caption += "\ncheckpoint steps: " + steps
     if growth_note(budgets):
         caption += "\n" + growth_note(budgets)
-    warning = unequal_budget_warning(budgets)
-    if warning:
-        caption += "\nwarning: " + warning
+    for warning in (unequal_budget_warning(budgets), *warnings):
+        if warning:
+            caption += "\nwarning: " + warning
     texts = cell_texts(rows)
     by_pair: dict[tuple[str, str], dict[str, dict]] = {}
     for row in rows:
@@ -70,7 +72,9 @@ class RunDisplay:
     Where stderr is no terminal (a log file), the progress prints plain lines instead and the
     table is printed once, at the end."""
 
-    def __init__(self, total_pairs: int, done_rows: list[dict[str, Any]], *, completed: int = 0) -> None:
+    def __init__(self, total_pairs: int, done_rows: list[dict[str, Any]], *, completed: int = 0,
+                 warnings: tuple[str, ...] = ()) -> None:
+        self.warnings = warnings  # for the table's caption: see results_table
         self.progress = make_progress()
         self.task = self.progress.add_task("evaluating", total=total_pairs, completed=completed)
         self.rows = list(done_rows)
@@ -79,7 +83,7 @@ class RunDisplay:
     def __rich__(self) -> RenderableType:
         parts: list[RenderableType] = [self.progress]
         if self.rows:
-            parts.insert(0, results_table(self.rows))
+            parts.insert(0, results_table(self.rows, warnings=self.warnings))
         return Group(*parts)
 
     def __enter__(self) -> "RunDisplay":
@@ -91,7 +95,7 @@ class RunDisplay:
         if self.live is not None:
             self.live.stop()
         elif self.rows:
-            console.print(results_table(self.rows))
+            console.print(results_table(self.rows, warnings=self.warnings))
 
     def stage(self, pair_key: str, stage: str) -> None:
         self.progress.update(self.task, description=f"{pair_key}: {stage}")

@@ -34,6 +34,7 @@ from reports.results import ResultsError, load_results, write_results
 from reports.files import atomic_write_bytes
 from reports.schema import METRICS_JSON
 from reports.tracks import TRACK_CSV, TRACK_JSON, has_track
+from reports.training_data import TRAINING_DATA_KEY, training_data_entries, unequal_training_data_warning
 from slbench.console import console, plain
 from slbench.data import CATEGORIES, RESIZE_FILTER, Dataset, load_dataset
 from slbench.errors import SlbenchError
@@ -45,6 +46,7 @@ from slbench.evaluation.grids import write_memorisation_pairs, write_sample_grid
 from slbench.evaluation.pair import PairResult, default_n_fake, evaluate_pair
 from slbench.evaluation.plan import EvaluationPlan, PlannedPair, describe_plan, plan_evaluation, reported_plan
 from slbench.evaluation.real_sides import SIDE_WORDS, RealSides, choose_real_sides
+from slbench.evaluation.training_images import training_images_record
 from slbench.evaluation.provenance import data_provenance, extractor_provenance, package_versions
 from slbench.evaluation.selection import check_select_on, parse_select
 from slbench.evaluation.sharding import Shard, close_shard, from_main, open_shard
@@ -125,6 +127,8 @@ def run_settings(*, plan: EvaluationPlan, dataset: Dataset, extractor: Any, n_sa
         "real_counts": {category: {side: len(sides.records(dataset, category, side))
                                    for side in dict.fromkeys((sides.quality, sides.memorisation))}
                         for category in plan.categories},
+        TRAINING_DATA_KEY: {pair.key: record for pair in plan.pairs
+                            if (record := training_images_record(pair.checkpoint.metadata, dataset)) is not None},
     }
 
 
@@ -353,7 +357,9 @@ def evaluate_plan(context: EvaluationContext, plan: EvaluationPlan, record: RunR
             evaluate_pair(context, model=pair.model, category=pair.category, checkpoint=pair.checkpoint,
                           n_fake=n_fake[pair.category])
         return
-    with RunDisplay(len(plan.pairs), record.rows, completed=len(plan.pairs) - len(todo)) as display:
+    warning = unequal_training_data_warning(training_data_entries(record.settings))
+    with RunDisplay(len(plan.pairs), record.rows, completed=len(plan.pairs) - len(todo),
+                    warnings=(warning,) if warning else ()) as display:
         for pair in todo:
             result = evaluate_pair(
                 context, model=pair.model, category=pair.category, checkpoint=pair.checkpoint,

@@ -1,0 +1,49 @@
+"""What real images each model was trained on, and the warning when one class's models differ."""
+
+from __future__ import annotations
+
+from reports.training_data import describe_training_data, training_data_entries, unequal_training_data_warning
+from slbench.evaluation.training_images import training_images_record
+
+ALL_60 = {"side": "all", "images": 60, "fingerprint": "a" * 64, "scored_dataset": True}
+TRAIN_48 = {"side": "train", "images": 48, "fingerprint": "b" * 64, "scored_dataset": True}
+
+
+def test_models_trained_on_the_same_images_raise_no_warning():
+    entries = [("sl-stylegan", "MEL", ALL_60), ("dcgan", "MEL", dict(ALL_60)), ("dcgan", "NV", TRAIN_48)]
+    assert unequal_training_data_warning(entries) is None
+    unknown = {"side": "all", "images": None, "fingerprint": None, "scored_dataset": True}
+    assert unequal_training_data_warning([("dcgan", "MEL", ALL_60), ("stylegan", "MEL", unknown)]) is None
+
+
+def test_a_class_whose_models_saw_different_images_is_named_with_what_each_saw():
+    other = {**ALL_60, "fingerprint": "c" * 64, "scored_dataset": False}
+    warning = unequal_training_data_warning([("dcgan", "NV", ALL_60), ("dcgan", "MEL", TRAIN_48),
+                                             ("sl-stylegan", "MEL", ALL_60), ("stylegan", "NV", other)])
+    assert ("NV: stylegan all 60 images of another dataset, dcgan all 60 images; "
+            "MEL: sl-stylegan all 60 images, dcgan the training side of the lesion split (48 images);") in warning
+    assert warning.endswith("train every model on the same data with the same --split for a fair comparison.")
+    assert describe_training_data({"side": "all", "images": None}) == "all its images"
+
+
+def test_entries_read_from_run_settings_name_models_of_several_runs_by_run():
+    settings = {"trained_on": {"dcgan/MEL": ALL_60, "sl-stylegan/MEL": TRAIN_48}}
+    assert training_data_entries(settings) == [("dcgan", "MEL", ALL_60), ("sl-stylegan", "MEL", TRAIN_48)]
+    assert training_data_entries(settings, "run-1")[0] == ("dcgan [run-1]", "MEL", ALL_60)
+    assert training_data_entries({}) == [] and training_data_entries({"trained_on": "garbled"}) == []
+
+
+class _Dataset:
+    def fingerprint(self) -> str:
+        return "d" * 64
+
+
+def test_a_checkpoints_record_comes_from_its_metadata():
+    trained = {"split": "train", "data_fingerprint": "d" * 64, "split_fingerprint": "e" * 64, "num_images": 48}
+    assert training_images_record(trained, _Dataset()) == {"side": "train", "images": 48, "fingerprint": "e" * 64,
+                                                           "scored_dataset": True}
+    elsewhere = {"split": "all", "data_fingerprint": "f" * 64, "num_images": True}
+    assert training_images_record(elsewhere, _Dataset()) == {"side": "all", "images": None, "fingerprint": "f" * 64,
+                                                             "scored_dataset": False}
+    assert training_images_record({"split": "all"}, _Dataset()) is None
+    assert training_images_record({"split": "train", "data_fingerprint": "d" * 64}, _Dataset()) is None
