@@ -65,7 +65,16 @@ def latex_escape(text: str) -> str:
     can form, and with line breaks gone (:func:`reports.plain_text.one_line`) none can end
     a ``%`` comment either, so nothing from the results is ever read as a command.
     """
-    return "".join(LATEX_SPECIALS.get(ch, UNICODE_TO_LATEX.get(ch, ch)) for ch in one_line(text))
+    line = one_line(text)
+    return "".join(_latex_char(ch, line[index + 1:index + 2]) for index, ch in enumerate(line))
+
+
+def _latex_char(ch: str, following: str) -> str:
+    """One character for LaTeX; a hyphen before another is closed with ``{}`` so that ``--kimg``
+    prints as two hyphens, not TeX's en dash (``--``) or em dash (``---``) ligature."""
+    if ch == "-" and following == "-":
+        return "-{}"
+    return LATEX_SPECIALS.get(ch, UNICODE_TO_LATEX.get(ch, ch))
 
 
 def render_latex(result_set: ResultSet, tables: list[WideTable]) -> str:

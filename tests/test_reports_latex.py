@@ -61,6 +61,12 @@ def test_specials_are_escaped(latex):
     assert latex_escape("a_b") == r"a\_b"
 
 
+def test_command_line_options_keep_their_hyphens_and_dashes_stay_dashes():
+    assert latex_escape("slbench train --kimg K") == "slbench train -{}-kimg K"
+    assert latex_escape("a---b") == "a-{}-{}-b"
+    assert latex_escape("sl-stylegan 4–20 — x") == "sl-stylegan 4--20 --- x"
+
+
 def test_booktabs_rules_arrows_and_bold_best(latex):
     tabulars = latex.count("\\begin{tabular}")
     assert tabulars == 4  # quality inception split in two, utility, quality lesion_cnn
