@@ -59,14 +59,24 @@ UNICODE_TO_LATEX = {
 
 
 def latex_escape(text: str) -> str:
-    """Text safe in LaTeX text mode, on one line: specials escaped, common symbols as math.
+    """Text safe in LaTeX text mode, on one line: specials escaped, common symbols as math,
+    backtick-quoted code in ``\\texttt``.
 
     With every backslash, brace and caret escaped no control sequence and no ``^^`` notation
     can form, and with line breaks gone (:func:`reports.plain_text.one_line`) none can end
     a ``%`` comment either, so nothing from the results is ever read as a command.
     """
     line = one_line(text)
-    return "".join(_latex_char(ch, line[index + 1:index + 2]) for index, ch in enumerate(line))
+    parts = line.split("`")
+    if len(parts) % 2 == 0:  # an unpaired backtick: every one printed as itself
+        return r"\textasciigrave{}".join(_latex_text(part) for part in parts)
+    # `code` (a command to run, in the captions' Markdown style) in typewriter type
+    return "".join(_latex_text(part) if index % 2 == 0 else rf"\texttt{{{_latex_text(part)}}}"
+                   for index, part in enumerate(parts))
+
+
+def _latex_text(text: str) -> str:
+    return "".join(_latex_char(ch, text[index + 1:index + 2]) for index, ch in enumerate(text))
 
 
 def _latex_char(ch: str, following: str) -> str:

@@ -67,6 +67,12 @@ def test_command_line_options_keep_their_hyphens_and_dashes_stay_dashes():
     assert latex_escape("sl-stylegan 4–20 — x") == "sl-stylegan 4--20 --- x"
 
 
+def test_backtick_code_is_set_in_typewriter_type_and_a_lone_backtick_as_itself():
+    assert latex_escape("with `slbench train --kimg K` for") == r"with \texttt{slbench train -{}-kimg K} for"
+    assert latex_escape("a `b_c` and `d`") == r"a \texttt{b\_c} and \texttt{d}"
+    assert latex_escape("it`s") == r"it\textasciigrave{}s"
+
+
 def test_booktabs_rules_arrows_and_bold_best(latex):
     tabulars = latex.count("\\begin{tabular}")
     assert tabulars == 4  # quality inception split in two, utility, quality lesion_cnn
