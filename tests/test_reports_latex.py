@@ -105,7 +105,15 @@ def test_caption_label_and_low_reliability_note(latex):
     assert "\\textsuperscript{\\dag}\\,Low reliability" in latex
 
 
-@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
+def _has_latex_with_booktabs() -> bool:
+    if shutil.which("pdflatex") is None or shutil.which("kpsewhich") is None:
+        return False
+    return bool(subprocess.run(["kpsewhich", "booktabs.sty"], capture_output=True, text=True).stdout.strip())
+
+
+@pytest.mark.skipif(not _has_latex_with_booktabs(),
+                    reason="pdflatex with booktabs is not installed: apt-get install -y texlive-latex-base "
+                           "texlive-latex-recommended (Debian)")
 def test_pdflatex_compiles_the_tables(latex, tmp_path):
     (tmp_path / "tables.tex").write_text(latex)
     (tmp_path / "doc.tex").write_text(
