@@ -28,6 +28,7 @@ import pandas as pd
 from reports.intervals import INTERVAL_LEVEL, mean_interval, mean_std
 from reports.real_sides import SIDE_TEXT
 from reports.results import ROW_KEY, ResultSet, ResultsError, normalise_row, sort_rows, unique_labels
+from reports.training_data import TRAINING_DATA_KEY, describe_training_data
 
 PER_RUN_SETTINGS = ("checkpoints", "checkpoint_sha256", "selection")
 """Settings each run has its own of (what it evaluated); the pooled set keeps them per run."""
@@ -100,6 +101,8 @@ def _shared_settings(runs: Sequence[ResultSet], labels: Sequence[str]) -> dict[s
     for run, label in zip(runs[1:], labels[1:]):
         keys = sorted((set(first) | set(run.settings)) - set(UNCOMPARED_SETTINGS))
         differing = [key for key in keys if first.get(key) != run.settings.get(key)]
+        if TRAINING_DATA_KEY in differing:
+            raise ResultsError(_training_data_difference(first, run.settings, labels[0], label))
         if differing:
             key = differing[0]
             raise ResultsError(f"{labels[0]} and {label} were evaluated differently ({key} {first.get(key)!r} "
@@ -107,6 +110,18 @@ def _shared_settings(runs: Sequence[ResultSet], labels: Sequence[str]) -> dict[s
                                "on checkpoints of different training seeds")
     shared = {key: value for key, value in first.items() if key not in PER_RUN_SETTINGS}
     return {**shared, "command": "pool"}
+
+
+def _training_data_difference(first: Mapping[str, Any], other: Mapping[str, Any], first_label: str, label: str) -> str:
+    """Which model of the two runs was trained on other real images, and on what."""
+    ours, theirs = first.get(TRAINING_DATA_KEY) or {}, other.get(TRAINING_DATA_KEY) or {}
+    key = next(key for key in sorted(set(ours) | set(theirs)) if ours.get(key) != theirs.get(key))
+
+    def said(record: Any) -> str:
+        return describe_training_data(record) if isinstance(record, Mapping) else "images not recorded"
+
+    return (f"{first_label} and {label} hold checkpoints of {key} trained on different real images ({said(ours.get(key))} "
+            f"against {said(theirs.get(key))}); pool runs whose checkpoints differ only in their training seed")
 
 
 def _check_same_rows(rows_by_run: Sequence[Mapping[tuple, dict]], labels: Sequence[str]) -> None:

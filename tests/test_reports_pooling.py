@@ -110,6 +110,19 @@ def test_runs_evaluated_differently_are_refused(tmp_path):
         pool_runs(runs)
 
 
+def test_runs_whose_checkpoints_saw_different_images_are_refused_naming_the_model(tmp_path):
+    everything = {"side": "all", "images": 60, "fingerprint": "a" * 64, "scored_dataset": True}
+    training_side = {"side": "train", "images": 48, "fingerprint": "b" * 64, "scored_dataset": True}
+    values = {("dcgan", "fid"): 60.0}
+    runs = [write_training_run(tmp_path / f"run-{seed}", seed, values,
+                               settings={"trained_on": {"dcgan/MEL": trained}})
+            for seed, trained in enumerate((everything, training_side))]
+    with pytest.raises(ResultsError, match=r"run-0 and run-1 hold checkpoints of dcgan/MEL trained on different real "
+                                           r"images \(all 60 images against the training side of the lesion split "
+                                           r"\(48 images\)\)"):
+        pool_runs(runs)
+
+
 def test_runs_with_different_rows_are_refused(tmp_path):
     runs = three_runs(tmp_path)[:1]
     runs.append(write_training_run(tmp_path / "fewer", 1, {("sl-stylegan", "fid"): 24.0, ("sl-stylegan", "precision"): 0.8,
