@@ -122,9 +122,9 @@ def with_real_sides(tables: list[WideTable], result_set: ResultSet) -> list[Wide
 def with_training_data(tables: list[WideTable], result_set: ResultSet) -> list[WideTable]:
     """Quality tables warned when the runs record that the models of a class were trained on
     different real images (:mod:`reports.training_data`)."""
-    runs = result_set.runs()
-    labelled = len(runs) > 1  # a model of several runs is named with its run's label
-    entries = [entry for run in runs for entry in training_data_entries(run.settings, run.label if labelled else "")]
+    shown = set(result_set.rows["model"])  # a model that several runs hold is shown as "<model> [<run>]"
+    entries = [(f"{model} [{run.label}]" if f"{model} [{run.label}]" in shown else model, category, record)
+               for run in result_set.runs() for model, category, record in training_data_entries(run.settings)]
     warning = unequal_training_data_warning(entries)
     if not warning:
         return tables

@@ -52,9 +52,8 @@ def unequal_training_data_warning(entries: Iterable[tuple[str, str, Mapping[str,
             f"the models: {'; '.join(uneven)}; {TRAINING_DATA_ADVICE}.")
 
 
-def training_data_entries(settings: Mapping[str, Any], label: str = "") -> list[tuple[str, str, Mapping[str, Any]]]:
-    """``(model, category, record)`` for every pair a run's ``settings`` record, the model named
-    ``"<model> [<label>]"`` when ``label`` is given (several runs in one report)."""
+def training_data_entries(settings: Mapping[str, Any]) -> list[tuple[str, str, Mapping[str, Any]]]:
+    """``(model, category, record)`` for every pair a run's ``settings`` record."""
     recorded = settings.get(TRAINING_DATA_KEY) if isinstance(settings, Mapping) else None
     if not isinstance(recorded, Mapping):
         return []
@@ -62,5 +61,5 @@ def training_data_entries(settings: Mapping[str, Any], label: str = "") -> list[
     for key, record in recorded.items():
         model, _, category = str(key).rpartition("/")
         if model and category:
-            entries.append((f"{model} [{label}]" if label else model, category, record))
+            entries.append((model, category, record))
     return entries

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from reports.render import render_report
 from reports.training_data import describe_training_data, training_data_entries, unequal_training_data_warning
+from reports_factory import quality_rows, write_run
 from slbench.evaluation.training_images import training_images_record
 
 ALL_60 = {"side": "all", "images": 60, "fingerprint": "a" * 64, "scored_dataset": True}
@@ -26,11 +28,23 @@ def test_a_class_whose_models_saw_different_images_is_named_with_what_each_saw()
     assert describe_training_data({"side": "all", "images": None}) == "all its images"
 
 
-def test_entries_read_from_run_settings_name_models_of_several_runs_by_run():
-    settings = {"trained_on": {"dcgan/MEL": ALL_60, "sl-stylegan/MEL": TRAIN_48}}
+def test_entries_are_read_from_run_settings():
+    settings = {"trained_on": {"dcgan/MEL": ALL_60, "sl-stylegan/MEL": TRAIN_48, "garbled": ALL_60}}
     assert training_data_entries(settings) == [("dcgan", "MEL", ALL_60), ("sl-stylegan", "MEL", TRAIN_48)]
-    assert training_data_entries(settings, "run-1")[0] == ("dcgan [run-1]", "MEL", ALL_60)
     assert training_data_entries({}) == [] and training_data_entries({"trained_on": "garbled"}) == []
+
+
+def test_a_combined_report_names_models_as_its_tables_do(tmp_path):
+    rows = quality_rows(models=("dcgan",), categories=("MEL",))
+    first = write_run(tmp_path / "first", rows + quality_rows(models=("sl-stylegan",), categories=("MEL",)),
+                      artifacts=False, settings={"trained_on": {"dcgan/MEL": ALL_60, "sl-stylegan/MEL": ALL_60}})
+    second = write_run(tmp_path / "second", rows, artifacts=False, settings={"trained_on": {"dcgan/MEL": TRAIN_48}})
+    heard: list[str] = []
+    written = render_report([first, second], out=tmp_path / "report", formats="md", on_warning=heard.append)
+    expected = ("MEL: sl-stylegan all 60 images, dcgan [first] all 60 images, dcgan [second] the training side of "
+                "the lesion split (48 images)")
+    assert any(expected in warning for warning in heard)
+    assert expected in written["md"].read_text().replace("\\[", "[").replace("\\]", "]")  # Markdown escapes brackets
 
 
 class _Dataset:
