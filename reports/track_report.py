@@ -34,9 +34,12 @@ TRACK_OUTPUTS = {"md": "track-report.md", "tex": "track-report.tex", "csv": "tra
                  "html": "track-report.html"}
 
 
-def step_label(step: int, kimg: float) -> str:
-    """``"step 400 (1.60 kimg)"``: a table row of a track."""
-    return f"step {step}" + ("" if math.isnan(kimg) else f" ({kimg:.2f} kimg)")
+def step_label(step: int, kimg: float, stage: str = "") -> str:
+    """``"step 400 (1.60 kimg)"``: a table row of a track; ``"step 400 (1.60 kimg; at 16 px)"``
+    for a step sampled before its network finished growing."""
+    said = [] if math.isnan(kimg) else [f"{kimg:.2f} kimg"]
+    said += [f"at {stage}"] if stage else []
+    return f"step {step}" + (f" ({'; '.join(said)})" if said else "")
 
 
 def track_table(track: Track) -> WideTable:
@@ -45,16 +48,18 @@ def track_table(track: Track) -> WideTable:
     ok = [row for row in track.rows if row["status"] == STATUS_OK and row["metric"]]
     if not ok:
         raise TrackError(f"the track in {track.folder} has no evaluated step; nothing to report")
+    stages = track.stages()
     frame = pd.DataFrame([{
         "table": "track", "features": str(settings.get("features", "?")), "protocol": str(settings.get("protocol") or ""),
         "resolution": settings.get("resolution"),
-        "model": step_label(row["step"], row["kimg"]), "category": track.category or "?", "metric": row["metric"],
+        "model": step_label(row["step"], row["kimg"], stages.get(row["step"], "")), "category": track.category or "?",
+        "metric": row["metric"],
         "value": row["value"], "ci_low": row["ci_low"], "ci_high": row["ci_high"], "std": math.nan,
         "n_real": settings.get("n_real"), "n_fake": settings.get("n_fake"), "higher_is_better": row["higher_is_better"],
         "low_reliability": row["low_reliability"], "note": "", "step": row["step"], "kimg": row["kimg"], "stage": "",
     } for row in ok])
     table = _build_table(frame)
-    order = sorted({(row["step"], step_label(row["step"], row["kimg"])) for row in ok})
+    order = sorted({(row["step"], step_label(row["step"], row["kimg"], stages.get(row["step"], ""))) for row in ok})
     return replace(table, models=tuple(label for _, label in order), budgets={}, unranked=(),
                    checkpoint_note=track_caption(track))
 
@@ -66,6 +71,9 @@ def track_caption(track: Track) -> str:
     failed = sorted({row["step"] for row in track.rows if row["status"] != STATUS_OK})
     parts = [f"Training track of {track.model} on {track.category}: every step measured against {side}, "
              f"seed {settings.get('seed', '?')}; bold: the best step per metric."]
+    if track.stages():
+        parts.append("A step marked \"at\" a stage was sampled before the network finished growing: a smaller "
+                     "network's images, upscaled.")
     if failed:
         reasons = "; ".join(f"step {row['step']}: {row['status']} ({row['reason']})" for row in track.rows
                             if row["status"] != STATUS_OK and row["step"] in failed[:5])

@@ -88,6 +88,21 @@ class Track:
     def metrics(self) -> list[str]:
         return sorted({row["metric"] for row in self.rows if row["metric"]}, key=metric_sort_key)
 
+    def stages(self) -> dict[int, str]:
+        """The growth stage of every step sampled before its network finished growing."""
+        return growth_stages(self.provenance)
+
+
+def growth_stages(provenance: Mapping[str, Any]) -> dict[int, str]:
+    """Per step, the growth stage its checkpoint was sampled at (``"16 px, fade-in 0.50"``), for
+    the steps whose record in ``provenance["steps"]`` names one: a StyleGAN saved mid-growth is
+    measured as a smaller network upscaled, and its values jump where a new block fades in."""
+    steps = provenance.get("steps") if isinstance(provenance, Mapping) else None
+    if not isinstance(steps, Mapping):
+        return {}
+    return {int(step): str(record["stage"]) for step, record in steps.items()
+            if str(step).isdigit() and isinstance(record, Mapping) and record.get("stage")}
+
 
 def track_row(step: int, kimg: float, metric: str, value: float, *, ci: tuple[float, float] = (math.nan, math.nan),
               higher_is_better: bool = False, low_reliability: bool = False, status: str = STATUS_OK,

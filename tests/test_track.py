@@ -364,3 +364,27 @@ def test_a_class_too_small_for_the_metrics_stops_training_and_tracking_before_an
     tracked = CliRunner().invoke(app, ["track", str(workspace["checkpoints"]), "--data", str(small),
                                        "--features", "lesion", "--out", str(tmp_path / "track")])
     assert tracked.exit_code == 2 and "the metrics need 10; leave the class out" in tracked.output, tracked.output
+
+
+def test_steps_sampled_before_the_network_finished_growing_say_their_stage(workspace, tmp_path):
+    from rich.console import Console
+
+    from reports.track_report import render_tracks
+    from slbench.tracking.folder import track_table
+
+    growing = tmp_path / "stylegan-MEL"
+    train_model(model="stylegan", category="MEL", data=workspace["data"], resolution=32, kimg=0.4, out=growing,
+                seed=0, device="cpu", settings=("fmap_max=8", "schedule=short", "batch_size=8", "snapshot_every=10",
+                                                "keep_last=10"))
+    tracker = track_folder(growing, features="lesion", n_samples=N_FAKE, seed=1, batch=12, out=tmp_path / "t",
+                           weights_dir=workspace["weights_dir"])
+    stages = load_track(tracker.out).stages()
+    assert 10 in stages and 50 not in stages and all(" px" in stage for stage in stages.values())
+    first = min(stages)
+    console = Console(width=200, record=True)
+    console.print(track_table(tracker.rows, stages=stages))
+    printed = console.export_text()
+    assert stages[first] in printed and "grown" in printed
+    report = render_tracks([load_track(tracker.out)], ("md",), tmp_path / "report")["md"].read_text()
+    assert f"(0.08 kimg; at {stages[first]})" in report and "finished growing" in report
+    assert "| step 50 (0.40 kimg) |" in report

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from generators.checkpoint import list_checkpoints
-from reports.tracks import STATUS_OK
+from reports.tracks import STATUS_OK, growth_stages
 from slbench.console import console, make_progress, plain
 from slbench.errors import SlbenchError
 from slbench.evaluation.checkpoints import read_checkpoint_info
@@ -98,7 +98,8 @@ def _track(shard: Shard, folder: Path, *, data, every: int, out, resolution: int
             progress.advance(task)
     tracker.write()
     named = f" · protocol {tracker.settings['protocol']}" if tracker.settings.get("protocol") else ""
-    console.print(track_table(tracker.rows, title=f"track {plain(tracker.model)}/{tracker.category}{named}"))
+    console.print(track_table(tracker.rows, title=f"track {plain(tracker.model)}/{tracker.category}{named}",
+                              stages=growth_stages(tracker.provenance)))
     return tracker
 
 
@@ -110,9 +111,12 @@ def trained_on(info) -> Path:
     return Path(recorded)
 
 
-def track_table(rows: Iterable[dict[str, Any]], title: str = "track") -> FittedTable:
-    """One line per step: kimg, the headline metrics (arrows for direction) and what went wrong;
+def track_table(rows: Iterable[dict[str, Any]], title: str = "track", stages: Mapping[int, str] | None = None
+                ) -> FittedTable:
+    """One line per step: kimg, the growth stage where a step was sampled before its network
+    finished growing (``stages``; the others are ``grown``), the headline metrics (arrows for direction) and what went wrong;
     in parts on a console too narrow for every column. ``title`` is rich markup, escaped by the caller."""
+    stages = stages or {}
     by_step: dict[int, dict[str, dict[str, Any]]] = {}
     for row in rows:
         by_step.setdefault(row["step"], {})[row["metric"]] = row
@@ -123,10 +127,10 @@ def track_table(rows: Iterable[dict[str, Any]], title: str = "track") -> FittedT
         kimg = next(iter(metrics.values()))["kimg"]
         problems = [row for row in metrics.values() if row["status"] != STATUS_OK]
         status = "; ".join(f"{row['status']}: {row['reason']}" for row in problems[:1]) or STATUS_OK
-        lines.append(([str(step), "-" if math.isnan(kimg) else f"{kimg:.2f}"],
-                      [_cell(metrics.get(name)) for name in shown] + [plain(status)]))
-    return FittedTable(title=title, keys=[Column("step"), Column("kimg")], values=[*values, Column("status", "left")],
-                       rows=lines)
+        keys = [str(step), "-" if math.isnan(kimg) else f"{kimg:.2f}"] + ([stages.get(step, "grown")] if stages else [])
+        lines.append((keys, [_cell(metrics.get(name)) for name in shown] + [plain(status)]))
+    key_columns = [Column("step"), Column("kimg")] + ([Column("stage", "left")] if stages else [])
+    return FittedTable(title=title, keys=key_columns, values=[*values, Column("status", "left")], rows=lines)
 
 
 def _cell(row: dict[str, Any] | None) -> str:

@@ -131,7 +131,7 @@ class Tracker:
         rows = [_metric_row(step, kimg, row) for row in result.rows]
         checkpoint = dict(result.provenance["checkpoint"])
         checkpoint["metadata"] = {k: v for k, v in checkpoint["metadata"].items() if k not in TRAINING_STATE_KEYS}
-        return rows, {**checkpoint, "status": STATUS_OK, "timings_s": result.provenance["timings_s"]}
+        return rows, {**checkpoint, "status": STATUS_OK, "stage": info.stage, "timings_s": result.provenance["timings_s"]}
 
     def _check_checkpoint(self, info) -> None:
         expected = {"model": self.model, "category": self.category, "resize": self.context.resize}
