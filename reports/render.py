@@ -134,8 +134,7 @@ def with_training_data(tables: list[WideTable], result_set: ResultSet) -> list[W
 def report_warnings(result_set: ResultSet, tables: list[WideTable]) -> list[str]:
     """Budget, sample-size and training-data warnings of every table, and the runs whose rows predate
     recorded budgets."""
-    warnings = [f"{table.title} ({table.features}): {warning}" for table in tables
-                for warning in table.warnings if warning]
+    warnings = [f"{table.title} ({table.features}): {warning}" for table in tables for warning in table.warnings]
     unrecorded = result_set.budget_unrecorded
     if unrecorded:
         warnings.append(f"{', '.join(unrecorded)}: written before slbench recorded training budgets; "

@@ -4,7 +4,7 @@ A model trained on every image of a class and one trained on the training side o
 split (a fifth fewer images, and not the ones the first is partly scored on), or on another
 dataset, differ in their data before they differ as models. ``slbench run`` records, per
 (model, category), what its checkpoint was trained on (``settings["trained_on"]`` in
-``metrics.json``, written by :mod:`slbench.evaluation.training_data`):
+``metrics.json``, written by :mod:`slbench.evaluation.training_images`):
 
 * ``side``: ``all`` (every image of the class) or ``train`` (the training side of the split);
 * ``images``: how many images of the class that was, ``None`` when not recorded;

@@ -250,7 +250,7 @@ class CheckOutcome:
             text += (f"; the budgets differ by more than {BUDGET_TOLERANCE:.0%}, so a difference may reflect "
                      "training length")
         if base.stage != new.stage:
-            text += "; one was sampled before its network finished growing, so a difference may reflect its stage"
+            text += "; they were sampled at different stages of growing, so a difference may reflect the stage"
         return text
 
     @property

@@ -115,8 +115,8 @@ def test_a_candidate_sampled_mid_growth_says_so_beside_both_budgets():
     assert grown.to_json()["budgets"]["candidate"] == {"step": 700, "kimg": 11.2, "stage": None}
     growing = outcome("16 px, fade-in 0.50")
     assert growing.budget_text == ("trained: baseline step 700, 11.2 kimg, candidate step 700, 11.2 kimg, sampled at "
-                                   "16 px, fade-in 0.50; one was sampled before its network finished growing, so a "
-                                   "difference may reflect its stage")
+                                   "16 px, fade-in 0.50; they were sampled at different stages of growing, so a "
+                                   "difference may reflect the stage")
     assert growing.to_json()["budgets"]["candidate"]["stage"] == "16 px, fade-in 0.50"
 
 
