@@ -36,6 +36,7 @@ from reports.measurement_space import settings_measurement_space
 from reports.results import ResultSet, ResultsError, load_results
 from reports.schema import METRICS_JSON
 from reports.tracks import TRACK_CSV, TRACK_JSON, has_track
+from reports.training_data import TRAINING_DATA_KEY, describe_training_data
 from slbench.console import console, labelled, plain
 from slbench.data import Dataset
 from slbench.errors import SlbenchError
@@ -44,6 +45,7 @@ from slbench.evaluation.context import EvaluationContext, LpipsHandle, open_lpip
 from slbench.evaluation.pair import evaluate_pair
 from slbench.evaluation.real_sides import RealSides, TEST, replayed_sides, trained_on
 from slbench.evaluation.runner import open_dataset
+from slbench.evaluation.training_images import training_images_record
 from slbench.evaluation.protocols import load_extractor, replayed_protocol
 from slbench.features.extractor import resolve_device
 from slbench.fitted_table import Column, FittedTable
@@ -238,6 +240,7 @@ class CheckOutcome:
     settings: dict[str, Any]  # the baseline settings the candidate was evaluated with
     comparisons: tuple[MetricComparison, ...]
     budgets: Mapping[str, Budget] | None = None  # "baseline" and "candidate": the step and kimg each was trained to
+    training_data: Mapping[str, Mapping[str, Any] | None] | None = None  # the same: the real images each saw
 
     @property
     def budget_text(self) -> str | None:
@@ -251,6 +254,11 @@ class CheckOutcome:
                      "training length")
         if base.stage != new.stage:
             text += "; they were sampled at different stages of growing, so a difference may reflect the stage"
+        seen = self.training_data or {}
+        base_data, new_data = seen.get("baseline"), seen.get("candidate")
+        if base_data and new_data and base_data.get("fingerprint") != new_data.get("fingerprint"):
+            text += (f"; trained on different real images (baseline {describe_training_data(base_data)}, candidate "
+                     f"{describe_training_data(new_data)}), so a difference may reflect the training data")
         return text
 
     @property
@@ -274,6 +282,7 @@ class CheckOutcome:
             "budgets": {name: {"step": budget.step, "kimg": budget.kimg if budget.known else None,
                                "stage": budget.stage or None}
                         for name, budget in (self.budgets or {}).items()},
+            "training_data": dict(self.training_data or {}),
         }
 
 
@@ -474,7 +483,11 @@ def check_candidate(
                                                                         "protocol": settings.get("protocol")}
     budgets = {"baseline": budgets_from_rows(rows)[(info.model, info.category)],
                "candidate": budgets_from_rows(result.rows)[(info.model, info.category)]}
-    return CheckOutcome(info.path, baseline, info.model, info.category, replayed, comparisons, budgets)
+    recorded = settings.get(TRAINING_DATA_KEY)
+    baseline_data = recorded.get(f"{info.model}/{info.category}") if isinstance(recorded, Mapping) else None
+    training_data = {"baseline": baseline_data if isinstance(baseline_data, Mapping) else None,
+                     "candidate": training_images_record(info.metadata, dataset)}
+    return CheckOutcome(info.path, baseline, info.model, info.category, replayed, comparisons, budgets, training_data)
 
 
 CHECK_COLUMNS = (Column("baseline"), Column("candidate"), Column("delta"), Column("verdict", "left"),

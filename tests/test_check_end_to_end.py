@@ -12,7 +12,7 @@ from slbench.cli import app
 from slbench.evaluation import run_evaluation
 from slbench.gate import check_candidate
 from slbench.training import train_model
-from evaluation_builders import save_generator_checkpoint, stand_in_lpips, train_tiny_lesion_extractor
+from evaluation_builders import save_generator_checkpoint, stand_in_lpips, train_tiny_lesion_extractor, trained_on_split
 
 DCGAN_SETTINGS = ("ngf=16", "ndf=16", "batch_size=32", "snapshot_every=1000")
 
@@ -63,6 +63,8 @@ def test_a_checkpoint_passes_against_its_own_results(baseline):
     assert verdict["budgets"] == {"baseline": trained, "candidate": trained}
     assert "trained: baseline step 30, 0.96 kimg, candidate step 30, 0.96 kimg" in " ".join(result.stderr.split())
     assert "budgets differ" not in result.stderr
+    assert verdict["training_data"]["baseline"] == verdict["training_data"]["candidate"]
+    assert verdict["training_data"]["candidate"]["side"] == "all" and "different real images" not in result.stderr
     assert by_metric["fid"]["rule"].startswith("baseline CI")  # the run bootstrapped FID
     assert by_metric["lpips_real"]["verdict"] == "reference"
 
@@ -79,6 +81,19 @@ def test_re_initialised_weights_regress_with_exit_code_1(baseline):
     assert "regressed" in result.stderr
     assert verdict["budgets"]["candidate"] == {"step": 1, "kimg": 0.016, "stage": None}
     assert "candidate step 1, 0.016 kimg; the budgets differ by more than 10%" in " ".join(result.stderr.split())
+
+
+def test_a_candidate_trained_on_other_images_says_so_beside_the_budgets(baseline, synthetic_dataset):
+    split = save_generator_checkpoint(baseline["root"] / "split", "dcgan", "MEL", seed=5,
+                                      trained={**trained_on_split(synthetic_dataset), "num_images": 7})
+    result = check(baseline, split, "--json")
+    verdict = json.loads(result.stdout)
+    assert verdict["training_data"]["candidate"]["side"] == "train"
+    assert verdict["training_data"]["candidate"]["images"] == 7
+    said = " ".join(result.stderr.split())
+    baseline_images = verdict["training_data"]["baseline"]["images"]
+    assert (f"trained on different real images (baseline all {baseline_images} images, candidate the training side "
+            "of the lesion split (7 images)), so a difference may reflect the training data") in said
 
 
 def test_a_generous_tolerance_lets_the_broken_checkpoint_pass(baseline):
