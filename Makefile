@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench device-wheels clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,12 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m pytest tests/benchmarks --benchmark-enable --benchmark-only -q
+
+# The two pure-Python dependencies a GPU machine without package access lacks, as wheels of the
+# versions installed here, for tests/benchmarks/device_check.sh to install offline there.
+device-wheels: $(STAMP)
+	rm -rf .whl
+	$(BIN)/python -m pip download --quiet --no-deps -d .whl $$($(BIN)/python -c 'from importlib.metadata import version; print(" ".join(f"{n}=={version(n)}" for n in ("torch-fidelity", "lpips")))')
 
 clean:
 	rm -rf $(VENV) .pytest_cache
