@@ -132,9 +132,11 @@ def with_training_data(tables: list[WideTable], result_set: ResultSet) -> list[W
 
 
 def report_warnings(result_set: ResultSet, tables: list[WideTable]) -> list[str]:
-    """Budget, sample-size and training-data warnings of every table, and the runs whose rows predate
-    recorded budgets."""
-    warnings = [f"{table.title} ({table.features}): {warning}" for table in tables for warning in table.warnings]
+    """Budget and sample-size warnings of every table, the training-data warning once (it is the
+    runs', the same under every quality table), and the runs whose rows predate recorded budgets."""
+    warnings = [f"{table.title} ({table.features}): {warning}" for table in tables
+                for warning in (table.budget_warning, table.sample_warning) if warning]
+    warnings += dict.fromkeys(table.training_data_warning for table in tables if table.training_data_warning)
     unrecorded = result_set.budget_unrecorded
     if unrecorded:
         warnings.append(f"{', '.join(unrecorded)}: written before slbench recorded training budgets; "

@@ -43,7 +43,8 @@ def test_a_combined_report_names_models_as_its_tables_do(tmp_path):
     written = render_report([first, second], out=tmp_path / "report", formats="md", on_warning=heard.append)
     expected = ("MEL: sl-stylegan all 60 images, dcgan [first] all 60 images, dcgan [second] the training side of "
                 "the lesion split (48 images)")
-    assert any(expected in warning for warning in heard)
+    assert [warning for warning in heard if "different real images" in warning] == [heard[-1]]
+    assert expected in heard[-1]
     assert expected in written["md"].read_text().replace("\\[", "[").replace("\\]", "]")  # Markdown escapes brackets
 
 
@@ -61,3 +62,18 @@ def test_a_checkpoints_record_comes_from_its_metadata():
                                                              "scored_dataset": False}
     assert training_images_record({"split": "all"}, _Dataset()) is None
     assert training_images_record({"split": "train", "data_fingerprint": "d" * 64}, _Dataset()) is None
+
+
+def test_the_console_hears_the_training_data_warning_once_however_many_tables_carry_it(tmp_path):
+    from dataclasses import replace
+
+    from reports.render import report_warnings
+    from reports.results import load_results
+    from reports.tables import build_tables
+
+    rows = quality_rows(categories=("MEL",)) + quality_rows(categories=("MEL",), features="lesion", resolution=32)
+    result_set = load_results(write_run(tmp_path / "run", rows, artifacts=False))
+    tables = [replace(table, training_data_warning="Models trained on different real images: W.")
+              for table in build_tables(result_set.rows)]
+    assert len(tables) == 2
+    assert report_warnings(result_set, tables) == ["Models trained on different real images: W."]
