@@ -61,7 +61,7 @@ from rich.text import Text
 from generators.checkpoint import CheckpointError, list_checkpoints, read_checkpoint_metadata
 from slbench.console import console, labelled, plain
 from slbench.data import load_dataset
-from slbench.data.synth import MANIFEST, write_synthetic_dataset
+from slbench.data.synth import MANIFEST, staging_prefix, write_synthetic_dataset
 from slbench.demo_curves import CURVE_METRICS, curves_table, ensure_track, fid_swing
 from slbench.errors import SlbenchError
 from slbench.evaluation import run_evaluation
@@ -262,7 +262,7 @@ def refuse_foreign_folder(folder: Path) -> None:
         raise SlbenchError(f"--out {folder} is a file; give a folder for the demo (new, empty or an earlier demo's)")
     if not folder.is_dir() or (folder / DEMO_DATA / MANIFEST).is_file():
         return
-    foreign = sorted(entry.name for entry in folder.iterdir() if not entry.name.startswith(f".{DEMO_DATA}.new-"))
+    foreign = sorted(entry.name for entry in folder.iterdir() if not entry.name.startswith(staging_prefix(DEMO_DATA)))
     if foreign:
         raise SlbenchError(f"--out {folder} holds files that are not an earlier demo's ({foreign[0]}"
                            f"{f' and {len(foreign) - 1} more' if len(foreign) > 1 else ''}); give a new or empty "

@@ -158,6 +158,12 @@ def _write_into(folder: Path, images: list[PlannedImage], image_size: tuple[int,
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
 
 
+def staging_prefix(name: str) -> str:
+    """How the staging folder of a dataset being written as ``name`` begins: an interrupted write
+    leaves it beside the folder asked for."""
+    return f".{name}.new-"
+
+
 def _existing_manifest(out: Path) -> dict | None:
     try:
         return json.loads((out / MANIFEST).read_text())
@@ -212,7 +218,7 @@ def write_synthetic_dataset(
         return out
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        staging = new_folder_beside(out.parent, f".{out.name}.new-")
+        staging = new_folder_beside(out.parent, staging_prefix(out.name))
     except OSError as err:  # named by the folder asked for, not by the staging folder beside it
         raise SlbenchError(f"cannot write a dataset into {out} ({err.strerror or err}); choose a writable folder") from None
     try:
