@@ -49,18 +49,17 @@ def track_table(track: Track) -> WideTable:
     if not ok:
         raise TrackError(f"the track in {track.folder} has no evaluated step; nothing to report")
     stages = track.stages()
+    labels = {row["step"]: step_label(row["step"], row["kimg"], stages.get(row["step"], "")) for row in ok}
     frame = pd.DataFrame([{
         "table": "track", "features": str(settings.get("features", "?")), "protocol": str(settings.get("protocol") or ""),
         "resolution": settings.get("resolution"),
-        "model": step_label(row["step"], row["kimg"], stages.get(row["step"], "")), "category": track.category or "?",
-        "metric": row["metric"],
+        "model": labels[row["step"]], "category": track.category or "?", "metric": row["metric"],
         "value": row["value"], "ci_low": row["ci_low"], "ci_high": row["ci_high"], "std": math.nan,
         "n_real": settings.get("n_real"), "n_fake": settings.get("n_fake"), "higher_is_better": row["higher_is_better"],
         "low_reliability": row["low_reliability"], "note": "", "step": row["step"], "kimg": row["kimg"], "stage": "",
     } for row in ok])
     table = _build_table(frame)
-    order = sorted({(row["step"], step_label(row["step"], row["kimg"], stages.get(row["step"], ""))) for row in ok})
-    return replace(table, models=tuple(label for _, label in order), budgets={}, unranked=(),
+    return replace(table, models=tuple(labels[step] for step in sorted(labels)), budgets={}, unranked=(),
                    checkpoint_note=track_caption(track))
 
 

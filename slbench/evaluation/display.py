@@ -40,8 +40,9 @@ def results_table(rows: Iterable[dict[str, Any]], title: str = "results", warnin
     steps = steps_text(budgets)
     if steps:
         caption += "\ncheckpoint steps: " + steps
-    if growth_note(budgets):
-        caption += "\n" + growth_note(budgets)
+    growth = growth_note(budgets)
+    if growth:
+        caption += "\n" + growth
     for warning in (unequal_budget_warning(budgets), *warnings):
         if warning:
             caption += "\nwarning: " + warning

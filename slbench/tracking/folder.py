@@ -114,8 +114,9 @@ def trained_on(info) -> Path:
 def track_table(rows: Iterable[dict[str, Any]], title: str = "track", stages: Mapping[int, str] | None = None
                 ) -> FittedTable:
     """One line per step: kimg, the growth stage where a step was sampled before its network
-    finished growing (``stages``; the others are ``grown``), the headline metrics (arrows for direction) and what went wrong;
-    in parts on a console too narrow for every column. ``title`` is rich markup, escaped by the caller."""
+    finished growing (``stages``; the others are ``grown``), the headline metrics (arrows for
+    direction) and what went wrong; in parts on a console too narrow for every column. ``title``
+    is rich markup, escaped by the caller."""
     stages = stages or {}
     by_step: dict[int, dict[str, dict[str, Any]]] = {}
     for row in rows:
